@@ -1,0 +1,34 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Config } from '@lattice/config';
+import { PlatformModule } from '@lattice/http';
+import { AccountsRepository } from './accounts/accounts.repository';
+import { AccountsService } from './accounts/accounts.service';
+import { AdminBootstrap } from './accounts/admin.bootstrap';
+import { AdminSessionsController } from './accounts/admin-sessions.controller';
+import { AuthController } from './accounts/auth.controller';
+import { LoginThrottle } from './accounts/login.throttle';
+import { PasswordHasher } from './accounts/password.hasher';
+import { VerificationController } from './verification/verification.controller';
+import { VerificationRepository } from './verification/verification.repository';
+import { VerificationService } from './verification/verification.service';
+
+/** Accounts, shared sessions and verification challenges. */
+@Module({})
+export class AuthModule {
+  static forRoot(config: Config): DynamicModule {
+    return {
+      module: AuthModule,
+      imports: [PlatformModule.forRoot(config)],
+      controllers: [AuthController, AdminSessionsController, VerificationController],
+      providers: [
+        AccountsRepository,
+        AccountsService,
+        PasswordHasher,
+        LoginThrottle,
+        AdminBootstrap,
+        VerificationRepository,
+        VerificationService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { ZodDto } from '@lattice/http';
+import { MEDIA_TYPES } from './verification-keys';
+
+/** Base58 (Substrate SS58) and hex addresses alike: letters and digits, nothing else. */
+const address = z.string().regex(/^[A-Za-z0-9]{3,128}$/, 'must be 3 to 128 letters and digits');
+const network = z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be a network name');
+const mediaType = z.enum(MEDIA_TYPES, { message: `must be one of ${MEDIA_TYPES.join(', ')}` });
+/** Account names on other media: printable, no control characters. */
+const mediaName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters');
+
+export class StartVerificationBody extends ZodDto(
+  z.strictObject({
+    network,
+    address,
+    media: z
+      .array(z.strictObject({ type: mediaType, name: mediaName }))
+      .min(1, 'must list at least one medium')
+      .max(MEDIA_TYPES.length, `must list at most ${MEDIA_TYPES.length} media`)
+      .refine(
+        (media) => new Set(media.map((m) => m.type)).size === media.length,
+        'must not list a media type twice',
+      ),
+  }),
+) {}
+
+export class ChallengeParams extends ZodDto(z.strictObject({ network, address })) {}
+
+export class MediumParams extends ZodDto(z.strictObject({ network, address, type: mediaType })) {}
+
+export class ConfirmBody extends ZodDto(
+  z.strictObject({
+    token: z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters'),
+  }),
+) {}

@@ -1,0 +1,1 @@
+export const CACHE_SYNC_OPTIONS = Symbol('CACHE_SYNC_OPTIONS');

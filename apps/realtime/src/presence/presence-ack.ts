@@ -1,0 +1,31 @@
+import type { Logger } from '@nestjs/common';
+import type { z } from 'zod';
+import { LatticeError, ValidationFailedError } from '@lattice/common';
+import { RateLimitedError } from '@lattice/rate-limit';
+import type { Ack } from './presence-events';
+
+/** Parses an event's payload; VALIDATION_FAILED naming every problem otherwise. */
+export function parsePayload<T extends z.ZodType>(schema: T, payload: unknown): z.infer<T> {
+  const result = schema.safeParse(payload);
+  if (result.success) return result.data;
+  const details = result.error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || '(root)',
+    message: issue.message,
+  }));
+  const summary = details.map((d) => `${d.path}: ${d.message}`).join('; ');
+  throw new ValidationFailedError(`Invalid payload: ${summary}`, details);
+}
+
+/** The acknowledgement for a failure: the error's stable code, never internals. */
+export function errorAck(error: unknown, logger: Pick<Logger, 'error'>): Ack {
+  if (error instanceof LatticeError) {
+    const ack: Ack = { ok: false, code: error.code, message: error.message };
+    if (error.details !== undefined) ack.details = error.details;
+    if (error instanceof RateLimitedError) {
+      ack.retryAfterSeconds = error.decision.retryAfterSeconds;
+    }
+    return ack;
+  }
+  logger.error({ err: error }, 'Unhandled error in a socket event');
+  return { ok: false, code: 'INTERNAL', message: 'Something went wrong on our side' };
+}

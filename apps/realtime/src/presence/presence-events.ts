@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import {
+  channelNameSchema,
+  isJsonValue,
+  jsonBytes,
+  metaSchema,
+  type PresenceMember,
+} from '@lattice/presence';
+
+/** Largest `data` of a channel message, as JSON text. */
+export const MAX_MESSAGE_BYTES = 16 * 1024;
+/** Most channels one connection may be in at once. */
+export const MAX_CHANNELS_PER_CONNECTION = 100;
+
+export const joinPayload = z.strictObject({
+  channel: channelNameSchema,
+  meta: metaSchema.optional(),
+});
+export const leavePayload = z.strictObject({ channel: channelNameSchema });
+export const updatePayload = z.strictObject({ channel: channelNameSchema, meta: metaSchema });
+export const messagePayload = z.strictObject({
+  channel: channelNameSchema,
+  data: z.custom<unknown>(
+    (value) => value !== undefined && isJsonValue(value) && jsonBytes(value) <= MAX_MESSAGE_BYTES,
+    { message: `must be JSON of at most ${MAX_MESSAGE_BYTES} bytes` },
+  ),
+});
+
+/** What a channel's members receive as `channel:message`. */
+export interface ChannelMessage {
+  channel: string;
+  from: { userId: string; login: string };
+  data: unknown;
+  /** When this server accepted the message (ISO 8601). */
+  sentAt: string;
+}
+
+/** Every acknowledgement: success, or a stable error code with a message. */
+export type Ack =
+  | { ok: true; members?: PresenceMember[] }
+  | {
+      ok: false;
+      code: string;
+      message: string;
+      details?: unknown;
+      retryAfterSeconds?: number;
+    };

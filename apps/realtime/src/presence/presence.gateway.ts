@@ -1,0 +1,114 @@
+import { Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import {
+  WebSocketGateway,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+} from '@nestjs/websockets';
+import type { Server, Socket } from 'socket.io';
+import { LatticeError } from '@lattice/common';
+import { ShutdownState } from '@lattice/health';
+import { MetricsService } from '@lattice/observability';
+import { RedisService } from '@lattice/redis';
+import type { Gauge } from 'prom-client';
+import { RealtimeUnavailableError } from './realtime.errors';
+import type { Ack } from './presence-events';
+import { PresenceBroadcaster } from './presence.broadcaster';
+import { PresenceService } from './presence.service';
+import type { ConnectionUser } from './realtime-connection';
+import { SessionWatcher } from './session.watcher';
+import { connectError, SocketAuthenticator } from './socket.authenticator';
+import { createSocketBus } from './socket-adapter.factory';
+
+/** Largest Socket.IO packet a client may send; a larger one closes that client's connection. */
+const MAX_PACKET_BYTES = 256 * 1024;
+
+type Handler = (socketId: string, payload: unknown) => Promise<Ack>;
+
+/**
+ * Socket.IO on the app's own HTTP server (path `/socket.io/`), made one
+ * server across every realtime instance by the Redis adapter. Handshakes need
+ * a session; the events are CONTRACT 5's.
+ */
+@WebSocketGateway({ serveClient: false, maxHttpBufferSize: MAX_PACKET_BYTES })
+export class PresenceGateway
+  implements
+    OnGatewayInit<Server>,
+    OnGatewayConnection<Socket>,
+    OnGatewayDisconnect<Socket>,
+    BeforeApplicationShutdown
+{
+  private readonly logger = new Logger('Realtime');
+  private readonly connections: Gauge;
+  /** CONTRACT 5's client events. */
+  private readonly handlers: Record<string, Handler> = {
+    'presence:join': (id, payload) => this.presence.join(id, payload),
+    'presence:leave': (id, payload) => this.presence.leave(id, payload),
+    'presence:update': (id, payload) => this.presence.update(id, payload),
+    'channel:message': (id, payload) => this.presence.message(id, payload),
+  };
+
+  constructor(
+    private readonly presence: PresenceService,
+    private readonly broadcaster: PresenceBroadcaster,
+    private readonly authenticator: SocketAuthenticator,
+    private readonly watcher: SessionWatcher,
+    private readonly redis: RedisService,
+    private readonly shutdown: ShutdownState,
+    metrics: MetricsService,
+  ) {
+    this.connections = metrics.gauge('lattice_realtime_connections', 'Connected sockets');
+  }
+
+  afterInit(server: Server): void {
+    const bus = createSocketBus(this.redis, this.logger);
+    server.adapter(bus.adapter);
+    server.of('/').adapter.on('error', (error: unknown) => bus.report(error));
+    this.broadcaster.attach(server, bus.isUp);
+    // Turned away at the transport while shutting down, so clients retry (another instance).
+    server.engine.opts.allowRequest = (_request, callback) =>
+      callback(null, !this.shutdown.isShuttingDown && !this.presence.isClosing);
+    server.use((socket, next) => {
+      this.authenticator.authenticate(socket.handshake).then(
+        (user) => {
+          (socket.data as { user?: ConnectionUser }).user = user;
+          next();
+        },
+        (error: unknown) => {
+          if (error instanceof LatticeError) return next(connectError(error));
+          this.logger.error({ err: error }, 'Socket handshake failed');
+          next(connectError(new RealtimeUnavailableError()));
+        },
+      );
+    });
+  }
+
+  handleConnection(socket: Socket): void {
+    const user = (socket.data as { user?: ConnectionUser }).user;
+    if (!user) return void socket.disconnect(true);
+    // The session may have been revoked between its check and now.
+    if (this.watcher.wasRevoked(user.sessionId)) return void socket.disconnect();
+    this.presence.connected(socket, user);
+    this.connections.inc();
+    // Plain listeners rather than @SubscribeMessage: Nest wires each of those
+    // with rxjs streams per socket, about 4 KiB of heap per event per connection.
+    for (const [event, handle] of Object.entries(this.handlers)) {
+      socket.on(event, (...args: unknown[]) => {
+        const ack = typeof args[args.length - 1] === 'function' ? args.pop() : undefined;
+        // Handlers answer every failure themselves; an event without an acknowledgement gets none.
+        void handle(socket.id, args[0]).then((answer) =>
+          (ack as ((a: Ack) => void) | undefined)?.(answer),
+        );
+      });
+    }
+  }
+
+  handleDisconnect(socket: Socket): void {
+    if (this.presence.disconnected(socket.id)) this.connections.dec();
+  }
+
+  /** Before Nest closes the Socket.IO server and Redis: connections out, presence removed. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.presence.shutdown();
+  }
+}

@@ -1,0 +1,289 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Socket } from 'socket.io';
+import { ForbiddenError } from '@lattice/common';
+import {
+  mayAccessChannel,
+  NotAMemberError,
+  PresenceStore,
+  roomOf,
+  userChannelOwner,
+  type PresenceMeta,
+} from '@lattice/presence';
+import { RateLimitedError, RateLimitService } from '@lattice/rate-limit';
+import { ConnectionRegistry } from './connection.registry';
+import { errorAck, parsePayload } from './presence-ack';
+import {
+  joinPayload,
+  leavePayload,
+  MAX_CHANNELS_PER_CONNECTION,
+  messagePayload,
+  updatePayload,
+  type Ack,
+} from './presence-events';
+import { PresenceBroadcaster } from './presence.broadcaster';
+import { PresenceWorker, type PresenceWorkerListener } from './presence.worker';
+import { RealtimeConnection, type ConnectionUser, type Membership } from './realtime-connection';
+import { RealtimeUnavailableError, TooManyChannelsError } from './realtime.errors';
+
+/** Per user: joins and meta updates (each one tells a whole channel). */
+export const PRESENCE_CHANGE_LIMIT = { name: 'presence-change', limit: 60, windowSeconds: 10 };
+/** Per user: channel messages. */
+export const CHANNEL_MESSAGE_LIMIT = { name: 'channel-message', limit: 30, windowSeconds: 10 };
+
+/**
+ * What the socket events do. Every event of one connection runs in order on
+ * that connection's queue; every presence change is decided in Redis, and
+ * announced to the channel's connections on every instance, by one script
+ * (PresenceStore). No event ever throws: each answers `{ ok: true, ... }` or
+ * `{ ok: false, code, message }`.
+ */
+@Injectable()
+export class PresenceService implements PresenceWorkerListener {
+  private readonly logger = new Logger('Presence');
+  private closing = false;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly registry: ConnectionRegistry,
+    private readonly store: PresenceStore,
+    private readonly worker: PresenceWorker,
+    private readonly broadcaster: PresenceBroadcaster,
+    private readonly limiter: RateLimitService,
+  ) {
+    worker.setListener(this);
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  connected(socket: Socket, user: ConnectionUser): RealtimeConnection {
+    const connection = new RealtimeConnection(socket, user);
+    this.registry.add(connection);
+    return connection;
+  }
+
+  join(socketId: string, payload: unknown): Promise<Ack> {
+    return this.answer(socketId, async (connection) => {
+      const { channel, meta } = parsePayload(joinPayload, payload);
+      const owner = userChannelOwner(channel);
+      if (!mayAccessChannel(channel, connection.user.userId)) {
+        throw new ForbiddenError(`Only user ${owner} may join ${channel}`);
+      }
+      await this.limit(PRESENCE_CHANGE_LIMIT, connection);
+      return this.track(connection.serial(() => this.joinNow(connection, channel, meta ?? null)));
+    });
+  }
+
+  leave(socketId: string, payload: unknown): Promise<Ack> {
+    return this.answer(socketId, async (connection) => {
+      const { channel } = parsePayload(leavePayload, payload);
+      return this.track(
+        connection.serial(async () => {
+          const membership = this.registry.exit(connection, channel);
+          if (!membership) return { ok: true };
+          await connection.socket.leave(roomOf(channel));
+          await this.remove(connection, channel, membership);
+          return { ok: true };
+        }),
+      );
+    });
+  }
+
+  update(socketId: string, payload: unknown): Promise<Ack> {
+    return this.answer(socketId, async (connection) => {
+      const { channel, meta } = parsePayload(updatePayload, payload);
+      if (!connection.channels.has(channel)) throw new NotAMemberError(channel);
+      await this.limit(PRESENCE_CHANGE_LIMIT, connection);
+      return this.track(connection.serial(() => this.updateNow(connection, channel, meta)));
+    });
+  }
+
+  message(socketId: string, payload: unknown): Promise<Ack> {
+    return this.answer(socketId, async (connection) => {
+      const { channel, data } = parsePayload(messagePayload, payload);
+      // On the queue, so a message sent right after a join finds the join done, and messages keep their order.
+      return connection.serial(async () => {
+        if (!connection.channels.has(channel)) throw new NotAMemberError(channel);
+        await this.limit(CHANNEL_MESSAGE_LIMIT, connection);
+        if (this.closing || !this.broadcaster.isBusUp()) throw new RealtimeUnavailableError();
+        const { userId, login } = connection.user;
+        this.broadcaster.message(
+          { channel, from: { userId, login }, data, sentAt: new Date().toISOString() },
+          connection.id,
+        );
+        return { ok: true };
+      });
+    });
+  }
+
+  /**
+   * The socket is gone: its channels are left (unless the whole worker is
+   * shutting down). False when it was never a connection here.
+   */
+  disconnected(socketId: string): boolean {
+    const connection = this.registry.remove(socketId);
+    if (!connection) return false;
+    if (this.closing) return true;
+    void this.track(
+      connection.serial(async () => {
+        for (const [channel, membership] of connection.channels) {
+          await this.remove(connection, channel, membership);
+        }
+        connection.channels.clear();
+      }),
+    );
+    return true;
+  }
+
+  /** Sessions that ended: their sockets are disconnected, and told why by the disconnect. */
+  disconnectSessions(sessionIds: readonly string[]): number {
+    const connections = this.registry.ofSessions(sessionIds);
+    for (const connection of connections) connection.socket.disconnect();
+    return connections.length;
+  }
+
+  /** After the worker took a new id: records every membership again under it. */
+  async reconcile(workerId: string): Promise<void> {
+    const restores: Promise<unknown>[] = [];
+    for (const connection of this.registry.all()) {
+      for (const [channel, membership] of connection.channels) {
+        if (membership.workerId === workerId) continue;
+        restores.push(this.track(connection.serial(() => this.restore(connection, channel))));
+      }
+    }
+    const results = await Promise.allSettled(restores);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /**
+   * Graceful shutdown: connections are closed at the transport, so clients
+   * reconnect (to another instance) by themselves; once the events in flight
+   * are done, this worker's connections leave Redis all at once.
+   */
+  async shutdown(): Promise<void> {
+    this.closing = true;
+    for (const connection of [...this.registry.all()]) connection.socket.conn.close();
+    await Promise.allSettled([...this.inFlight]);
+    await this.worker.stop();
+    try {
+      await this.worker.release();
+    } catch {
+      this.logger.warn(
+        'Could not remove this worker’s presence from Redis; other workers will once its lease lapses',
+      );
+    }
+  }
+
+  private async joinNow(
+    connection: RealtimeConnection,
+    channel: string,
+    meta: PresenceMeta | null,
+  ): Promise<Ack> {
+    if (this.closing || !connection.socket.connected) throw new RealtimeUnavailableError();
+    const existing = connection.channels.get(channel);
+    if (!existing && connection.channels.size >= MAX_CHANNELS_PER_CONNECTION) {
+      throw new TooManyChannelsError(MAX_CHANNELS_PER_CONNECTION);
+    }
+    const workerId = await this.worker.writableId();
+    this.worker.cancelLeave(channel, connection.id);
+    // In the room before Redis decides, so no change made after the snapshot is missed.
+    await connection.socket.join(roomOf(channel));
+    const membership: Membership = { meta: meta ?? existing?.meta ?? null, workerId };
+    this.registry.enter(connection, channel, membership);
+    try {
+      await this.worker.ensureIndexed(channel, workerId);
+      const { members } = await this.store.join(connection.in(channel, workerId), meta, {
+        withMembers: true,
+      });
+      if (workerId !== this.worker.id) this.worker.requestReconcile();
+      return { ok: true, members };
+    } catch (error) {
+      if (existing) {
+        this.registry.enter(connection, channel, existing);
+      } else {
+        this.registry.exit(connection, channel);
+        await connection.socket.leave(roomOf(channel));
+        this.worker.releaseChannel(channel, workerId);
+      }
+      throw error;
+    }
+  }
+
+  private async updateNow(
+    connection: RealtimeConnection,
+    channel: string,
+    meta: PresenceMeta,
+  ): Promise<Ack> {
+    const membership = connection.channels.get(channel);
+    if (!membership) throw new NotAMemberError(channel);
+    if (this.closing) throw new RealtimeUnavailableError();
+    const workerId = await this.worker.writableId();
+    try {
+      await this.store.update(connection.in(channel, membership.workerId), meta);
+    } catch (error) {
+      if (!(error instanceof NotAMemberError)) throw error;
+      // Redis lost this connection (a restart, or reaped during a long pause): record it again.
+      await this.worker.ensureIndexed(channel, workerId);
+      await this.store.join(connection.in(channel, workerId), meta);
+      membership.workerId = workerId;
+    }
+    membership.meta = meta;
+    return { ok: true };
+  }
+
+  private async restore(connection: RealtimeConnection, channel: string): Promise<void> {
+    const membership = connection.channels.get(channel);
+    if (!membership || membership.workerId === this.worker.id || this.closing) return;
+    const workerId = await this.worker.writableId();
+    await this.worker.ensureIndexed(channel, workerId);
+    await this.store.join(connection.in(channel, workerId), membership.meta, { restore: true });
+    membership.workerId = workerId;
+  }
+
+  /** Removes a connection from a channel in Redis; retried later when Redis does not answer. */
+  private async remove(
+    connection: RealtimeConnection,
+    channel: string,
+    membership: Membership,
+  ): Promise<void> {
+    const record = connection.in(channel, membership.workerId);
+    try {
+      await this.store.leave(record);
+      this.worker.releaseChannel(channel, membership.workerId);
+    } catch {
+      this.worker.retryLeave(record);
+    }
+  }
+
+  private async limit(
+    policy: { name: string; limit: number; windowSeconds: number },
+    connection: RealtimeConnection,
+  ): Promise<void> {
+    const decision = await this.limiter.consume({
+      ...policy,
+      key: `user:${connection.user.userId}`,
+    });
+    if (!decision.allowed) throw new RateLimitedError(decision);
+  }
+
+  private async answer(
+    socketId: string,
+    work: (connection: RealtimeConnection) => Promise<Ack>,
+  ): Promise<Ack> {
+    try {
+      const connection = this.registry.get(socketId);
+      if (!connection) throw new RealtimeUnavailableError('This connection is closing');
+      return await work(connection);
+    } catch (error) {
+      return errorAck(error, this.logger);
+    }
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work)).catch(() => undefined);
+    return work;
+  }
+}

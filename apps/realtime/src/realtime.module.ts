@@ -1,0 +1,37 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Config } from '@lattice/config';
+import { PlatformModule } from '@lattice/http';
+import { PresenceModule } from '@lattice/presence';
+import { ConnectionRegistry } from './presence/connection.registry';
+import { PresenceBroadcaster } from './presence/presence.broadcaster';
+import { PresenceController } from './presence/presence.controller';
+import { PresenceGateway } from './presence/presence.gateway';
+import { PresenceService } from './presence/presence.service';
+import { PresenceWorker } from './presence/presence.worker';
+import { SessionWatcher } from './presence/session.watcher';
+import { SocketAuthenticator } from './presence/socket.authenticator';
+
+/**
+ * Socket.IO presence and channel messages (CONTRACT 5) beside PlatformModule:
+ * the gateway on the app's HTTP server, this process as a presence worker,
+ * and GET /realtime/presence/:channel.
+ */
+@Module({})
+export class RealtimeModule {
+  static forRoot(config: Config): DynamicModule {
+    return {
+      module: RealtimeModule,
+      imports: [PlatformModule.forRoot(config), PresenceModule],
+      controllers: [PresenceController],
+      providers: [
+        ConnectionRegistry,
+        PresenceBroadcaster,
+        PresenceWorker,
+        PresenceService,
+        SessionWatcher,
+        SocketAuthenticator,
+        PresenceGateway,
+      ],
+    };
+  }
+}

@@ -1,0 +1,30 @@
+/** Three kinds of test: unit (beside the code, no network), integration (a real
+ * redis-server started by the harness, apps in process) and e2e (built apps as
+ * real processes). */
+const transform = { '^.+\\.(ts|js|mjs)$': '<rootDir>/test/jest/swc-esm.transform.js' };
+// ES-module-only packages that must be compiled to CommonJS for Jest on Node 20.
+const ESM_PACKAGES = ['@nestjs', 'uid', 'lru-cache'];
+const common = {
+  rootDir: __dirname,
+  transform,
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join('|')})/)`],
+  moduleNameMapper: {
+    '^@lattice/testing$': '<rootDir>/test/harness/index.ts',
+    '^@lattice/(.*)$': '<rootDir>/libs/$1/src/index.ts',
+  },
+  testEnvironment: 'node',
+};
+
+module.exports = {
+  // Not a speed target: only a backstop so that a hung test fails instead of stalling CI.
+  testTimeout: 120_000,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts'],
+    },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+  ],
+};

@@ -1,0 +1,59 @@
+import { LatticeError, UnavailableError } from '@lattice/common';
+
+/*
+ * Errors of the cache, each with a stable code. Messages say what is wrong
+ * with the caller's input or what to do; they never carry Redis errors.
+ */
+
+/** 400 INVALID_CACHE_KEY: a key or namespace outside the documented rule. */
+export class InvalidCacheKeyError extends LatticeError {
+  constructor(message: string) {
+    super('INVALID_CACHE_KEY', message, 400);
+  }
+}
+
+/** 400 INVALID_CACHE_PATTERN: a pattern outside the documented glob grammar. */
+export class InvalidCachePatternError extends LatticeError {
+  constructor(message: string) {
+    super('INVALID_CACHE_PATTERN', message, 400);
+  }
+}
+
+/** 400 INVALID_CACHE_VALUE: a value that does not survive JSON (undefined, a BigInt, a cycle). */
+export class InvalidCacheValueError extends LatticeError {
+  constructor(message: string) {
+    super('INVALID_CACHE_VALUE', message, 400);
+  }
+}
+
+/** 400 INVALID_CACHE_OPTIONS: a TTL, grace or jitter out of range. */
+export class InvalidCacheOptionsError extends LatticeError {
+  constructor(message: string) {
+    super('INVALID_CACHE_OPTIONS', message, 400);
+  }
+}
+
+/** 503 UNAVAILABLE: Redis did not answer, so the cache cannot say or change anything for sure. */
+export class CacheUnavailableError extends UnavailableError {
+  constructor(cause?: unknown) {
+    super('The cache cannot reach Redis right now; try again shortly');
+    if (cause !== undefined) this.cause = cause;
+  }
+}
+
+/**
+ * 503 CACHE_LOCK_TIMEOUT: with `lock: true`, another instance held the
+ * loader lock for the whole wait and no value (fresh or in grace) appeared.
+ */
+export class CacheLockTimeoutError extends LatticeError {
+  constructor(
+    readonly key: string,
+    waitedMs: number,
+  ) {
+    super(
+      'CACHE_LOCK_TIMEOUT',
+      `Another instance is still loading this value after ${waitedMs} ms; try again shortly`,
+      503,
+    );
+  }
+}

@@ -1,0 +1,592 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { LockLostError, LockNotAcquiredError, type LockService } from '@lattice/lock';
+import { type MetricsService } from '@lattice/observability';
+import { type RedisService } from '@lattice/redis';
+import { CACHE_DEFAULTS, MAX_TTL_SECONDS } from './cache.constants';
+import {
+  CacheLockTimeoutError,
+  CacheUnavailableError,
+  InvalidCacheOptionsError,
+} from './cache.errors';
+import { CacheMetrics } from './cache.metrics';
+import {
+  encodeValue,
+  parseRecord,
+  recordOf,
+  serializeRecord,
+  valueFor,
+  versionOf,
+  type CacheRecord,
+} from './cache-record';
+import type {
+  CacheLoader,
+  CacheResult,
+  CacheSetOptions,
+  CacheSource,
+  GetOrSetOptions,
+} from './cache.types';
+import { FillTracker, type PendingFill } from './fill.tracker';
+import { globToRegExp } from './glob.matcher';
+import { InvalidationBus, type Invalidation } from './invalidation.bus';
+import { MemoryTier, type MemoryTierLimits } from './memory.tier';
+import { RedisTier } from './redis.tier';
+
+export interface StoreSettings {
+  ttl: number;
+  jitter: number;
+  l1: MemoryTierLimits;
+  bus: { heartbeatMs: number; staleAfterMs: number };
+  lockTtlMs: number;
+}
+
+/** What a write needs, resolved from the caller's options and the defaults. */
+interface WriteSettings {
+  ttlMs: number;
+  graceMs: number;
+}
+
+interface Outcome {
+  record: CacheRecord;
+  source: CacheSource;
+  stale: boolean;
+  error?: unknown;
+}
+
+/** A value past its TTL but inside its grace period, and the tier it was found in. */
+interface Stale {
+  record: CacheRecord;
+  source: 'l1' | 'l2';
+}
+
+interface Flight<T> {
+  fill: PendingFill;
+  promise: Promise<T>;
+}
+
+/** Pause between attempts at the loader lock while another instance loads. */
+const LOCK_POLL_MS = 25;
+/** A stale value served for a key is logged at most once per this long. */
+const STALE_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * The two-level cache behind every namespace: L1 in process, L2 in Redis,
+ * the invalidation bus between instances, and the single-flight maps that
+ * make a stampede of misses cost one Redis read and one loader call.
+ *
+ * Rules that keep L1 honest (docs/cache.md, "Invalidation"):
+ * - every change to L2 is made by a script that also publishes it;
+ * - L1 is read and filled only while the invalidation feed is complete;
+ * - a value that comes back from Redis enters L1 only if nothing invalidated
+ *   its key while it was in flight (FillTracker).
+ */
+export class CacheStore {
+  private readonly logger = new Logger('Cache');
+  readonly origin = randomUUID();
+  private readonly memory: MemoryTier;
+  private readonly tracker = new FillTracker();
+  private readonly l2: RedisTier;
+  private readonly bus: InvalidationBus;
+  private readonly metrics: CacheMetrics;
+  private readonly reads = new Map<string, Flight<CacheRecord | null>>();
+  private readonly loads = new Map<string, Flight<Outcome>>();
+  private readonly staleLogged = new LRUCache<string, true>({
+    max: 1000,
+    ttl: STALE_LOG_INTERVAL_MS,
+  });
+  private readonly shutdown = new AbortController();
+  /** Versions are this instance's random prefix plus a counter: unique without a random draw per write. */
+  private readonly versionPrefix = randomBytes(6).toString('base64url');
+  private writes = 0;
+
+  constructor(
+    redis: RedisService,
+    private readonly locks: LockService,
+    metrics: MetricsService,
+    private readonly settings: StoreSettings,
+  ) {
+    this.memory = new MemoryTier(settings.l1);
+    this.l2 = new RedisTier(redis);
+    this.metrics = new CacheMetrics(metrics, {
+      entries: () => this.memory.entries,
+      bytes: () => this.memory.bytes,
+      trusted: () => this.tracker.isTrusted,
+    });
+    this.bus = new InvalidationBus(
+      redis,
+      this.origin,
+      {
+        invalidated: (change) => this.applyRemote(change),
+        unreadable: () => this.forgetEverything(),
+        lost: () => {
+          this.tracker.distrust();
+          this.memory.clear();
+          this.metrics.feedLost.inc();
+        },
+        regained: () => this.tracker.trust(),
+      },
+      settings.bus,
+    );
+  }
+
+  start(): void {
+    this.bus.start();
+  }
+
+  stop(): void {
+    this.shutdown.abort(new Error('The cache is shutting down'));
+    this.bus.stop();
+    this.memory.clear();
+  }
+
+  /** True while L1 is in use: the invalidation feed is subscribed and complete. */
+  get l1InUse(): boolean {
+    return this.tracker.isTrusted;
+  }
+
+  async get(key: string): Promise<unknown> {
+    const now = Date.now();
+    if (this.tracker.isTrusted) {
+      const record = this.memory.get(key, now);
+      if (record !== undefined && now < record.freshUntil) {
+        this.metrics.hit.l1.inc();
+        return valueFor(record);
+      }
+    }
+    this.metrics.miss.l1.inc();
+    const record = await this.readThrough(key);
+    if (record !== null && Date.now() < record.freshUntil) {
+      this.metrics.hit.l2.inc();
+      return valueFor(record);
+    }
+    this.metrics.miss.l2.inc();
+    return undefined;
+  }
+
+  async getOrSet<T>(
+    key: string,
+    loader: CacheLoader<T>,
+    options: GetOrSetOptions,
+  ): Promise<CacheResult<T>> {
+    const now = Date.now();
+    let staleCopy: CacheRecord | undefined;
+    if (this.tracker.isTrusted) {
+      const record = this.memory.get(key, now);
+      if (record !== undefined) {
+        if (now < record.freshUntil) {
+          this.metrics.hit.l1.inc();
+          return { value: valueFor(record) as T, source: 'l1', stale: false };
+        }
+        staleCopy = record;
+      }
+    }
+    this.metrics.miss.l1.inc();
+    // Join a load in flight unless its key was invalidated since it began: its answer may predate the change.
+    let flight = this.loads.get(key);
+    if (flight === undefined || !this.tracker.isCurrent(flight.fill)) {
+      const write = this.writeSettings(options);
+      const lockWaitMs = options.lockWaitMs ?? CACHE_DEFAULTS.lockWaitMs;
+      if (options.lock && !(Number.isSafeInteger(lockWaitMs) && lockWaitMs >= 0)) {
+        throw new InvalidCacheOptionsError('lockWaitMs must be a non-negative integer');
+      }
+      const fill = this.tracker.begin(key);
+      const started = this.load(
+        key,
+        loader as CacheLoader<unknown>,
+        write,
+        options.lock ? lockWaitMs : null,
+        fill,
+        staleCopy,
+      );
+      const current: Flight<Outcome> = {
+        fill,
+        promise: started.finally(() => {
+          this.tracker.settle(fill);
+          if (this.loads.get(key) === current) this.loads.delete(key);
+        }),
+      };
+      this.loads.set(key, current);
+      flight = current;
+    }
+    const outcome = await flight.promise;
+    const result: CacheResult<T> = {
+      value: valueFor(outcome.record) as T,
+      source: outcome.source,
+      stale: outcome.stale,
+    };
+    if (outcome.error !== undefined) result.error = outcome.error;
+    return result;
+  }
+
+  async set(key: string, value: unknown, options: CacheSetOptions): Promise<void> {
+    const { raw, record, pxMs } = this.prepare(key, value, this.writeSettings(options));
+    const fill = this.tracker.begin(key);
+    try {
+      await this.l2.write(key, raw, pxMs, this.bus.message({ key, version: record.version }));
+    } catch (error) {
+      // It may or may not have been written: this instance drops its copy either way.
+      this.tracker.settle(fill);
+      this.forgetLocally(key);
+      this.metrics.l2Errors.inc({ operation: 'set' });
+      throw new CacheUnavailableError(error);
+    }
+    // Reads of this key still in flight may have left Redis before this write.
+    this.tracker.invalidateKey(key, record.version, fill);
+    if (this.tracker.settle(fill, record.version)) this.memory.set(key, record);
+    else this.memory.delete(key);
+  }
+
+  async delete(keys: readonly string[]): Promise<number> {
+    const unique = [...new Set(keys)];
+    for (const key of unique) this.forgetLocally(key);
+    this.metrics.invalidations.local.inc(unique.length);
+    const results = await Promise.allSettled(
+      unique.map((key) => this.l2.remove(key, this.bus.message({ key }))),
+    );
+    // Reads that raced with the deletes may have filled L1 meanwhile.
+    for (const key of unique) this.forgetLocally(key);
+    let removed = 0;
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        this.metrics.l2Errors.inc({ operation: 'delete' });
+        throw new CacheUnavailableError(result.reason);
+      }
+      removed += result.value;
+    }
+    return removed;
+  }
+
+  /**
+   * Deletes every entry whose key matches `pattern`. It is announced before
+   * the scan (every L1 drops its matches at once) and again after it (copies
+   * read back from Redis while the scan ran go too).
+   */
+  async deletePattern(pattern: string): Promise<number> {
+    const matcher = globToRegExp(pattern);
+    const forget = () => {
+      this.memory.deleteMatching(matcher);
+      this.tracker.invalidateMatching(matcher);
+    };
+    const message = this.bus.message({ pattern });
+    forget();
+    this.metrics.invalidations.local.inc();
+    try {
+      await this.l2.publish(message);
+      const removed = await this.l2.removeMatching(pattern, CACHE_DEFAULTS.scanCount);
+      await this.l2.publish(message);
+      return removed;
+    } catch (error) {
+      this.metrics.l2Errors.inc({ operation: 'deletePattern' });
+      // Part of the pattern may be gone: tell the others anyway, if Redis takes it.
+      await this.l2.publish(message).catch(() => undefined);
+      throw new CacheUnavailableError(error);
+    } finally {
+      forget();
+    }
+  }
+
+  /** A coalesced read of L2: concurrent misses of one key share one GET. */
+  private readThrough(key: string): Promise<CacheRecord | null> {
+    const pending = this.reads.get(key);
+    if (pending !== undefined && this.tracker.isCurrent(pending.fill)) return pending.promise;
+    const fill = this.tracker.begin(key);
+    const current: Flight<CacheRecord | null> = {
+      fill,
+      promise: this.l2.read(key).then(
+        (raw) => {
+          const record = raw === null ? null : this.parse(raw, key);
+          if (
+            record !== null &&
+            Date.now() < record.staleUntil &&
+            this.tracker.settle(fill, record.version)
+          ) {
+            this.memory.set(key, record);
+          }
+          return record;
+        },
+        (error: unknown) => {
+          this.metrics.l2Errors.inc({ operation: 'get' });
+          throw new CacheUnavailableError(error);
+        },
+      ),
+    };
+    void current.promise
+      .finally(() => {
+        this.tracker.settle(fill);
+        if (this.reads.get(key) === current) this.reads.delete(key);
+      })
+      .catch(() => undefined);
+    this.reads.set(key, current);
+    return current.promise;
+  }
+
+  private async load(
+    key: string,
+    loader: CacheLoader<unknown>,
+    write: WriteSettings,
+    lockWaitMs: number | null,
+    fill: PendingFill,
+    staleCopy: CacheRecord | undefined,
+  ): Promise<Outcome> {
+    let raw: string | null;
+    try {
+      raw = await this.l2.read(key);
+    } catch (error) {
+      this.metrics.l2Errors.inc({ operation: 'getOrSet' });
+      return this.loadWithoutRedis(key, loader, write, this.usable(staleCopy, 'l1'), error);
+    }
+    const record = raw === null ? null : this.parse(raw, key);
+    const now = Date.now();
+    if (record !== null && now < record.freshUntil) {
+      this.metrics.hit.l2.inc();
+      if (this.tracker.settle(fill, record.version)) this.memory.set(key, record);
+      return { record, source: 'l2', stale: false };
+    }
+    this.metrics.miss.l2.inc();
+    const stale = this.usable(record ?? undefined, 'l2') ?? this.usable(staleCopy, 'l1');
+    const expected = raw === null ? '' : (versionOf(raw) ?? '');
+    if (lockWaitMs === null) {
+      return this.loadAndStore(key, loader, write, fill, expected, stale, this.shutdown.signal);
+    }
+    return this.loadUnderLock(key, loader, write, fill, stale, lockWaitMs);
+  }
+
+  /**
+   * `lock: true`: the loader runs under the lock `cache:<key>` of the lock
+   * lib, on one instance at a time. The others do not queue for the lock:
+   * between attempts they look in Redis, and take the value as soon as the
+   * loading instance has stored it. Whoever gets the lock reads Redis again
+   * first, in case the value arrived just before.
+   */
+  private async loadUnderLock(
+    key: string,
+    loader: CacheLoader<unknown>,
+    write: WriteSettings,
+    fill: PendingFill,
+    stale: Stale | undefined,
+    lockWaitMs: number,
+  ): Promise<Outcome> {
+    const deadline = Date.now() + lockWaitMs;
+    let outcome: Outcome | undefined;
+    const work = async (signal: AbortSignal): Promise<Outcome> => {
+      let raw: string | null;
+      try {
+        raw = await this.l2.read(key);
+      } catch (error) {
+        this.metrics.l2Errors.inc({ operation: 'getOrSet' });
+        return (outcome = await this.loadWithoutRedis(key, loader, write, stale, error));
+      }
+      const record = raw === null ? null : this.parse(raw, key);
+      if (record !== null && Date.now() < record.freshUntil) {
+        if (this.tracker.settle(fill, record.version)) this.memory.set(key, record);
+        return (outcome = { record, source: 'l2', stale: false });
+      }
+      const expected = raw === null ? '' : (versionOf(raw) ?? '');
+      const both = AbortSignal.any([signal, this.shutdown.signal]);
+      const fallback = this.usable(record ?? undefined, 'l2') ?? stale;
+      return (outcome = await this.loadAndStore(
+        key,
+        loader,
+        write,
+        fill,
+        expected,
+        fallback,
+        both,
+      ));
+    };
+    for (;;) {
+      try {
+        return await this.locks.using(`cache:${key}`, this.settings.lockTtlMs, work, {
+          retryCount: 0,
+        });
+      } catch (error) {
+        // Loaded and stored, but the lease ran out on the way: the value is still good.
+        if (outcome !== undefined && error instanceof LockLostError) return outcome;
+        if (!(error instanceof LockNotAcquiredError)) throw error;
+        if (error.reason === 'unreachable')
+          return this.loadWithoutRedis(key, loader, write, stale, error);
+      }
+      // Another instance holds the lock and is loading.
+      await new Promise((resolve) =>
+        setTimeout(resolve, LOCK_POLL_MS + Math.random() * LOCK_POLL_MS),
+      );
+      const raw = await this.l2.read(key).catch(() => null);
+      const record = raw === null ? null : this.parse(raw, key);
+      if (record !== null && Date.now() < record.freshUntil) {
+        if (this.tracker.settle(fill, record.version)) this.memory.set(key, record);
+        return { record, source: 'l2', stale: false };
+      }
+      if (Date.now() >= deadline || this.shutdown.signal.aborted) {
+        const timeout = new CacheLockTimeoutError(key, lockWaitMs);
+        if (stale) return this.serveStale(key, stale, timeout);
+        throw timeout;
+      }
+    }
+  }
+
+  private async loadAndStore(
+    key: string,
+    loader: CacheLoader<unknown>,
+    write: WriteSettings,
+    fill: PendingFill,
+    expected: string,
+    stale: Stale | undefined,
+    signal: AbortSignal,
+  ): Promise<Outcome> {
+    let loaded: unknown;
+    try {
+      loaded = await loader(signal);
+      this.metrics.loads.ok.inc();
+    } catch (error) {
+      this.metrics.loads.failed.inc();
+      if (stale) return this.serveStale(key, stale, error);
+      throw error;
+    }
+    const { raw, record, pxMs } = this.prepare(key, loaded, write);
+    let stored;
+    try {
+      stored = await this.l2.fill(
+        key,
+        raw,
+        pxMs,
+        expected,
+        this.bus.message({ key, version: record.version }),
+      );
+    } catch {
+      // Redis is away: the value is good, it just cannot be shared.
+      this.metrics.l2Errors.inc({ operation: 'getOrSet' });
+      return { record, source: 'loader', stale: false };
+    }
+    if (stored.written) {
+      if (this.tracker.settle(fill, record.version)) this.memory.set(key, record);
+      return { record, source: 'loader', stale: false };
+    }
+    // Someone wrote the entry while this loader ran: theirs is newer than what it started from.
+    const theirs = stored.current === null ? null : this.parse(stored.current, key);
+    if (theirs !== null && Date.now() < theirs.freshUntil)
+      return { record: theirs, source: 'l2', stale: false };
+    return { record, source: 'loader', stale: false };
+  }
+
+  /** Redis cannot be read: load anyway (once per instance) and serve without caching. */
+  private async loadWithoutRedis(
+    key: string,
+    loader: CacheLoader<unknown>,
+    write: WriteSettings,
+    stale: Stale | undefined,
+    cause: unknown,
+  ): Promise<Outcome> {
+    let loaded: unknown;
+    try {
+      loaded = await loader(this.shutdown.signal);
+      this.metrics.loads.ok.inc();
+    } catch (error) {
+      this.metrics.loads.failed.inc();
+      if (stale) return this.serveStale(key, stale, error);
+      throw error;
+    }
+    this.logger.debug(
+      `Loaded "${key}" without caching it: Redis is unreachable (${String(cause)})`,
+    );
+    return { record: this.prepare(key, loaded, write).record, source: 'loader', stale: false };
+  }
+
+  private serveStale(key: string, stale: Stale, error: unknown): Outcome {
+    this.metrics.staleServed.inc();
+    if (!this.staleLogged.has(key)) {
+      this.staleLogged.set(key, true);
+      const reason = error instanceof Error ? error.message : String(error);
+      this.logger.warn(
+        `Serving a value past its TTL (in grace) for "${key}": the loader failed: ${reason}`,
+      );
+    }
+    return { record: stale.record, source: stale.source, stale: true, error };
+  }
+
+  private usable(record: CacheRecord | undefined, source: 'l1' | 'l2'): Stale | undefined {
+    return record !== undefined && Date.now() < record.staleUntil ? { record, source } : undefined;
+  }
+
+  private parse(raw: string, key: string): CacheRecord | null {
+    const record = parseRecord(raw, key);
+    if (record === null)
+      this.logger.warn(`"${key}" holds a value the cache did not write; treated as absent`);
+    return record;
+  }
+
+  private writeSettings(options: CacheSetOptions): WriteSettings {
+    const ttl = options.ttl ?? this.settings.ttl;
+    const grace = options.grace ?? 0;
+    const jitter = options.jitter ?? this.settings.jitter;
+    if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0 || ttl > MAX_TTL_SECONDS) {
+      throw new InvalidCacheOptionsError(
+        `ttl must be a number of seconds above 0 and at most ${MAX_TTL_SECONDS}`,
+      );
+    }
+    if (
+      typeof grace !== 'number' ||
+      !Number.isFinite(grace) ||
+      grace < 0 ||
+      grace > MAX_TTL_SECONDS
+    ) {
+      throw new InvalidCacheOptionsError(
+        `grace must be a number of seconds from 0 to ${MAX_TTL_SECONDS}`,
+      );
+    }
+    if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
+      throw new InvalidCacheOptionsError('jitter must be a fraction from 0 to 1');
+    }
+    // Jitter only ever shortens a TTL: an entry never outlives what its writer asked for.
+    const ttlMs = Math.max(1, Math.round(ttl * 1000 * (1 - jitter * Math.random())));
+    return { ttlMs, graceMs: Math.round(grace * 1000) };
+  }
+
+  private prepare(
+    key: string,
+    value: unknown,
+    write: WriteSettings,
+  ): { raw: string; record: CacheRecord; pxMs: number } {
+    const { kind, payload } = encodeValue(value);
+    const freshUntil = Date.now() + write.ttlMs;
+    const staleUntil = freshUntil + write.graceMs;
+    const version = `${this.versionPrefix}${(++this.writes).toString(36)}`;
+    return {
+      raw: serializeRecord(kind, freshUntil, staleUntil, version, payload),
+      record: recordOf(kind, payload, freshUntil, staleUntil, version, key),
+      pxMs: write.ttlMs + write.graceMs,
+    };
+  }
+
+  private applyRemote(change: Invalidation): void {
+    this.metrics.invalidations.remote.inc();
+    if ('key' in change) {
+      // A copy already holding the version just written (read after the write, before its
+      // announcement arrived) is current; reads still in flight may predate the write, so they are not.
+      this.tracker.invalidateKey(change.key, change.version);
+      if (change.version === undefined || this.memory.versionOf(change.key) !== change.version) {
+        this.memory.delete(change.key);
+      }
+      return;
+    }
+    let matcher: RegExp;
+    try {
+      matcher = globToRegExp(change.pattern);
+    } catch {
+      this.forgetEverything();
+      return;
+    }
+    this.memory.deleteMatching(matcher);
+    this.tracker.invalidateMatching(matcher);
+  }
+
+  private forgetLocally(key: string): void {
+    this.memory.delete(key);
+    this.tracker.invalidateKey(key);
+  }
+
+  private forgetEverything(): void {
+    this.memory.clear();
+    this.tracker.invalidateAll();
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * Base of every error a lib throws on purpose. The `code` is stable across
+ * process boundaries (unlike `instanceof`), and `status` is the HTTP status
+ * the global exception filter answers with.
+ */
+export class LatticeError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number = 500,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}

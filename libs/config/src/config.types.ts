@@ -1,0 +1,54 @@
+import type { AppName } from './config.schema';
+import type { HostPort, RatePolicy } from './env.parsers';
+import type { UpstreamRoute } from './routes.schema';
+
+export interface HttpConfig {
+  port: number;
+  host: string;
+  trustProxy: boolean;
+  allowedOrigins: string[];
+  cookieSecure: boolean;
+  /** How long readiness answers 503 after SIGTERM before the server stops accepting. */
+  shutdownDelayMs: number;
+}
+
+export type RedisConfig =
+  | { mode: 'standalone'; url: string; keyPrefix: string }
+  | { mode: 'cluster'; nodes: HostPort[]; keyPrefix: string }
+  | { mode: 'sentinel'; sentinels: HostPort[]; masterName: string; keyPrefix: string };
+
+export interface RateLimitConfig {
+  ip: RatePolicy;
+  user: RatePolicy;
+  login: RatePolicy;
+  failMode: 'open' | 'closed';
+}
+
+export interface SessionConfig {
+  idleTtlSeconds: number;
+  absoluteTtlSeconds: number;
+}
+
+export interface LockConfig {
+  /**
+   * Independent Redis nodes that must grant a lock by majority (the Redlock
+   * algorithm). Empty: locks live on the app's own Redis connection.
+   */
+  quorumUrls: string[];
+}
+
+export interface Config {
+  app: AppName;
+  http: HttpConfig;
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' };
+  redis: RedisConfig;
+  rateLimit: RateLimitConfig;
+  session: SessionConfig;
+  admin: { login: string; password: string } | null;
+  verification: { networks: string[]; ttlSeconds: number };
+  gateway: { authUrl: string; realtimeUrl: string; routes: UpstreamRoute[] };
+  cacheSync: { token: string | null; allowedHosts: string[] };
+  prizeDraw: { githubApiUrl: string };
+  presence: { heartbeatMs: number; ttlMs: number };
+  lock: LockConfig;
+}

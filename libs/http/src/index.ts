@@ -1,0 +1,10 @@
+export { PlatformModule } from './platform.module';
+export { createApp } from './create-app';
+export { runApp, shutDown } from './run-app';
+export { ZodDto } from './zod-dto';
+export type { ZodDtoClass } from './zod-dto';
+export { ZodValidationPipe } from './zod-validation.pipe';
+export { GlobalExceptionFilter } from './global-exception.filter';
+export { toErrorBody } from './error-body';
+export type { ErrorBody } from './error-body';
+export { BODY_LIMIT_BYTES } from './fastify-adapter.factory';

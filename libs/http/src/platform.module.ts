@@ -1,0 +1,45 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { ConfigModule, type Config } from '@lattice/config';
+import { HealthModule } from '@lattice/health';
+import { ObservabilityModule } from '@lattice/observability';
+import { RateLimitGuard, RateLimitModule } from '@lattice/rate-limit';
+import { LockModule } from '@lattice/lock';
+import { RedisModule } from '@lattice/redis';
+import { AuthGuard, SessionModule } from '@lattice/session';
+import { GlobalExceptionFilter } from './global-exception.filter';
+import { ZodValidationPipe } from './zod-validation.pipe';
+
+/**
+ * What every app is made of: configuration, logs and metrics, Redis, health,
+ * rate limits, locks, shared sessions, and the HTTP conventions (error body,
+ * validation, the rate-limit and auth guards) registered as APP_* providers so
+ * test apps get them too. Feature modules plug in beside it.
+ */
+@Module({})
+export class PlatformModule {
+  static forRoot(config: Config): DynamicModule {
+    return {
+      module: PlatformModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot(),
+        RedisModule,
+        HealthModule,
+        RateLimitModule.forRoot(),
+        LockModule,
+        SessionModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: GlobalExceptionFilter },
+        { provide: APP_PIPE, useClass: ZodValidationPipe },
+        // Global guards run in this order. The session is already resolved (an
+        // onRequest hook), so limits key signed-in callers by user.
+        // Every route is limited unless it says otherwise (@RateLimit, @SkipRateLimit).
+        { provide: APP_GUARD, useClass: RateLimitGuard },
+        // Every route needs a session unless it is @Public(); @Roles() adds roles.
+        { provide: APP_GUARD, useClass: AuthGuard },
+      ],
+    };
+  }
+}

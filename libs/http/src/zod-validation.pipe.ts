@@ -1,0 +1,32 @@
+import { Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
+import type { z } from 'zod';
+import { ValidationFailedError, type ValidationIssue } from '@lattice/common';
+
+const WHERE: Record<ArgumentMetadata['type'], string> = {
+  body: 'request body',
+  query: 'query string',
+  param: 'path',
+  custom: 'input',
+};
+
+function schemaOf(metatype: unknown): z.ZodType | undefined {
+  const schema = (metatype as { schema?: z.ZodType } | undefined)?.schema;
+  return schema && typeof schema.safeParse === 'function' ? schema : undefined;
+}
+
+/** Validates every parameter whose type was made with ZodDto; others pass through. */
+@Injectable()
+export class ZodValidationPipe implements PipeTransform {
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    const schema = schemaOf(metadata.metatype);
+    if (!schema) return value;
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    const details: ValidationIssue[] = result.error.issues.map((issue) => ({
+      path: issue.path.map(String).join('.') || '(root)',
+      message: issue.message,
+    }));
+    const summary = details.map((d) => `${d.path}: ${d.message}`).join('; ');
+    throw new ValidationFailedError(`Invalid ${WHERE[metadata.type]}: ${summary}`, details);
+  }
+}

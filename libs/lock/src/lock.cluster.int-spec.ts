@@ -1,0 +1,95 @@
+import { ConfigService, loadConfig } from '@lattice/config';
+import { RedisService } from '@lattice/redis';
+import { RedisServer, waitFor } from '@lattice/testing';
+import { LockService } from './lock.service';
+
+/**
+ * Redis Cluster refuses a script whose keys lie in different slots
+ * (CROSSSLOT), even on a single node that serves every slot, so one node is
+ * enough to show that the keys a script touches share a hash tag and that a
+ * lock on resources of different slots still works.
+ */
+describe('LockService on Redis Cluster', () => {
+  let node: RedisServer;
+  let redis: RedisService;
+  let locks: LockService;
+  let raw: ReturnType<RedisServer['client']>;
+
+  beforeAll(async () => {
+    // A lone node knows no address for itself; ioredis needs one in CLUSTER SLOTS.
+    const announce = ['--cluster-announce-ip', '127.0.0.1'];
+    node = await RedisServer.start(['--cluster-enabled', 'yes', ...announce]);
+    raw = node.client();
+    await raw.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+    await waitFor('the cluster to serve every slot', async () =>
+      ((await raw.call('CLUSTER', 'INFO')) as string).includes('cluster_state:ok'),
+    );
+    const config = new ConfigService(
+      loadConfig('gateway', { REDIS_CLUSTER_NODES: `127.0.0.1:${node.port}`, KEY_PREFIX: 'c:' }),
+    );
+    redis = new RedisService(config);
+    redis.onModuleInit();
+    expect(await redis.whenReady(10_000)).toBe(true);
+    locks = new LockService(redis, config);
+  });
+
+  afterAll(async () => {
+    raw?.disconnect();
+    await locks?.beforeApplicationShutdown();
+    await redis?.onApplicationShutdown();
+    await node?.dispose();
+  });
+
+  it('locks, extends and releases a resource', async () => {
+    expect(redis.isCluster).toBe(true);
+    const lock = await locks.acquire('invoice:7', 5000);
+    await lock.extend(5000);
+    expect(await raw.get('c:lock:{invoice:7}:fence')).toBe(lock.token.toString());
+    expect(await lock.release()).toEqual({ released: true });
+    const next = await locks.acquire('invoice:7', 5000);
+    expect(next.token).toBeGreaterThan(lock.token);
+    await next.release();
+  });
+
+  it('takes resources of different slots together, all or none, with one token above each', async () => {
+    const resources = ['account:1', 'account:2', 'account:3'];
+    const slots = await Promise.all(
+      resources.map((r) => raw.call('CLUSTER', 'KEYSLOT', `c:lock:{${r}}`)),
+    );
+    expect(new Set(slots).size).toBe(3);
+
+    const earlier = await locks.acquire('account:2', 5000);
+    await expect(locks.acquire(resources, 5000, { retryCount: 0 })).rejects.toMatchObject({
+      code: 'LOCK_NOT_ACQUIRED',
+    });
+    // Nothing taken before the busy resource is left behind.
+    expect(await raw.exists('c:lock:{account:1}')).toBe(0);
+    await earlier.release();
+
+    const all = await locks.acquire(resources, 5000);
+    expect(all.token).toBeGreaterThan(earlier.token);
+    for (const r of resources) {
+      expect(await raw.get(`c:lock:{${r}}:fence`)).toBe(all.token.toString());
+    }
+    await all.extend(5000);
+    expect(await all.release()).toEqual({ released: true });
+    for (const r of resources) {
+      const later = await locks.acquire(r, 5000);
+      expect(later.token).toBeGreaterThan(all.token);
+      await later.release();
+    }
+  });
+
+  it('runs `using`, run-once tasks and leaders there too', async () => {
+    expect(await locks.using(['a', 'b'], 1000, async (_signal, token) => token)).toBeGreaterThan(
+      0n,
+    );
+    let runs = 0;
+    await Promise.all([1, 2].map(() => locks.runOnce('cluster-task', async () => void runs++)));
+    expect(runs).toBe(1);
+    const leadership = locks.lead('cluster-leader', 1000, async () => undefined, { everyMs: 100 });
+    await waitFor('leadership', () => leadership.isLeader);
+    await leadership.stop();
+    expect(leadership.isLeader).toBe(false);
+  });
+});

@@ -1,0 +1,73 @@
+/**
+ * Redis layout of presence. Every key of one channel carries the hash tag
+ * `{<channel>}`, so the scripts that change a channel touch one Redis Cluster
+ * slot; the two lease sets share the tag `{workers}`; a worker's channel index
+ * carries its own id as tag.
+ *
+ *   presence:{<channel>}:members            hash  userId → member JSON (what clients are shown)
+ *   presence:{<channel>}:conns              hash  userId → JSON of the user's connections here
+ *   presence:{<channel>}:worker:<workerId>  set   "<userId> <connectionId>" held by that worker
+ *   presence:worker:{<workerId>}:channels   set   channels where the worker has connections
+ *   presence:{workers}:leases               zset  workerId → lease expiry (ms, Redis clock)
+ *   presence:{workers}:reaped               zset  workerId → when its final sweep is due (ms)
+ *
+ * Every key has a TTL that live workers keep pushing forward.
+ */
+export const membersKey = (channel: string): string => `presence:{${channel}}:members`;
+
+export const connectionsKey = (channel: string): string => `presence:{${channel}}:conns`;
+
+export const workerConnectionsKey = (channel: string, workerId: string): string =>
+  `presence:{${channel}}:worker:${workerId}`;
+
+export const workerChannelsKey = (workerId: string): string =>
+  `presence:worker:{${workerId}}:channels`;
+
+export const LEASES_KEY = 'presence:{workers}:leases';
+export const REAPED_KEY = 'presence:{workers}:reaped';
+
+/** The three keys a channel script touches, in the order the scripts take them. */
+export const channelScriptKeys = (channel: string, workerId: string): [string, string, string] => [
+  membersKey(channel),
+  connectionsKey(channel),
+  workerConnectionsKey(channel, workerId),
+];
+
+/** The sharded adapter publishes a 20-character room (it takes it for a socket id) on its main channel. */
+const SOCKET_ID_LENGTH = 20;
+
+/**
+ * The Socket.IO room of a channel. Prefixed, so that no channel name can
+ * coincide with a socket id (every socket is in a room named by its id); with
+ * the channel's hash tag, so that the room's sharded pub/sub channel lives in
+ * the slot of the channel's keys and the presence scripts can publish to it;
+ * never 20 characters long, so the sharded adapter publishes it on that
+ * channel and not on its main one.
+ */
+export function roomOf(channel: string): string {
+  const room = `channel:{${channel}}`;
+  return room.length === SOCKET_ID_LENGTH ? `${room}:` : room;
+}
+
+/**
+ * Name of the Socket.IO Redis adapter's pub/sub channels (before KEY_PREFIX),
+ * shared by the realtime app's adapter, the presence scripts and every emitter.
+ */
+export const SOCKET_IO_BUS = 'socket.io';
+
+/**
+ * The pub/sub channel on which the adapter (classic and sharded alike)
+ * carries broadcasts to one room of the main namespace.
+ */
+export const busChannelOf = (keyPrefix: string, room: string): string =>
+  `${keyPrefix}${SOCKET_IO_BUS}#/#${room}#`;
+
+/**
+ * How the adapter and the emitter encode bus messages: JSON rather than their
+ * default MessagePack, so that the presence scripts can write them in Lua.
+ * Payloads are plain JSON anyway (binary is refused at the edge).
+ */
+export const BUS_PARSER = {
+  encode: (message: unknown): string => JSON.stringify(message),
+  decode: (message: Buffer | string): unknown => JSON.parse(message.toString()),
+};

@@ -1,0 +1,8 @@
+-- Pushes the TTL of a channel's keys forward while a live worker holds
+-- connections there, in one round trip.
+-- KEYS[1] presence:{C}:members, KEYS[2] presence:{C}:conns, KEYS[3] presence:{C}:worker:W
+-- ARGV[1] key TTL (ms)
+for i = 1, #KEYS do
+  redis.call('PEXPIRE', KEYS[i], ARGV[1])
+end
+return 1

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { PresenceLeases } from './presence.leases';
+import { PresencePublisher } from './presence.publisher';
+import { PresenceStore } from './presence.store';
+
+/**
+ * Presence in Redis for any app: PresenceStore to read who is in a channel
+ * (and, in the realtime app, to record it), PresencePublisher to emit events
+ * to a channel's connections, PresenceLeases for the realtime workers.
+ * Needs ConfigModule and RedisModule (PlatformModule has them).
+ */
+@Module({
+  providers: [PresenceStore, PresenceLeases, PresencePublisher],
+  exports: [PresenceStore, PresenceLeases, PresencePublisher],
+})
+export class PresenceModule {}

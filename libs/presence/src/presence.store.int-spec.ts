@@ -1,0 +1,281 @@
+import { ConfigService, loadConfig } from '@lattice/config';
+import { RedisService } from '@lattice/redis';
+import { RedisServer, sleep, waitFor } from '@lattice/testing';
+import { busChannelOf, roomOf } from './presence-keys';
+import { PresenceLeases } from './presence.leases';
+import { PresenceStore } from './presence.store';
+import type { PresenceChange, PresenceConnection } from './presence.types';
+
+const PREFIX = 'it:';
+const TTL_MS = 400;
+
+type Raw = ReturnType<RedisServer['client']>;
+
+async function scanAll(raw: Raw, pattern: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await raw.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    found.push(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  return found;
+}
+
+/**
+ * The presence scripts against a real redis-server, standalone and as a
+ * one-node cluster (which refuses a script whose keys span slots, so it shows
+ * that every script's keys share a hash tag).
+ */
+describe.each([
+  ['standalone', [] as string[]],
+  ['cluster', ['--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1']],
+])('presence in Redis (%s)', (mode, serverArgs) => {
+  let server: RedisServer;
+  let raw: Raw;
+  let redis: RedisService;
+  let store: PresenceStore;
+  let leases: PresenceLeases;
+  let n = 0;
+
+  const connection = (
+    channel: string,
+    userId: string,
+    workerId = 'w1',
+    connectionId = `conn-${++n}`,
+  ): PresenceConnection => ({
+    channel,
+    userId,
+    workerId,
+    connectionId,
+    login: `user${userId}`,
+    name: `User ${userId}`,
+  });
+  const kinds = (changes: (PresenceChange | null)[]) => changes.map((c) => c?.kind ?? 'none');
+
+  beforeAll(async () => {
+    server = await RedisServer.start(serverArgs);
+    raw = server.client();
+    const env: Record<string, string> = {
+      KEY_PREFIX: PREFIX,
+      PRESENCE_HEARTBEAT_MS: '100',
+      PRESENCE_TTL_MS: String(TTL_MS),
+    };
+    if (mode === 'cluster') {
+      await raw.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+      await waitFor('the cluster to serve every slot', async () =>
+        ((await raw.call('CLUSTER', 'INFO')) as string).includes('cluster_state:ok'),
+      );
+      env.REDIS_CLUSTER_NODES = `127.0.0.1:${server.port}`;
+    } else {
+      env.REDIS_URL = server.url;
+    }
+    const config = new ConfigService(loadConfig('realtime', env));
+    redis = new RedisService(config);
+    redis.onModuleInit();
+    expect(await redis.whenReady(10_000)).toBe(true);
+    expect(redis.isCluster).toBe(mode === 'cluster');
+    store = new PresenceStore(redis, config);
+    leases = new PresenceLeases(redis, store);
+  });
+
+  afterAll(async () => {
+    raw?.disconnect();
+    await redis?.onApplicationShutdown();
+    await server?.dispose();
+  });
+
+  it('decides joined, updated and left once per user, however many connections they have', async () => {
+    const tab1 = connection('room', '7');
+    const tab2 = connection('room', '7', 'w2');
+    const first = await store.join(tab1, { status: 'in' }, { withMembers: true });
+    expect(first.change).toEqual({
+      kind: 'joined',
+      channel: 'room',
+      member: {
+        userId: '7',
+        login: 'user7',
+        name: 'User 7',
+        meta: { status: 'in' },
+        connections: 1,
+        joinedAt: expect.any(String),
+      },
+    });
+    expect(first.members).toEqual([first.change!.member]);
+    const second = await store.join(tab2, null, { withMembers: true });
+    expect(second.change).toBeNull();
+    expect(second.members).toEqual([{ ...first.change!.member, connections: 2 }]);
+
+    const update = await store.update(tab2, { status: 'typing' });
+    expect(update).toMatchObject({ kind: 'updated', member: { meta: { status: 'typing' } } });
+    expect(await store.update(tab2, { status: 'typing' })).toBeNull();
+    // The newest meta leaves with its connection: the user shows the other one's.
+    expect(await store.leave(tab2)).toMatchObject({
+      kind: 'updated',
+      member: { meta: { status: 'in' }, connections: 1 },
+    });
+    expect(await store.leave(tab2)).toBeNull();
+    expect(await store.leave(tab1)).toMatchObject({
+      kind: 'left',
+      member: { userId: '7', connections: 0 },
+    });
+    expect(await store.members('room')).toEqual([]);
+    await expect(store.update(tab1, {})).rejects.toMatchObject({ code: 'NOT_A_MEMBER' });
+  });
+
+  it('announces a user once when many of their connections join and leave at the same time', async () => {
+    const tabs = Array.from({ length: 24 }, (_, i) => connection('stampede', '9', `w${i % 3}`));
+    const joins = await Promise.all(tabs.map((tab) => store.join(tab, { i: 1 })));
+    expect(kinds(joins.map((j) => j.change)).filter((k) => k === 'joined')).toHaveLength(1);
+    expect(await store.members('stampede')).toEqual([expect.objectContaining({ connections: 24 })]);
+    const leaves = await Promise.all(tabs.map((tab) => store.leave(tab)));
+    expect(kinds(leaves).filter((k) => k === 'left')).toHaveLength(1);
+    expect(kinds(leaves).filter((k) => k !== 'none' && k !== 'left')).toEqual([]);
+  });
+
+  it('announces every change once, on the room’s bus channel, in the order Redis decided', async () => {
+    const listener = server.client();
+    const channel = busChannelOf(PREFIX, roomOf('heard'));
+    const heard: { event: string; member: string; except: string[] }[] = [];
+    listener.on(mode === 'cluster' ? 'smessage' : 'message', (_from: string, text: string) => {
+      // The two adapters' formats: [uid, packet, opts] and { uid, type, data: { packet, opts } }.
+      const parsed = JSON.parse(text) as unknown;
+      const [packet, opts] = Array.isArray(parsed)
+        ? [parsed[1], parsed[2]]
+        : [
+            (parsed as { data: { packet: unknown } }).data.packet,
+            (parsed as { data: { opts: unknown } }).data.opts,
+          ];
+      const [event, payload] = (packet as { data: [string, { member: { userId: string } }] }).data;
+      heard.push({
+        event,
+        member: payload.member.userId,
+        except: (opts as { except: string[] }).except,
+      });
+    });
+    if (mode === 'cluster') await listener.ssubscribe(channel);
+    else await listener.subscribe(channel);
+    try {
+      const tab1 = connection('heard', '41');
+      const tab2 = connection('heard', '41');
+      await store.join(tab1, null);
+      await store.join(tab2, null);
+      await store.update(tab2, { typing: true });
+      await store.join(connection('heard', '42'), null);
+      await store.leave(tab2);
+      await store.leave(tab1);
+      await waitFor('five announcements', () => heard.length === 5);
+      expect(heard).toEqual([
+        { event: 'presence:joined', member: '41', except: [tab1.connectionId] },
+        { event: 'presence:updated', member: '41', except: [tab2.connectionId] },
+        { event: 'presence:joined', member: '42', except: [expect.any(String)] },
+        { event: 'presence:updated', member: '41', except: [tab2.connectionId] },
+        { event: 'presence:left', member: '41', except: [tab1.connectionId] },
+      ]);
+    } finally {
+      listener.disconnect();
+    }
+  });
+
+  it('keeps meta exactly as the JSON the client sent', async () => {
+    const meta = {
+      emoji: '🎉 ünïcödé',
+      quote: 'say "hi"/\\',
+      nested: { list: [1, 2.5, -3e-7, null, true, 'x'], empty: {}, none: [] },
+      big: 9007199254740991,
+    };
+    const { change } = await store.join(connection('json', '3'), meta);
+    expect(change!.member.meta).toEqual(meta);
+    expect((await store.members('json'))[0].meta).toEqual(meta);
+  });
+
+  it('lists members in the order they came', async () => {
+    for (const userId of ['30', '4', '200']) {
+      await store.join(connection('order', userId), null);
+      await sleep(2);
+    }
+    expect((await store.members('order')).map((m) => m.userId)).toEqual(['30', '4', '200']);
+  });
+
+  it('gives every key a TTL', async () => {
+    await store.join(connection('expiring', '5'), { a: 1 });
+    await leases.indexChannel('w-ttl', 'expiring');
+    await leases.renew('w-ttl', true);
+    const keys = await scanAll(raw, `${PREFIX}presence:*`);
+    expect(keys.length).toBeGreaterThan(4);
+    for (const key of keys) {
+      const ttl = await raw.pttl(key);
+      expect({ key, expires: ttl > 0 && ttl <= store.timings.keyTtlMs }).toEqual({
+        key,
+        expires: true,
+      });
+    }
+  });
+
+  it('reaps only the connections still recorded under the dead worker', async () => {
+    const stays = connection('reap', '11', 'dead');
+    const goes = connection('reap', '11', 'dead');
+    const other = connection('reap', '12', 'dead');
+    await store.join(stays, { from: 'stays' });
+    await store.join(goes, { from: 'goes' });
+    await store.join(other, null);
+    // Its worker came back under a new id and recorded `stays` again.
+    await store.join({ ...stays, workerId: 'alive' }, null, { restore: true });
+    const reaped = await store.reap('reap', 'dead', 1000);
+    expect(reaped.remaining).toBe(0);
+    expect(reaped.changes.map((c) => [c.kind, c.member.userId]).sort()).toEqual([
+      ['left', '12'],
+      ['updated', '11'],
+    ]);
+    expect(await store.members('reap')).toEqual([
+      expect.objectContaining({ userId: '11', meta: { from: 'stays' }, connections: 1 }),
+    ]);
+  });
+
+  it('renews a live lease, and never a lapsed or reused one', async () => {
+    expect(await leases.renew('w-renew', true)).toBe(true);
+    expect(await leases.renew('w-renew', false)).toBe(true);
+    expect(await leases.renew('w-renew', true)).toBe(false);
+    await sleep(TTL_MS + 50);
+    expect(await leases.renew('w-renew', false)).toBe(false);
+    expect(await leases.renew('w-never-taken', false)).toBe(false);
+  });
+
+  it('hands a lapsed worker to one reaper, sweeps its channels, and sweeps once more after a grace period', async () => {
+    await leases.claim(); // earlier tests' workers
+    await leases.renew('w-dies', true);
+    const users = ['21', '22', '23'];
+    for (const [i, channel] of ['a', 'b', 'c'].entries()) {
+      await leases.indexChannel('w-dies', channel);
+      await store.join(connection(channel, users[i], 'w-dies'), null);
+      await store.join(connection(channel, '99', 'w-lives'), null);
+    }
+    await sleep(TTL_MS + 50);
+    const claims = await Promise.all([leases.claim(), leases.claim(), leases.claim()]);
+    expect(claims.flatMap((c) => c.lapsed).filter((id) => id === 'w-dies')).toHaveLength(1);
+
+    const announced: PresenceChange[] = [];
+    expect(await leases.sweep('w-dies', (changes) => announced.push(...changes))).toBe(3);
+    expect(announced.map((c) => [c.channel, c.kind, c.member.userId]).sort()).toEqual([
+      ['a', 'left', '21'],
+      ['b', 'left', '22'],
+      ['c', 'left', '23'],
+    ]);
+    for (const channel of ['a', 'b', 'c']) {
+      expect((await store.members(channel)).map((m) => m.userId)).toEqual(['99']);
+    }
+
+    // A write that was in flight when the lease lapsed lands after the sweep...
+    await store.join(connection('a', '24', 'w-dies'), null);
+    await sleep(TTL_MS + 50);
+    const { due } = await leases.claim();
+    expect(due).toContain('w-dies');
+    // ...and the final sweep takes it out, then the worker is forgotten.
+    const late: PresenceChange[] = [];
+    await leases.sweep('w-dies', (changes) => late.push(...changes));
+    expect(late.map((c) => [c.kind, c.member.userId])).toEqual([['left', '24']]);
+    await leases.forget('w-dies');
+    expect(await scanAll(raw, `${PREFIX}presence:*w-dies*`)).toEqual([]);
+    expect(await raw.zscore(`${PREFIX}presence:{workers}:reaped`, 'w-dies')).toBeNull();
+  });
+});

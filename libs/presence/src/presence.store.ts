@@ -1,0 +1,183 @@
+import { Injectable } from '@nestjs/common';
+import { join } from 'node:path';
+import { ConfigService } from '@lattice/config';
+import { RedisService, type RedisScript } from '@lattice/redis';
+import { NotAMemberError } from './presence.errors';
+import { orUnavailable } from './presence-unavailable';
+import { busChannelOf, channelScriptKeys, membersKey, roomOf } from './presence-keys';
+import { presenceTimings, type PresenceTimings } from './presence-timings';
+import type {
+  PresenceChange,
+  PresenceChangeKind,
+  PresenceConnection,
+  PresenceMember,
+  PresenceMeta,
+} from './presence.types';
+
+const CHANGES = new Set<string>(['joined', 'left', 'updated']);
+
+function parseMember(json: string): PresenceMember {
+  return JSON.parse(json) as PresenceMember;
+}
+
+/** Stable order for listings: first come first, ties by user id. */
+function byJoinedAt(a: PresenceMember, b: PresenceMember): number {
+  if (a.joinedAt !== b.joinedAt) return a.joinedAt < b.joinedAt ? -1 : 1;
+  return a.userId.localeCompare(b.userId, 'en', { numeric: true });
+}
+
+function changeOf(
+  channel: string,
+  kind: string,
+  member: string | undefined,
+): PresenceChange | null {
+  if (!CHANGES.has(kind) || member === undefined) return null;
+  return { kind: kind as PresenceChangeKind, channel, member: parseMember(member) };
+}
+
+/**
+ * Presence of channels in Redis: who is in a channel, and every change to it,
+ * each decided by one Lua script on the channel's keys (one hash tag), so that
+ * "first connection" and "last connection" are decided once, whatever the
+ * number of workers. The same script announces the change to the channel's
+ * room on the Socket.IO adapter's bus, so members hear of changes in the
+ * order Redis made them. Reads are for any app; writes are the realtime workers'.
+ */
+@Injectable()
+export class PresenceStore {
+  readonly timings: PresenceTimings;
+  private readonly joinScript: RedisScript<string[]>;
+  private readonly leaveScript: RedisScript<string[]>;
+  private readonly updateScript: RedisScript<string[]>;
+  private readonly reapScript: RedisScript<(string | number)[]>;
+  private readonly touchScript: RedisScript<number>;
+  /** The Socket.IO adapter the realtime app runs: PUBLISH, or SPUBLISH on a cluster. */
+  private readonly busMode: 'classic' | 'sharded';
+
+  constructor(
+    private readonly redis: RedisService,
+    config: ConfigService,
+  ) {
+    this.busMode = redis.isCluster ? 'sharded' : 'classic';
+    this.timings = presenceTimings(config.get('presence'));
+    // The scripts that change members share their Lua through presence-shared.lua.
+    const shared = join(__dirname, 'presence-shared.lua');
+    const script = <T>(file: string) => redis.script<T>([shared, join(__dirname, file)], 3);
+    this.joinScript = script('presence-join.lua');
+    this.leaveScript = script('presence-leave.lua');
+    this.updateScript = script('presence-update.lua');
+    this.reapScript = script('presence-reap.lua');
+    this.touchScript = redis.script(join(__dirname, 'presence-touch.lua'), 3);
+  }
+
+  /** Everyone present in a channel, one entry per user, in the order they came. */
+  async members(channel: string): Promise<PresenceMember[]> {
+    const values = await orUnavailable(() => this.redis.client.hvals(membersKey(channel)));
+    return values.map(parseMember).sort(byJoinedAt);
+  }
+
+  /**
+   * Adds a connection to a channel (with `meta`, or keeping the meta it has
+   * when it is there already) and announces the change to the channel's other
+   * connections. `restore` re-homes a connection that is there already to
+   * `connection.workerId` without touching its meta.
+   */
+  async join(
+    connection: PresenceConnection,
+    meta: PresenceMeta | null,
+    options: { withMembers?: boolean; restore?: boolean } = {},
+  ): Promise<{ change: PresenceChange | null; members: PresenceMember[] }> {
+    const [kind, member, ...all] = await orUnavailable(() =>
+      this.joinScript.run(channelScriptKeys(connection.channel, connection.workerId), [
+        // A restored connection is announced to everyone, itself included (it may have been reaped).
+        ...this.bus(connection.channel, options.restore ? '' : connection.connectionId),
+        connection.userId,
+        connection.connectionId,
+        connection.workerId,
+        connection.login,
+        connection.name,
+        meta === null ? '' : JSON.stringify(meta),
+        new Date().toISOString(),
+        this.timings.keyTtlMs,
+        options.withMembers ? '1' : '0',
+        options.restore ? '1' : '0',
+      ]),
+    );
+    return {
+      change: changeOf(connection.channel, kind, member),
+      members: all.map(parseMember).sort(byJoinedAt),
+    };
+  }
+
+  /** Removes a connection from a channel and announces it; nothing happens when it is not there. */
+  async leave(connection: PresenceConnection): Promise<PresenceChange | null> {
+    const [kind, member] = await orUnavailable(() =>
+      this.leaveScript.run(channelScriptKeys(connection.channel, connection.workerId), [
+        ...this.bus(connection.channel, connection.connectionId),
+        connection.userId,
+        connection.connectionId,
+        this.timings.keyTtlMs,
+      ]),
+    );
+    return changeOf(connection.channel, kind, member);
+  }
+
+  /** Sets a connection's meta and announces it; NOT_A_MEMBER when it is not in the channel. */
+  async update(connection: PresenceConnection, meta: PresenceMeta): Promise<PresenceChange | null> {
+    const [kind, member] = await orUnavailable(() =>
+      this.updateScript.run(channelScriptKeys(connection.channel, connection.workerId), [
+        ...this.bus(connection.channel, connection.connectionId),
+        connection.userId,
+        connection.connectionId,
+        JSON.stringify(meta),
+        this.timings.keyTtlMs,
+      ]),
+    );
+    if (kind === 'missing') throw new NotAMemberError(connection.channel);
+    return changeOf(connection.channel, kind, member);
+  }
+
+  /** Keeps a channel's keys alive while `workerId` holds connections there. */
+  async touch(channel: string, workerId: string): Promise<void> {
+    await orUnavailable(() =>
+      this.touchScript.run(channelScriptKeys(channel, workerId), [this.timings.keyTtlMs]),
+    );
+  }
+
+  /**
+   * Removes up to `batch` connections of a dead worker from a channel,
+   * announcing the changes; returns them and how many of its entries remain.
+   */
+  async reap(
+    channel: string,
+    deadWorkerId: string,
+    batch: number,
+  ): Promise<{ changes: PresenceChange[]; remaining: number }> {
+    const [remaining, ...pairs] = await orUnavailable(() =>
+      this.reapScript.run(channelScriptKeys(channel, deadWorkerId), [
+        ...this.bus(channel),
+        deadWorkerId,
+        batch,
+        this.timings.keyTtlMs,
+      ]),
+    );
+    const changes: PresenceChange[] = [];
+    for (let i = 0; i + 1 < pairs.length; i += 2) {
+      const change = changeOf(channel, String(pairs[i]), String(pairs[i + 1]));
+      if (change) changes.push(change);
+    }
+    return { changes, remaining: Number(remaining) };
+  }
+
+  /** The scripts' first arguments: where and how to announce a change in `channel`. */
+  private bus(channel: string, exceptConnectionId = ''): string[] {
+    const room = roomOf(channel);
+    return [
+      channel,
+      room,
+      busChannelOf(this.redis.keyPrefix, room),
+      this.busMode,
+      exceptConnectionId,
+    ];
+  }
+}

@@ -1,0 +1,22 @@
+export { RateLimitModule } from './rate-limit.module';
+export { RateLimitService } from './rate-limit.service';
+export { RateLimitGuard } from './rate-limit.guard';
+export {
+  RateLimit,
+  SkipRateLimit,
+  RATE_LIMIT_POLICY,
+  RATE_LIMIT_SKIP,
+} from './rate-limit.decorators';
+export type { RateLimitOptions, RateLimitKey } from './rate-limit.decorators';
+export { RateLimitedError, RateLimitUnavailableError } from './rate-limit.errors';
+export { writeRateLimitHeaders, rateLimitHeaders } from './rate-limit.headers';
+export type { HeaderTarget } from './rate-limit.headers';
+export { clientIpKey, loginRateLimitKey } from './client-ip';
+export { RATE_LIMIT_DEFAULTS, APPROXIMATE_BUCKETS, FALLBACK_BUCKETS } from './rate-limit.constants';
+export type {
+  RateLimitAlgorithm,
+  RateLimitDecision,
+  RateLimitRequest,
+  RateLimitedUser,
+  RateLimitModuleOptions,
+} from './rate-limit.types';

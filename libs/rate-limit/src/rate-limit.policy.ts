@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import { MAX_KEY_LENGTH, MAX_LIMIT, MAX_WINDOW_SECONDS, POLICY_NAME } from './rate-limit.constants';
+import type { RateLimitAlgorithm, RateLimitRequest } from './rate-limit.types';
+
+/** Throws a TypeError for a policy no limiter can honour: a programming error, found early. */
+export function validatePolicy(policy: {
+  name: string;
+  limit: number;
+  windowSeconds: number;
+  algorithm?: RateLimitAlgorithm;
+}): void {
+  if (!POLICY_NAME.test(policy.name)) {
+    throw new TypeError(
+      `rate limit name "${policy.name}" must be 1 to 64 characters of A-Z a-z 0-9 _ . -`,
+    );
+  }
+  if (!Number.isInteger(policy.limit) || policy.limit < 1 || policy.limit > MAX_LIMIT) {
+    throw new TypeError(
+      `rate limit "${policy.name}": limit must be an integer from 1 to ${MAX_LIMIT}`,
+    );
+  }
+  if (
+    !Number.isInteger(policy.windowSeconds) ||
+    policy.windowSeconds < 1 ||
+    policy.windowSeconds > MAX_WINDOW_SECONDS
+  ) {
+    throw new TypeError(
+      `rate limit "${policy.name}": window must be an integer number of seconds from 1 to ${MAX_WINDOW_SECONDS}`,
+    );
+  }
+  if (
+    policy.algorithm !== undefined &&
+    policy.algorithm !== 'exact' &&
+    policy.algorithm !== 'approximate'
+  ) {
+    throw new TypeError(`rate limit "${policy.name}": algorithm must be "exact" or "approximate"`);
+  }
+}
+
+/**
+ * The Redis key (before KEY_PREFIX) of one counter. The algorithm is part of
+ * it, so switching a policy's algorithm never meets a key of the other type.
+ */
+export function counterKey(request: RateLimitRequest): string {
+  const kind = request.algorithm === 'approximate' ? 'buckets' : 'log';
+  const key =
+    request.key.length > MAX_KEY_LENGTH
+      ? `sha256:${createHash('sha256').update(request.key).digest('hex')}`
+      : request.key;
+  return `ratelimit:${kind}:${request.name}:${key}`;
+}

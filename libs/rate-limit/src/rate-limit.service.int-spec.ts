@@ -1,0 +1,371 @@
+import { Logger } from '@nestjs/common';
+import { ConfigService, loadConfig } from '@lattice/config';
+import { MetricsService } from '@lattice/observability';
+import { RedisService } from '@lattice/redis';
+import { RedisServer, sleep, waitFor } from '@lattice/testing';
+import { loginRateLimitKey } from './client-ip';
+import { RateLimitService } from './rate-limit.service';
+import type {
+  RateLimitDecision,
+  RateLimitModuleOptions,
+  RateLimitRequest,
+} from './rate-limit.types';
+
+jest.setTimeout(60_000);
+
+interface Instance {
+  limiter: RateLimitService;
+  redis: RedisService;
+}
+
+let instances: Instance[] = [];
+
+async function closeInstances(): Promise<void> {
+  const closing = instances;
+  instances = [];
+  await Promise.all(closing.map((i) => i.redis.onApplicationShutdown()));
+}
+
+/** One app's limiter: its own Redis connection, as a separate process would have. */
+async function instance(
+  server: RedisServer,
+  env: Record<string, string> = {},
+  options: RateLimitModuleOptions = {},
+): Promise<Instance> {
+  const config = new ConfigService(
+    loadConfig('gateway', { REDIS_URL: server.url, KEY_PREFIX: 'it:', ...env }),
+  );
+  const redis = new RedisService(config);
+  redis.onModuleInit();
+  await redis.whenReady(5000);
+  const created = {
+    limiter: new RateLimitService(redis, config, new MetricsService(), options),
+    redis,
+  };
+  instances.push(created);
+  return created;
+}
+
+async function timed<T>(
+  call: () => Promise<T>,
+): Promise<{ ms: number; value?: T; error?: unknown }> {
+  const started = performance.now();
+  try {
+    const value = await call();
+    return { ms: performance.now() - started, value };
+  } catch (error) {
+    return { ms: performance.now() - started, error };
+  }
+}
+
+/** EVALSHA/EVAL calls Redis has run so far, from INFO commandstats. */
+async function scriptCalls(server: RedisServer): Promise<number> {
+  const raw = server.client();
+  try {
+    const info = await raw.info('commandstats');
+    let total = 0;
+    for (const match of info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) {
+      total += Number(match[1]);
+    }
+    return total;
+  } finally {
+    raw.disconnect();
+  }
+}
+
+let counter = 0;
+const fresh = (name = 'test'): Omit<RateLimitRequest, 'limit' | 'windowSeconds'> => ({
+  name,
+  key: `k${++counter}`,
+});
+
+beforeAll(() => Logger.overrideLogger(['error']));
+
+afterAll(() => {
+  Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose', 'fatal']);
+});
+
+describe('RateLimitService against a real redis-server', () => {
+  let server: RedisServer;
+  let a: RateLimitService;
+  let b: RateLimitService;
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    // These tests are about the algorithm, not the deadline: a loaded CI machine can
+    // stall Redis past 50 ms, and a call that misses it is decided in process.
+    const patient = { redisTimeoutMs: 2000 };
+    a = (await instance(server, {}, patient)).limiter;
+    b = (await instance(server, {}, patient)).limiter;
+  });
+
+  afterAll(async () => {
+    await closeInstances();
+    await server?.dispose();
+  });
+
+  it.each(['exact', 'approximate'] as const)(
+    '%s: two instances admit exactly the limit out of many concurrent calls',
+    async (algorithm) => {
+      const policy = { ...fresh(), limit: 150, windowSeconds: 60, algorithm };
+      const decisions = await Promise.all(
+        Array.from({ length: 600 }, (_, i) => (i % 2 ? a : b).consume(policy)),
+      );
+      const admitted = decisions.filter((d) => d.allowed);
+      expect(admitted).toHaveLength(150);
+      // Each admission saw its own place in the window.
+      expect(new Set(admitted.map((d) => d.remaining)).size).toBe(150);
+      expect(Math.min(...admitted.map((d) => d.remaining))).toBe(0);
+      for (const refused of decisions.filter((d) => !d.allowed)) {
+        expect(refused).toMatchObject({ remaining: 0, limit: 150, windowSeconds: 60 });
+        expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(59);
+        expect(refused.retryAfterSeconds).toBeLessThanOrEqual(61);
+      }
+    },
+  );
+
+  it('decides calls made together (one script call) each on its own policy and key', async () => {
+    const policies = [
+      { ...fresh(), limit: 7, windowSeconds: 60 },
+      { ...fresh(), limit: 3, windowSeconds: 30, algorithm: 'approximate' as const },
+      { ...fresh('other'), limit: 11, windowSeconds: 10 },
+    ];
+    const calls = Array.from({ length: 300 }, (_, i) => policies[i % 3]);
+    const decisions = await Promise.all(calls.map((p) => a.consume(p)));
+    policies.forEach((policy, n) => {
+      const mine = decisions.filter((_, i) => i % 3 === n);
+      expect(mine.filter((d) => d.allowed)).toHaveLength(policy.limit);
+      expect(
+        mine.every((d) => d.name === policy.name && d.windowSeconds === policy.windowSeconds),
+      ).toBe(true);
+    });
+  });
+
+  it.each(['exact', 'approximate'] as const)(
+    '%s: slides, so requests pass again one by one as old ones leave the window, not all at once',
+    async (algorithm) => {
+      // The approximate window may hold a request one bucket (4000 / 60 ms) longer.
+      const slack = algorithm === 'exact' ? 0 : 1;
+      const policy = { ...fresh(), limit: 3, windowSeconds: 4, algorithm };
+      expect((await a.consume(policy)).allowed).toBe(true);
+      // Times below are from just after the first admission, so that one lies at or before 0.
+      const started = Date.now();
+      const at = (ms: number) => sleep(Math.max(0, started + ms - Date.now()));
+      await at(1500);
+      expect((await b.consume(policy)).allowed).toBe(true);
+      await at(3000);
+      const third = await a.consume(policy);
+      expect(third).toMatchObject({ allowed: true, remaining: 0 });
+      // The oldest admission leaves the window within the next second.
+      expect(third.resetSeconds).toBeGreaterThanOrEqual(1);
+      expect(third.resetSeconds).toBeLessThanOrEqual(1 + slack);
+
+      const refused = await b.consume(policy);
+      expect(refused).toMatchObject({ allowed: false, remaining: 0 });
+      expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+      expect(refused.retryAfterSeconds).toBeLessThanOrEqual(1 + slack);
+      await at(4300);
+      // One slot came back (the first request aged out), not the whole limit.
+      const again = await Promise.all([a.consume(policy), b.consume(policy), a.consume(policy)]);
+      expect(again.filter((d) => d.allowed)).toHaveLength(1);
+      const refusedAgain = again.find((d) => !d.allowed)!;
+      // The next slot frees when the request made at 1.5 s ages out, at 5.5 s.
+      expect(refusedAgain.retryAfterSeconds).toBe(2);
+      await at(5900);
+      expect((await b.consume(policy)).allowed).toBe(true);
+      expect((await a.consume(policy)).allowed).toBe(false);
+    },
+  );
+
+  it('stores each counter under KEY_PREFIX with a TTL of the window, so nothing is left behind', async () => {
+    const raw = server.client();
+    try {
+      await a.consume({ name: 'ttl', key: 'ip:203.0.113.9', limit: 5, windowSeconds: 2 });
+      await a.consume({
+        name: 'ttl',
+        key: 'ip:203.0.113.9',
+        limit: 5,
+        windowSeconds: 2,
+        algorithm: 'approximate',
+      });
+      const log = 'it:ratelimit:log:ttl:ip:203.0.113.9';
+      const buckets = 'it:ratelimit:buckets:ttl:ip:203.0.113.9';
+      expect(await raw.type(log)).toBe('list');
+      expect(await raw.type(buckets)).toBe('hash');
+      for (const key of [log, buckets]) {
+        const ttl = await raw.pttl(key);
+        expect(ttl).toBeGreaterThan(0);
+        expect(ttl).toBeLessThanOrEqual(2100);
+      }
+      await waitFor(
+        'the counters to expire',
+        async () => (await raw.exists(log, buckets)) === 0,
+        5000,
+      );
+    } finally {
+      raw.disconnect();
+    }
+  });
+
+  it('answers keys known to be over their limit in process, without a Redis call, until their reset', async () => {
+    const policy = { ...fresh(), limit: 5, windowSeconds: 2 };
+    for (let i = 0; i < 5; i++) expect((await a.consume(policy)).allowed).toBe(true);
+    expect((await a.consume(policy)).allowed).toBe(false);
+    const before = await scriptCalls(server);
+    const flood = await Promise.all(Array.from({ length: 2000 }, () => a.consume(policy)));
+    expect(flood.every((d) => !d.allowed && d.retryAfterSeconds >= 1)).toBe(true);
+    expect(await scriptCalls(server)).toBe(before);
+    // Once the window has moved on, the key passes again.
+    await sleep(2100);
+    expect((await a.consume(policy)).allowed).toBe(true);
+  });
+
+  it('limits login attempts per (client address, lower-cased login)', async () => {
+    const login = (ip: string, name: string) =>
+      a.consume({ name: 'login', key: loginRateLimitKey(ip, name), limit: 10, windowSeconds: 300 });
+    const tries: RateLimitDecision[] = [];
+    for (let i = 0; i < 11; i++) tries.push(await login('198.51.100.7', i % 2 ? 'Alice' : 'alice'));
+    expect(tries.slice(0, 10).every((d) => d.allowed)).toBe(true);
+    expect(tries[10]).toMatchObject({
+      allowed: false,
+      name: 'login',
+      limit: 10,
+      windowSeconds: 300,
+    });
+    expect(tries[10].retryAfterSeconds).toBeGreaterThan(290);
+    expect((await login('198.51.100.7', 'bob')).allowed).toBe(true);
+    expect((await login('198.51.100.8', 'alice')).allowed).toBe(true);
+  });
+
+  it('approximate: keeps a constant number of fields whatever the limit', async () => {
+    const policy = {
+      ...fresh(),
+      limit: 100_000,
+      windowSeconds: 3,
+      algorithm: 'approximate' as const,
+    };
+    const started = Date.now();
+    while (Date.now() - started < 1500) {
+      await Promise.all(Array.from({ length: 200 }, () => a.consume(policy)));
+    }
+    const raw = server.client();
+    try {
+      const fields = await raw.hlen(`it:ratelimit:buckets:${policy.name}:${policy.key}`);
+      expect(fields).toBeLessThanOrEqual(60 + 1 + 2);
+    } finally {
+      raw.disconnect();
+    }
+  });
+});
+
+describe('RateLimitService while Redis is in trouble', () => {
+  let server: RedisServer;
+
+  beforeEach(async () => {
+    server = await RedisServer.start();
+  });
+
+  afterEach(async () => {
+    await closeInstances();
+    await server?.dispose();
+  });
+
+  it('fail open: decides in process without waiting, then goes back to Redis without replaying anything', async () => {
+    const { limiter: a } = await instance(server, { RATE_LIMIT_FAIL: 'open' });
+    const { limiter: b } = await instance(server, { RATE_LIMIT_FAIL: 'open' });
+    const policy = { name: 'outage', key: 'ip:192.0.2.1', limit: 5, windowSeconds: 60 };
+    expect((await a.consume(policy)).allowed).toBe(true);
+
+    await server.stop();
+    const during = [];
+    for (let i = 0; i < 8; i++) during.push(await timed(() => a.consume(policy)));
+    // Each instance limits on its own: 5 pass, then refusals, every answer at once.
+    expect(during.map((t) => t.value?.allowed)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    // Bounds generous for a loaded 2-core machine; a queued Redis call would take seconds.
+    for (const t of during) expect(t.ms).toBeLessThan(250);
+    expect(a.usingRedis).toBe(false);
+
+    await server.restart();
+    await waitFor('instance a to use Redis again', async () => {
+      await a.consume({ ...policy, key: 'probe' });
+      return a.usingRedis;
+    });
+    await waitFor('instance b to use Redis again', async () => {
+      await b.consume({ ...policy, key: 'probe' });
+      return b.usingRedis;
+    });
+    // Redis came back empty and counts only what happened since: nothing sent during
+    // the outage was queued and replayed after the reconnect.
+    expect(await a.consume(policy)).toMatchObject({ allowed: true, remaining: 4 });
+    expect(await b.consume(policy)).toMatchObject({ allowed: true, remaining: 3 });
+  });
+
+  it('fail closed: refuses with UNAVAILABLE at once, keeps answering known refusals, and recovers', async () => {
+    const { limiter } = await instance(server, { RATE_LIMIT_FAIL: 'closed' });
+    const over = { name: 'closed', key: 'over', limit: 1, windowSeconds: 60 };
+    await limiter.consume(over);
+    expect((await limiter.consume(over)).allowed).toBe(false);
+
+    await server.stop();
+    const policy = { name: 'closed', key: 'ip:192.0.2.2', limit: 5, windowSeconds: 60 };
+    for (let i = 0; i < 5; i++) {
+      const t = await timed(() => limiter.consume(policy));
+      expect(t.error).toMatchObject({ code: 'UNAVAILABLE', status: 503 });
+      expect(t.ms).toBeLessThan(250);
+    }
+    // A key already known to be over its limit is still refused as such, not with a 503.
+    expect(await limiter.consume(over)).toMatchObject({ allowed: false });
+
+    await server.restart();
+    await waitFor(
+      'the limiter to use Redis again',
+      async () => (await limiter.consume(policy).catch(() => null))?.allowed === true,
+    );
+  });
+
+  it('a Redis that hangs costs a request at most the timeout, once; then none until it answers', async () => {
+    const { limiter } = await instance(server, { RATE_LIMIT_FAIL: 'open' }, { redisTimeoutMs: 50 });
+    const policy = { name: 'hang', key: 'ip:192.0.2.3', limit: 1000, windowSeconds: 60 };
+    expect((await limiter.consume(policy)).allowed).toBe(true);
+
+    const raw = server.client();
+    try {
+      // Redis stops answering (the connection stays up): the worst case for a client.
+      await raw.client('PAUSE', 1500, 'ALL');
+      const first = await Promise.all(
+        Array.from({ length: 20 }, () => timed(() => limiter.consume(policy))),
+      );
+      // Each waited the 50 ms deadline (together), not the connection's 2 s command timeout.
+      for (const t of first) {
+        expect(t.value?.allowed).toBe(true);
+        expect(t.ms).toBeLessThan(500);
+      }
+      // Then the circuit is open: no waiting at all.
+      const next = [];
+      for (let i = 0; i < 20; i++) next.push(await timed(() => limiter.consume(policy)));
+      expect(Math.max(...next.map((t) => t.ms))).toBeLessThan(100);
+      expect(next.filter((t) => t.ms < 5).length).toBeGreaterThanOrEqual(15);
+      expect(limiter.usingRedis).toBe(false);
+
+      await waitFor(
+        'the limiter to use Redis again',
+        async () => {
+          await limiter.consume(policy);
+          return limiter.usingRedis;
+        },
+        10_000,
+      );
+    } finally {
+      raw.disconnect();
+    }
+  });
+});

@@ -1,0 +1,13 @@
+/** What one limiter (Redis script or in-process) answers for one request. */
+export interface WindowResult {
+  allowed: boolean;
+  remaining: number;
+  /** Allowed: ms until the oldest counted request stops counting. Refused: ms until a retry can pass. */
+  resetMs: number;
+}
+
+/** A policy as the stores take it: validated, window in ms. */
+export interface WindowPolicy {
+  limit: number;
+  windowMs: number;
+}

@@ -1,0 +1,83 @@
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { RedisConfig } from '@lattice/config';
+
+export type RedisClient = Redis | Cluster;
+
+/** How long any command on a request-path connection may take before it fails. */
+export const COMMAND_TIMEOUT_MS = 2000;
+const CONNECT_TIMEOUT_MS = 2000;
+
+export type ConnectionRole =
+  /** Request paths: fails fast while disconnected, every command bounded in time. */
+  | 'commands'
+  /** Pub/sub: re-subscribes after a reconnect; no command timeout (it waits for messages). */
+  | 'subscriber'
+  /** Blocking reads such as XREADGROUP BLOCK: no command timeout, fails fast while disconnected. */
+  | 'blocking'
+  /** A subscriber that may also SSUBSCRIBE: on a cluster, one subscriber per shard. */
+  | 'sharded-subscriber';
+
+const reconnectDelay = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt, 6), 2000);
+
+function baseOptions(role: ConnectionRole, keyPrefix: string, name: string): RedisOptions {
+  const subscriber = role === 'subscriber' || role === 'sharded-subscriber';
+  return {
+    keyPrefix,
+    connectionName: name,
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    commandTimeout: role === 'commands' ? COMMAND_TIMEOUT_MS : undefined,
+    // Nothing waits in an offline queue: a command sent while disconnected fails at once.
+    enableOfflineQueue: subscriber,
+    // A command in flight when the connection drops is failed, never sent twice.
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: subscriber ? null : 0,
+    retryStrategy: reconnectDelay,
+    enableReadyCheck: true,
+  };
+}
+
+export function createRedisClient(
+  config: RedisConfig,
+  role: ConnectionRole,
+  name: string,
+): RedisClient {
+  const options = baseOptions(role, config.keyPrefix, name);
+  switch (config.mode) {
+    case 'standalone':
+      return new Redis(config.url, options);
+    case 'sentinel':
+      return new Redis({
+        ...options,
+        sentinels: config.sentinels,
+        name: config.masterName,
+        role: 'master',
+        failoverDetector: true,
+        sentinelRetryStrategy: reconnectDelay,
+      });
+    case 'cluster': {
+      const { keyPrefix, enableOfflineQueue, retryStrategy, ...redisOptions } = options;
+      void retryStrategy;
+      const clusterOptions: ClusterOptions = {
+        keyPrefix,
+        enableOfflineQueue,
+        lazyConnect: true,
+        scaleReads: 'master',
+        clusterRetryStrategy: reconnectDelay,
+        slotsRefreshTimeout: CONNECT_TIMEOUT_MS,
+        // SSUBSCRIBE must reach the shard that owns the channel's slot.
+        shardedSubscribers: role === 'sharded-subscriber',
+        redisOptions,
+      };
+      return new Cluster(config.nodes, clusterOptions);
+    }
+  }
+}
+
+/**
+ * A plain connection to one standalone Redis for tools and tests that must
+ * read or write raw keys (no prefix, no time bounds). Apps use RedisService.
+ */
+export function createPlainConnection(url: string): Redis {
+  return new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: () => null });
+}

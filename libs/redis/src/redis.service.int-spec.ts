@@ -1,0 +1,93 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigService, loadConfig } from '@lattice/config';
+import { RedisServer, waitFor } from '@lattice/testing';
+import { RedisService } from './redis.service';
+
+function serviceFor(env: Record<string, string>): RedisService {
+  const service = new RedisService(new ConfigService(loadConfig('gateway', env)));
+  service.onModuleInit();
+  return service;
+}
+
+describe('RedisService against a real redis-server', () => {
+  let redis: RedisServer;
+  let service: RedisService;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    service = serviceFor({ REDIS_URL: redis.url, KEY_PREFIX: 'tenant1:' });
+    expect(await service.whenReady(5000)).toBe(true);
+  });
+
+  afterAll(async () => {
+    await service?.onApplicationShutdown();
+    await redis?.dispose();
+  });
+
+  it('applies KEY_PREFIX to every key a command touches', async () => {
+    await service.client.set('greeting', 'hello');
+    const raw = redis.client();
+    expect(await raw.get('tenant1:greeting')).toBe('hello');
+    expect(await raw.exists('greeting')).toBe(0);
+    raw.disconnect();
+  });
+
+  it('runs Lua scripts from .lua files by SHA, with the prefix applied to their keys', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lua-'));
+    const file = join(dir, 'incr-by.lua');
+    writeFileSync(file, "return redis.call('INCRBY', KEYS[1], ARGV[1])");
+    const script = service.script<number>(file, 1);
+    expect(await script.run(['counter'], [5])).toBe(5);
+    expect(await script.run(['counter'], [2])).toBe(7);
+    const raw = redis.client();
+    expect(await raw.get('tenant1:counter')).toBe('7');
+    const sha = (await raw.script(
+      'LOAD',
+      "return redis.call('INCRBY', KEYS[1], ARGV[1])",
+    )) as string;
+    // The script is cached on the server, so calls go by SHA.
+    expect(await raw.script('EXISTS', sha)).toEqual([1]);
+    // After a SCRIPT FLUSH the next call reloads it transparently.
+    await raw.script('FLUSH');
+    expect(await script.run(['counter'], [1])).toBe(8);
+    raw.disconnect();
+  });
+
+  it('scans with the prefix applied to the pattern and removed from the keys it yields', async () => {
+    const raw = redis.client();
+    await raw.mset(
+      'tenant1:scan:a',
+      '1',
+      'tenant1:scan:b',
+      '2',
+      'tenant2:scan:c',
+      '3',
+      'scan:d',
+      '4',
+    );
+    const seen: string[] = [];
+    for await (const batch of service.scan('scan:*', 1)) seen.push(...batch);
+    expect(seen.sort()).toEqual(['scan:a', 'scan:b']);
+    raw.disconnect();
+  });
+
+  it('prefixes pub/sub channel names', () => {
+    expect(service.channel('cache:invalidate')).toBe('tenant1:cache:invalidate');
+  });
+
+  it('fails commands at once while Redis is down, and recovers by itself when it returns', async () => {
+    await redis.stop();
+    await waitFor('the connection to notice', () => service.client.status !== 'ready');
+    const started = Date.now();
+    await expect(service.client.get('greeting')).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(await service.ping(200)).toBe(false);
+
+    await redis.restart();
+    await waitFor('the connection to come back', () => service.ping(200), 10_000);
+    await service.client.set('after', 'restart');
+    expect(await service.client.get('after')).toBe('restart');
+  });
+});

@@ -1,0 +1,167 @@
+import { ConfigService, loadConfig } from '@lattice/config';
+import { RedisService } from '@lattice/redis';
+import { RedisServer, sleep, waitFor } from '@lattice/testing';
+import { SessionCache } from './session.cache';
+import { SessionService } from './session.service';
+import { SessionStore } from './session.store';
+
+interface Instance {
+  redis: RedisService;
+  sessions: SessionService;
+  cache: SessionCache;
+}
+
+function instance(env: Record<string, string>): Instance {
+  const config = new ConfigService(loadConfig('auth', env));
+  const redis = new RedisService(config);
+  redis.onModuleInit();
+  const cache = new SessionCache(redis);
+  cache.onModuleInit();
+  return { redis, cache, sessions: new SessionService(new SessionStore(redis, config), cache) };
+}
+
+const user = { id: '42', login: 'Ada', roles: ['admin'] };
+const meta = { ip: '203.0.113.9', userAgent: 'jest' };
+
+describe('shared sessions on two instances', () => {
+  let server: RedisServer;
+  let a: Instance;
+  let b: Instance;
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    const env = { REDIS_URL: server.url, KEY_PREFIX: 'lat:' };
+    a = instance(env);
+    b = instance(env);
+    await Promise.all([a.redis.whenReady(5000), b.redis.whenReady(5000)]);
+    await sleep(100); // subscribers subscribed
+  });
+
+  afterAll(async () => {
+    await Promise.all([a, b].map((i) => i?.redis.onApplicationShutdown()));
+    await server?.dispose();
+  });
+
+  it('a session created on one instance is valid on the other', async () => {
+    const { token, record } = await a.sessions.create(user, meta);
+    const seen = await b.sessions.authenticate(token);
+    expect(seen).toMatchObject({
+      id: record.id,
+      userId: '42',
+      login: 'Ada',
+      roles: ['admin'],
+      ip: meta.ip,
+    });
+  });
+
+  it('stores only a hash of the secret, with TTLs on every key', async () => {
+    const { token } = await a.sessions.create(user, meta);
+    const secret = token.split('.')[1];
+    const raw = server.client();
+    const keys = await raw.keys('lat:*');
+    expect(keys.some((k) => k.startsWith('lat:session:{42}:'))).toBe(true);
+    expect(keys).toContain('lat:sessions:{42}');
+    for (const key of keys) {
+      const type = await raw.type(key);
+      const dump =
+        type === 'hash'
+          ? JSON.stringify(await raw.hgetall(key))
+          : JSON.stringify(await raw.zrange(key, '0', '-1'));
+      expect(dump).not.toContain(secret);
+      expect(await raw.pttl(key)).toBeGreaterThan(0);
+    }
+    raw.disconnect();
+  });
+
+  it('refuses a wrong secret for a real session id, even once it is cached', async () => {
+    const { token } = await a.sessions.create(user, meta);
+    expect(await a.sessions.authenticate(token)).not.toBeNull();
+    const forged = `${token.split('.')[0]}.${'A'.repeat(43)}`;
+    expect(await a.sessions.authenticate(forged)).toBeNull();
+    expect(await b.sessions.authenticate(forged)).toBeNull();
+  });
+
+  it('a logout on one instance is refused on the other within 100 ms, cache or not', async () => {
+    const { token, record } = await a.sessions.create(user, meta);
+    expect(await b.sessions.authenticate(token)).not.toBeNull(); // now cached on b
+    await a.sessions.revoke(record.id);
+    const revokedAt = Date.now();
+    await waitFor(
+      'b to refuse',
+      async () => (await b.sessions.authenticate(token)) === null,
+      1000,
+      5,
+    );
+    expect(Date.now() - revokedAt).toBeLessThan(100);
+  });
+
+  it('lists a user’s sessions and revokes all but one', async () => {
+    const other = { id: '77', login: 'bob', roles: [] };
+    const first = await a.sessions.create(other, meta);
+    const second = await a.sessions.create(other, meta);
+    const third = await b.sessions.create(other, meta);
+    const ids = (await b.sessions.list('77')).map((s) => s.id);
+    expect(ids.sort()).toEqual([first.record.id, second.record.id, third.record.id].sort());
+    expect(await a.sessions.authenticate(first.token)).not.toBeNull();
+    expect(await a.sessions.revokeAll('77', second.record.id)).toBe(2);
+    expect((await b.sessions.list('77')).map((s) => s.id)).toEqual([second.record.id]);
+    expect(await a.sessions.authenticate(first.token)).toBeNull();
+    expect(await b.sessions.authenticate(third.token)).toBeNull();
+    expect(await b.sessions.authenticate(second.token)).not.toBeNull();
+  });
+
+  it('writes "last seen" at most once a minute, and then pushes the idle expiry forward', async () => {
+    const { token, record } = await a.sessions.create(user, meta);
+    const raw = server.client();
+    const key = `lat:session:{42}:${record.id}`;
+    const fresh = instance({ REDIS_URL: server.url, KEY_PREFIX: 'lat:' });
+    await fresh.redis.whenReady(5000);
+    await fresh.sessions.authenticate(token);
+    expect(await raw.hget(key, 'lastSeenAt')).toBe(String(record.lastSeenAt));
+
+    const twoMinutesAgo = Date.now() - 120_000;
+    await raw.hset(key, 'lastSeenAt', String(twoMinutesAgo));
+    await raw.pexpire(key, 5_000);
+    const other = instance({ REDIS_URL: server.url, KEY_PREFIX: 'lat:' });
+    await other.redis.whenReady(5000);
+    await other.sessions.authenticate(token);
+    expect(Number(await raw.hget(key, 'lastSeenAt'))).toBeGreaterThan(twoMinutesAgo + 100_000);
+    expect(await raw.pttl(key)).toBeGreaterThan(1_000_000);
+    raw.disconnect();
+    await Promise.all([fresh.redis.onApplicationShutdown(), other.redis.onApplicationShutdown()]);
+  });
+
+  it('stops trusting its cache while its revocation feed is down', async () => {
+    const { token, record } = await a.sessions.create(user, meta);
+    expect(await b.sessions.authenticate(token)).not.toBeNull(); // cached on b
+    const raw = server.client();
+    // Cut b's subscriber, then end the session behind everyone's back (no broadcast).
+    await raw.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    await raw.del(`lat:session:{42}:${record.id}`);
+    expect(await b.sessions.authenticate(token)).toBeNull();
+    raw.disconnect();
+    // The feed comes back by itself and the cache is used again.
+    const again = await a.sessions.create(user, meta);
+    await waitFor(
+      'b to cache again',
+      async () => {
+        await b.sessions.authenticate(again.token);
+        return b.cache.get(again.record.id) !== undefined;
+      },
+      5000,
+      50,
+    );
+  });
+
+  it('reports Redis being unreachable instead of calling the caller signed out', async () => {
+    const { token } = await a.sessions.create({ id: '99', login: 'x', roles: [] }, meta);
+    await server.stop();
+    await expect(
+      a.sessions.authenticate(`${token.split('.')[0]}.${'B'.repeat(43)}`),
+    ).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+    });
+    await server.restart();
+    await waitFor('reconnect', () => a.redis.ping(200), 10_000);
+  });
+});

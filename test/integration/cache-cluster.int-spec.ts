@@ -1,0 +1,152 @@
+import { CacheModule } from '@lattice/cache';
+import { RedisServer, sleep, waitFor } from '@lattice/testing';
+import { CacheSyncModule } from '../../apps/gateway/src/cache-sync/cache-sync.module';
+import { startCacheInstance, type CacheInstance } from '../fixtures/cache/cache-instance';
+import { startTestApp, type TestApp } from './test-app';
+
+jest.setTimeout(90_000);
+
+/** Three masters sharing the slots, so keys of one pattern lie on every one of them. */
+describe('the cache on a Redis Cluster of three masters', () => {
+  const nodes: RedisServer[] = [];
+  let raws: ReturnType<RedisServer['client']>[] = [];
+  let a: CacheInstance;
+  let b: CacheInstance;
+
+  beforeAll(async () => {
+    for (let i = 0; i < 3; i++) {
+      nodes.push(
+        await RedisServer.start(['--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1']),
+      );
+    }
+    raws = nodes.map((n) => n.client());
+    const ranges = [
+      ['0', '5460'],
+      ['5461', '10922'],
+      ['10923', '16383'],
+    ];
+    await Promise.all(raws.map((r, i) => r.call('CLUSTER', 'ADDSLOTSRANGE', ...ranges[i])));
+    for (const node of nodes.slice(1))
+      await raws[0].call('CLUSTER', 'MEET', '127.0.0.1', String(node.port));
+    await waitFor(
+      'the cluster to agree',
+      async () => {
+        const infos = (await Promise.all(raws.map((r) => r.call('CLUSTER', 'INFO')))) as string[];
+        return infos.every(
+          (info) => info.includes('cluster_state:ok') && info.includes('cluster_known_nodes:3'),
+        );
+      },
+      30_000,
+      100,
+    );
+    const env = { REDIS_CLUSTER_NODES: `127.0.0.1:${nodes[0].port}`, KEY_PREFIX: 'c:' };
+    [a, b] = await Promise.all([startCacheInstance(env), startCacheInstance(env)]);
+  });
+
+  afterAll(async () => {
+    raws.forEach((r) => r.disconnect());
+    await Promise.all([a, b].map((i) => i?.close()));
+    await Promise.all(nodes.map((n) => n.dispose()));
+  });
+
+  it('reads, writes and invalidates across instances', async () => {
+    expect(a.redis.isCluster).toBe(true);
+    await a.cache.set('route', 'v1');
+    expect(await b.cache.get('route')).toBe('v1');
+    await a.cache.set('route', 'v2');
+    await waitFor('b to see v2', async () => (await b.cache.get('route')) === 'v2', 2000, 1);
+    let calls = 0;
+    const values = await Promise.all(
+      [a, b].flatMap((i) =>
+        Array.from({ length: 200 }, () =>
+          i.cache.getOrSet(
+            'locked',
+            async () => {
+              calls++;
+              await sleep(100);
+              return 'once';
+            },
+            { lock: true },
+          ),
+        ),
+      ),
+    );
+    expect(calls).toBe(1);
+    expect(new Set(values)).toEqual(new Set(['once']));
+  });
+
+  it('deletes a pattern on every master, only inside the cache namespace, and from every L1', async () => {
+    const keys = Array.from({ length: 300 }, (_, i) => `spread:${i}`);
+    await Promise.all(keys.map((k) => a.cache.set(k, k)));
+    await Promise.all(keys.slice(0, 50).map((k) => b.cache.get(k)));
+    // Keys outside the cache namespace, spread over the masters too.
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) => a.redis.client.set(`cachex:${i}`, 'kept')),
+    );
+    const perMaster = async (match = 'c:cache:spread:*') =>
+      Promise.all(
+        raws.map(async (raw) => {
+          let count = 0;
+          let cursor = '0';
+          do {
+            const [next, found] = await raw.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+            cursor = next;
+            count += found.length;
+          } while (cursor !== '0');
+          return count;
+        }),
+      );
+    const before = await perMaster();
+    expect(before.every((n) => n > 0)).toBe(true);
+    expect(before.reduce((x, y) => x + y, 0)).toBe(300);
+
+    expect(await a.cache.deletePattern('spread:*')).toBe(300);
+
+    expect(await perMaster()).toEqual([0, 0, 0]);
+    const outside = await perMaster('c:cachex:*');
+    expect(outside.every((n) => n > 0) && outside.reduce((x, y) => x + y, 0)).toBe(30);
+    await sleep(30);
+    for (const key of keys.slice(0, 50)) expect(await b.cache.get(key)).toBeUndefined();
+  });
+
+  it('reads cache-sync events from the hash-tagged streams, and dead-letters on one slot', async () => {
+    let gateway: TestApp | undefined;
+    try {
+      gateway = await startTestApp({
+        env: {
+          REDIS_CLUSTER_NODES: `127.0.0.1:${nodes[0].port}`,
+          KEY_PREFIX: 'c:',
+          CACHE_SYNC_TOKEN: 'cluster-token-0123456789',
+        },
+        imports: [CacheModule.forRoot(), CacheSyncModule.forRoot({ consumer: { blockMs: 100 } })],
+      });
+      const client = a.redis.client; // cluster-aware, with the c: prefix
+      await client.xadd(
+        '{cache-sync}:events',
+        '*',
+        'event',
+        JSON.stringify({ key: 'SET', value: { data: { key: 'from-stream', value: 1 } } }),
+      );
+      await client.xadd(
+        '{cache-sync}:events',
+        '*',
+        'event',
+        JSON.stringify({ key: 'NOPE', value: { data: {} } }),
+      );
+      await waitFor(
+        'the event to be applied',
+        async () => (await b.cache.get('from-stream')) === 1,
+        10_000,
+      );
+      await waitFor(
+        'the dead letter',
+        async () => (await client.xlen('{cache-sync}:dead')) === 1,
+        10_000,
+      );
+      const pending = (await client.xpending('{cache-sync}:events', 'cache-sync')) as [number];
+      expect(pending[0]).toBe(0);
+    } finally {
+      await gateway?.close();
+    }
+  });
+});
