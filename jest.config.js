@@ -15,16 +15,40 @@ const common = {
   testEnvironment: 'node',
 };
 
+/**
+ * End-to-end specs that need one standalone redis-server because they stop,
+ * kill, restart or pause it, or that need no Redis (or a Sentinel deployment)
+ * of their own: the e2e-cluster project leaves them out.
+ */
+const STANDALONE_ONLY_E2E = [
+  'config', // no Redis at all
+  'presence-failover', // stops and restarts Redis under the realtime workers
+  'readiness', // stops and restarts Redis to watch readiness follow
+  'sentinel-failover', // brings its own Sentinel deployment
+];
+
 module.exports = {
   // Not a speed target: only a backstop so that a hung test fails instead of stalling CI.
   testTimeout: 120_000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+    },
     {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts'],
     },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+    {
+      // The end-to-end suite again, with "the Redis under test" (startTestRedis) a cluster of three masters.
+      ...common,
+      displayName: 'e2e-cluster',
+      testMatch: ['<rootDir>/test/e2e/*.e2e-spec.ts'],
+      testPathIgnorePatterns: [`/test/e2e/(${STANDALONE_ONLY_E2E.join('|')})\\.e2e-spec\\.ts$`],
+      setupFiles: ['<rootDir>/test/jest/cluster-redis.setup.js'],
+    },
   ],
 };

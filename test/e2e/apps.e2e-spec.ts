@@ -1,17 +1,21 @@
-import { AppProcess, RedisServer, waitFor, type AppName } from '@lattice/testing';
+import {
+  AppProcess,
+  startTestRedis,
+  waitFor,
+  type AppName,
+  type TestRedis,
+} from '@lattice/testing';
 
 const APPS: AppName[] = ['gateway', 'auth', 'realtime'];
 
 describe('the three apps as real processes', () => {
-  let redis: RedisServer;
+  let redis: TestRedis;
   const running = new Map<AppName, AppProcess>();
 
   beforeAll(async () => {
-    redis = await RedisServer.start();
+    redis = await startTestRedis();
     await Promise.all(
-      APPS.map(async (app) =>
-        running.set(app, await AppProcess.start(app, { REDIS_URL: redis.url })),
-      ),
+      APPS.map(async (app) => running.set(app, await AppProcess.start(app, redis.env))),
     );
   });
 

@@ -1,4 +1,4 @@
-import { AppProcess, RedisServer, sleep, waitFor } from '@lattice/testing';
+import { AppProcess, sleep, startTestRedis, waitFor, type TestRedis } from '@lattice/testing';
 
 interface Json {
   [key: string]: unknown;
@@ -33,11 +33,11 @@ async function call(
 }
 
 describe('accounts and shared sessions across two auth instances', () => {
-  let redis: RedisServer;
+  let redis: TestRedis;
   let one: AppProcess;
   let two: AppProcess;
   const env = () => ({
-    REDIS_URL: redis.url,
+    ...redis.env,
     RATE_LIMIT_LOGIN: '5/60',
     ALLOWED_ORIGINS: 'https://app.example.com',
     COOKIE_SECURE: 'true',
@@ -46,7 +46,7 @@ describe('accounts and shared sessions across two auth instances', () => {
   });
 
   beforeAll(async () => {
-    redis = await RedisServer.start();
+    redis = await startTestRedis();
     [one, two] = await Promise.all([
       AppProcess.start('auth', env()),
       AppProcess.start('auth', env()),
@@ -401,13 +401,13 @@ describe('accounts and shared sessions across two auth instances', () => {
 });
 
 describe('session expiry by TTL', () => {
-  let redis: RedisServer;
+  let redis: TestRedis;
   let app: AppProcess;
 
   beforeAll(async () => {
-    redis = await RedisServer.start();
+    redis = await startTestRedis();
     app = await AppProcess.start('auth', {
-      REDIS_URL: redis.url,
+      ...redis.env,
       SESSION_IDLE_TTL: '2',
       SESSION_ABSOLUTE_TTL: '5',
     });
@@ -433,7 +433,7 @@ describe('session expiry by TTL', () => {
     const busy = await login();
     const startedAt = Date.now();
     const raw = redis.client();
-    const key = (await raw.keys('session:*')).find((k) =>
+    const key = (await redis.keys('session:*')).find((k) =>
       k.endsWith((idle.session as Json).id as string),
     )!;
     expect(await raw.pttl(key)).toBeLessThanOrEqual(2000);

@@ -1,4 +1,4 @@
-import { AppProcess, RedisServer, waitFor } from '@lattice/testing';
+import { AppProcess, startTestRedis, waitFor, type TestRedis } from '@lattice/testing';
 import { BINARY_BLOB, BlobServer } from '../fixtures/cache/blob-server';
 
 jest.setTimeout(120_000);
@@ -12,22 +12,25 @@ interface Answer {
 }
 
 /**
- * Cache-sync on two built gateway processes sharing one redis-server, with a
+ * Cache-sync on two built gateway processes sharing the Redis under test, with a
  * local HTTP server playing blob storage and an auth process for admin
  * sessions: HTTP events, the invalidation of each gateway's in-process cache,
  * blob fetching rules, and the event stream, down to a consumer killed before
  * it acknowledged.
  */
 describe('cache-sync across two gateway processes', () => {
-  let redis: RedisServer;
-  let raw: ReturnType<RedisServer['client']>;
+  let redis: TestRedis;
+  let raw: ReturnType<TestRedis['client']>;
+  /** The contract's stream names; on Redis Cluster they carry the hash tag {cache-sync} (README). */
+  const streamKey = (name: 'events' | 'dead') =>
+    redis.mode === 'cluster' ? `${PREFIX}{cache-sync}:${name}` : `${PREFIX}cache-sync:${name}`;
   let blobs: BlobServer;
   let one: AppProcess;
   let two: AppProcess;
   let auth: AppProcess;
 
   const env = () => ({
-    REDIS_URL: redis.url,
+    ...redis.env,
     KEY_PREFIX: PREFIX,
     CACHE_SYNC_TOKEN: TOKEN,
     CACHE_SYNC_ALLOWED_HOSTS: blobs.host,
@@ -59,7 +62,7 @@ describe('cache-sync across two gateway processes', () => {
   };
 
   beforeAll(async () => {
-    redis = await RedisServer.start();
+    redis = await startTestRedis();
     raw = redis.client();
     blobs = await BlobServer.start();
     [one, two, auth] = await Promise.all([
@@ -325,10 +328,10 @@ describe('cache-sync across two gateway processes', () => {
   });
 
   describe('the stream cache-sync:events', () => {
-    const stream = `${PREFIX}cache-sync:events`;
-    const xadd = (event: unknown) => raw.xadd(stream, '*', 'event', JSON.stringify(event));
+    const xadd = (event: unknown) =>
+      raw.xadd(streamKey('events'), '*', 'event', JSON.stringify(event));
     const pending = async () =>
-      (await raw.xpending(stream, 'cache-sync', '-', '+', 100)) as [
+      (await raw.xpending(streamKey('events'), 'cache-sync', '-', '+', 100)) as [
         string,
         string,
         number,
@@ -343,18 +346,19 @@ describe('cache-sync across two gateway processes', () => {
         (await Promise.all(keys.map((k) => get(two, k)))).every((a) => a.body.hit),
       );
       await waitFor('all acknowledged', async () => (await pending()).length === 0);
-      const consumers = (await raw.xinfo('CONSUMERS', stream, 'cache-sync')) as unknown[][];
+      const consumers = (await raw.xinfo(
+        'CONSUMERS',
+        streamKey('events'),
+        'cache-sync',
+      )) as unknown[][];
       expect(consumers.length).toBe(2);
 
       await xadd({
         key: 'SET',
         value: { data: { key: 'stream:bad', url: `http://localhost:${blobs.port}/text` } },
       });
-      await waitFor(
-        'a dead letter',
-        async () => (await raw.xlen(`${PREFIX}cache-sync:dead`)) === 1,
-      );
-      const [[, fields]] = await raw.xrange(`${PREFIX}cache-sync:dead`, '-', '+');
+      await waitFor('a dead letter', async () => (await raw.xlen(streamKey('dead'))) === 1);
+      const [[, fields]] = await raw.xrange(streamKey('dead'), '-', '+');
       expect(fields).toEqual(expect.arrayContaining(['code', 'BLOB_URL_REFUSED', 'reason']));
       expect(await pending()).toEqual([]);
     });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ConfigService, loadConfig } from '@lattice/config';
 import { LockService } from '@lattice/lock';
 import { RedisService } from '@lattice/redis';
-import { RedisServer, waitFor } from '@lattice/testing';
+import { startTestRedis, waitFor, type TestRedis } from '@lattice/testing';
 import { LockWorker, type WorkerEvent } from '../fixtures/lock/lock-worker.process';
 
 const PREFIX = 'e2e:';
@@ -14,19 +14,19 @@ const FENCED_WRITE = readFileSync(
 
 /**
  * Locks across real processes: lock-worker.js instances use the built
- * @lattice/lock against one redis-server, as app instances would, and write
+ * @lattice/lock against the Redis under test, as app instances would, and write
  * their fencing tokens to a Redis "resource" that refuses lower tokens.
  */
 describe('locks across processes', () => {
-  let server: RedisServer;
+  let server: TestRedis;
   let redis: RedisService;
   let locks: LockService;
-  let raw: ReturnType<RedisServer['client']>;
+  let raw: ReturnType<TestRedis['client']>;
   const workers: LockWorker[] = [];
 
   const start = (mode: string, id: string, env: Record<string, string> = {}) => {
     const worker = LockWorker.start(mode, id, {
-      REDIS_URL: server.url,
+      ...server.env,
       KEY_PREFIX: PREFIX,
       ...env,
     });
@@ -52,11 +52,9 @@ describe('locks across processes', () => {
     });
 
   beforeAll(async () => {
-    server = await RedisServer.start();
+    server = await startTestRedis();
     raw = server.client();
-    const config = new ConfigService(
-      loadConfig('gateway', { REDIS_URL: server.url, KEY_PREFIX: PREFIX }),
-    );
+    const config = new ConfigService(loadConfig('gateway', { ...server.env, KEY_PREFIX: PREFIX }));
     redis = new RedisService(config);
     redis.onModuleInit();
     await redis.whenReady(5000);

@@ -25,6 +25,9 @@ const KEY_TTL_MS = 20_000;
  * Stale presence is the failure this design exists to prevent: realtime
  * workers die (SIGKILL), stop (SIGTERM), stall, or lose Redis, and the
  * members they held must not stay "online".
+ *
+ * Standalone only (not in jest project e2e-cluster): it stops and restarts
+ * one redis-server under the workers.
  */
 describe('presence when a realtime worker dies', () => {
   let redis: RedisServer;

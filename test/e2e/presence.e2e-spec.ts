@@ -1,7 +1,7 @@
 import { ConfigService, loadConfig } from '@lattice/config';
 import { PresencePublisher } from '@lattice/presence';
 import { RedisService } from '@lattice/redis';
-import { AppProcess, RedisServer, sleep, waitFor } from '@lattice/testing';
+import { AppProcess, sleep, startTestRedis, waitFor, type TestRedis } from '@lattice/testing';
 import { getJson, signIn, signOut, signUp, type Account } from '../fixtures/presence/accounts';
 import { memberOf, PresenceClient, type Member } from '../fixtures/presence/presence-client';
 
@@ -12,7 +12,7 @@ const ALLOWED_ORIGIN = 'https://app.example.com';
  * processes over one Redis, Socket.IO clients on both.
  */
 describe('realtime presence across two instances', () => {
-  let redis: RedisServer;
+  let redis: TestRedis;
   let auth: AppProcess;
   let one: AppProcess;
   let two: AppProcess;
@@ -29,9 +29,9 @@ describe('realtime presence across two instances', () => {
   const names = (members: Member[] | undefined) => (members ?? []).map((m) => m.login).sort();
 
   beforeAll(async () => {
-    redis = await RedisServer.start();
+    redis = await startTestRedis();
     const env = {
-      REDIS_URL: redis.url,
+      ...redis.env,
       PRESENCE_HEARTBEAT_MS: '250',
       PRESENCE_TTL_MS: '1500',
       ALLOWED_ORIGINS: ALLOWED_ORIGIN,
@@ -394,9 +394,7 @@ describe('realtime presence across two instances', () => {
     for (const client of listeners) await client.join('draws');
     await elsewhere.join('other');
 
-    const redisService = new RedisService(
-      new ConfigService(loadConfig('gateway', { REDIS_URL: redis.url })),
-    );
+    const redisService = new RedisService(new ConfigService(loadConfig('gateway', redis.env)));
     redisService.onModuleInit();
     try {
       await redisService.whenReady(5_000);

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort, RedisServer, waitFor } from '@lattice/testing';
+import { freePort, startTestRedis, waitFor, type TestRedis } from '@lattice/testing';
 
 describe('npm start', () => {
-  let redis: RedisServer;
+  let redis: TestRedis;
 
   beforeAll(async () => {
-    redis = await RedisServer.start();
+    redis = await startTestRedis();
   });
 
   afterAll(async () => {
@@ -18,7 +18,7 @@ describe('npm start', () => {
     const child = spawn(process.execPath, [join(__dirname, '..', '..', 'scripts', 'start.mjs')], {
       env: {
         PATH: process.env.PATH ?? '',
-        REDIS_URL: redis.url,
+        ...redis.env,
         LOG_LEVEL: 'warn',
         GATEWAY_PORT: String(gateway),
         AUTH_PORT: String(auth),

@@ -56,7 +56,8 @@ export class AppProcess {
           const res = await fetch(proc.url('/health/live')).catch(() => null);
           return res?.status === 200;
         },
-        15_000,
+        // Generous: several apps starting at once on a small machine take a while.
+        30_000,
       );
     } catch (error) {
       child.kill('SIGKILL');

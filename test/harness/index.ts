@@ -1,4 +1,10 @@
-export { RedisServer } from './redis-server';
+export { RedisServer, scanKeys } from './redis-server';
+export { RedisCluster } from './redis-cluster';
+export type { RedisClusterOptions } from './redis-cluster';
+export { SentinelGroup } from './sentinel-group';
+export type { SentinelGroupOptions } from './sentinel-group';
+export { startTestRedis, testRedisMode, TEST_REDIS_VARIABLE } from './test-redis';
+export type { TestRedis, TestRedisMode } from './test-redis';
 export { AppProcess, builtEntry } from './app-process';
 export type { AppName } from './app-process';
 export { freePort } from './free-port';

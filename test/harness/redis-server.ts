@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,18 +21,36 @@ function pingOnce(port: number): Promise<boolean> {
   });
 }
 
+/** Keys matching `pattern` on one Redis, with SCAN as the platform itself would (never KEYS). */
+export async function scanKeys(
+  raw: Pick<ReturnType<typeof createPlainConnection>, 'scan'>,
+  pattern: string,
+): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await raw.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    found.push(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  return found;
+}
+
 /**
  * A private redis-server for one suite, on a free port, keeping nothing on
  * disk. It can be stopped, killed and restarted on the same port, so tests can
  * show what the apps do while Redis is away.
  */
 export class RedisServer {
+  readonly mode = 'standalone' as const;
   private process: ChildProcess | null = null;
   private readonly dir = mkdtempSync(join(tmpdir(), 'lattice-redis-'));
 
   private constructor(
     readonly port: number,
     private readonly extraArgs: string[],
+    /** A Sentinel: the config file it was started with (Sentinel rewrites it as it learns). */
+    private readonly sentinelConfig?: string,
   ) {}
 
   static async start(extraArgs: string[] = []): Promise<RedisServer> {
@@ -41,8 +59,28 @@ export class RedisServer {
     return server;
   }
 
+  /**
+   * A `redis-server --sentinel` on a free port, with the directives of
+   * `config` (given the port) in a config file of its own directory.
+   */
+  static async startSentinel(config: (port: number) => string[]): Promise<RedisServer> {
+    const port = await freePort();
+    const server = new RedisServer(port, [], 'sentinel.conf');
+    writeFileSync(
+      join(server.dir, 'sentinel.conf'),
+      [`port ${port}`, 'bind 127.0.0.1', `dir ${server.dir}`, ...config(port), ''].join('\n'),
+    );
+    await server.restart();
+    return server;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** What an app needs to use this Redis. */
+  get env(): { REDIS_URL: string } {
+    return { REDIS_URL: this.url };
   }
 
   get running(): boolean {
@@ -52,23 +90,22 @@ export class RedisServer {
   /** Starts it again on the same port (it comes back empty). */
   async restart(): Promise<void> {
     if (this.process) return;
-    const child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        this.dir,
-        ...this.extraArgs,
-      ],
-      { stdio: 'ignore' },
-    );
+    const args = this.sentinelConfig
+      ? [join(this.dir, this.sentinelConfig), '--sentinel']
+      : [
+          '--port',
+          String(this.port),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--dir',
+          this.dir,
+          ...this.extraArgs,
+        ];
+    const child = spawn('redis-server', args, { stdio: 'ignore' });
     this.process = child;
     child.once('exit', () => {
       if (this.process === child) this.process = null;
@@ -89,6 +126,16 @@ export class RedisServer {
   /** A raw connection (no prefix) for reading back what the apps wrote. */
   client() {
     return createPlainConnection(this.url);
+  }
+
+  /** Every key matching `pattern` (SCAN, not KEYS). */
+  async keys(pattern: string): Promise<string[]> {
+    const raw = this.client();
+    try {
+      return await scanKeys(raw, pattern);
+    } finally {
+      raw.disconnect();
+    }
   }
 
   async dispose(): Promise<void> {

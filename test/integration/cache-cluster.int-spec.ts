@@ -1,5 +1,5 @@
 import { CacheModule } from '@lattice/cache';
-import { RedisServer, sleep, waitFor } from '@lattice/testing';
+import { RedisCluster, sleep, waitFor } from '@lattice/testing';
 import { CacheSyncModule } from '../../apps/gateway/src/cache-sync/cache-sync.module';
 import { startCacheInstance, type CacheInstance } from '../fixtures/cache/cache-instance';
 import { startTestApp, type TestApp } from './test-app';
@@ -8,45 +8,19 @@ jest.setTimeout(90_000);
 
 /** Three masters sharing the slots, so keys of one pattern lie on every one of them. */
 describe('the cache on a Redis Cluster of three masters', () => {
-  const nodes: RedisServer[] = [];
-  let raws: ReturnType<RedisServer['client']>[] = [];
+  let cluster: RedisCluster;
   let a: CacheInstance;
   let b: CacheInstance;
 
   beforeAll(async () => {
-    for (let i = 0; i < 3; i++) {
-      nodes.push(
-        await RedisServer.start(['--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1']),
-      );
-    }
-    raws = nodes.map((n) => n.client());
-    const ranges = [
-      ['0', '5460'],
-      ['5461', '10922'],
-      ['10923', '16383'],
-    ];
-    await Promise.all(raws.map((r, i) => r.call('CLUSTER', 'ADDSLOTSRANGE', ...ranges[i])));
-    for (const node of nodes.slice(1))
-      await raws[0].call('CLUSTER', 'MEET', '127.0.0.1', String(node.port));
-    await waitFor(
-      'the cluster to agree',
-      async () => {
-        const infos = (await Promise.all(raws.map((r) => r.call('CLUSTER', 'INFO')))) as string[];
-        return infos.every(
-          (info) => info.includes('cluster_state:ok') && info.includes('cluster_known_nodes:3'),
-        );
-      },
-      30_000,
-      100,
-    );
-    const env = { REDIS_CLUSTER_NODES: `127.0.0.1:${nodes[0].port}`, KEY_PREFIX: 'c:' };
+    cluster = await RedisCluster.start({ masters: 3 });
+    const env = { ...cluster.env, KEY_PREFIX: 'c:' };
     [a, b] = await Promise.all([startCacheInstance(env), startCacheInstance(env)]);
   });
 
   afterAll(async () => {
-    raws.forEach((r) => r.disconnect());
     await Promise.all([a, b].map((i) => i?.close()));
-    await Promise.all(nodes.map((n) => n.dispose()));
+    await cluster?.dispose();
   });
 
   it('reads, writes and invalidates across instances', async () => {
@@ -83,19 +57,7 @@ describe('the cache on a Redis Cluster of three masters', () => {
     await Promise.all(
       Array.from({ length: 30 }, (_, i) => a.redis.client.set(`cachex:${i}`, 'kept')),
     );
-    const perMaster = async (match = 'c:cache:spread:*') =>
-      Promise.all(
-        raws.map(async (raw) => {
-          let count = 0;
-          let cursor = '0';
-          do {
-            const [next, found] = await raw.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-            cursor = next;
-            count += found.length;
-          } while (cursor !== '0');
-          return count;
-        }),
-      );
+    const perMaster = (match = 'c:cache:spread:*') => cluster.keysPerMaster(match);
     const before = await perMaster();
     expect(before.every((n) => n > 0)).toBe(true);
     expect(before.reduce((x, y) => x + y, 0)).toBe(300);
@@ -114,7 +76,7 @@ describe('the cache on a Redis Cluster of three masters', () => {
     try {
       gateway = await startTestApp({
         env: {
-          REDIS_CLUSTER_NODES: `127.0.0.1:${nodes[0].port}`,
+          ...cluster.env,
           KEY_PREFIX: 'c:',
           CACHE_SYNC_TOKEN: 'cluster-token-0123456789',
         },

@@ -5,26 +5,26 @@ import { createApp } from '@lattice/http';
 import { PresencePublisher } from '@lattice/presence';
 import { RedisService } from '@lattice/redis';
 import { SessionService } from '@lattice/session';
-import { RedisServer, waitFor } from '@lattice/testing';
+import { RedisCluster } from '@lattice/testing';
 import { RealtimeModule } from '../../apps/realtime/src/realtime.module';
 import { memberOf, PresenceClient } from '../fixtures/presence/presence-client';
 
 const PREFIX = 'c:';
 
 /**
- * The realtime app on Redis Cluster (one node serving every slot, which still
- * refuses scripts across slots): two instances in process, joined by the
- * sharded Socket.IO adapter (SPUBLISH/SSUBSCRIBE), and the publisher's
- * sharded path.
+ * The realtime app on a Redis Cluster of three masters (which refuses scripts
+ * across slots, and serves each channel's sharded pub/sub on the master of
+ * its slot): two instances in process, joined by the sharded Socket.IO
+ * adapter (SPUBLISH/SSUBSCRIBE), and the publisher's sharded path.
  */
 describe('realtime presence on Redis Cluster', () => {
-  let node: RedisServer;
+  let cluster: RedisCluster;
   const apps: NestFastifyApplication[] = [];
   const clients: PresenceClient[] = [];
 
   const startApp = async () => {
     const config = loadConfig('realtime', {
-      REDIS_CLUSTER_NODES: `127.0.0.1:${node.port}`,
+      ...cluster.env,
       KEY_PREFIX: PREFIX,
       LOG_LEVEL: 'fatal',
       PRESENCE_HEARTBEAT_MS: '200',
@@ -39,24 +39,13 @@ describe('realtime presence on Redis Cluster', () => {
   };
 
   beforeAll(async () => {
-    node = await RedisServer.start([
-      '--cluster-enabled',
-      'yes',
-      '--cluster-announce-ip',
-      '127.0.0.1',
-    ]);
-    const raw = node.client();
-    await raw.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
-    await waitFor('the cluster to serve every slot', async () =>
-      ((await raw.call('CLUSTER', 'INFO')) as string).includes('cluster_state:ok'),
-    );
-    raw.disconnect();
+    cluster = await RedisCluster.start();
   });
 
   afterAll(async () => {
     for (const client of clients) client.close();
     for (const app of apps) await app.close();
-    await node?.dispose();
+    await cluster?.dispose();
   });
 
   it('joins, updates, messages and publishes across two instances through sharded pub/sub', async () => {

@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { LatticeError } from '@lattice/common';
+import { isRedisUnavailableError } from '@lattice/redis';
 
 export interface ErrorBody {
   statusCode: number;
@@ -105,6 +106,18 @@ export function toErrorBody(
     const message =
       statusCode === HttpStatus.NOT_FOUND ? 'No such route or resource' : messageOf(exception);
     return { body: { statusCode, code, message, requestId }, internal: statusCode >= 500 };
+  }
+  // Redis unreachable (no connection, a failover under way): the service is unavailable, not broken.
+  if (isRedisUnavailableError(exception)) {
+    return {
+      body: {
+        statusCode: 503,
+        code: 'UNAVAILABLE',
+        message: 'The service is briefly unavailable; try again shortly',
+        requestId,
+      },
+      internal: false,
+    };
   }
   const status = (exception as { statusCode?: unknown } | null)?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -1,32 +1,24 @@
 import { ConfigService, loadConfig } from '@lattice/config';
 import { RedisService } from '@lattice/redis';
-import { RedisServer, waitFor } from '@lattice/testing';
+import { RedisCluster, waitFor } from '@lattice/testing';
 import { LockService } from './lock.service';
 
 /**
  * Redis Cluster refuses a script whose keys lie in different slots
- * (CROSSSLOT), even on a single node that serves every slot, so one node is
- * enough to show that the keys a script touches share a hash tag and that a
- * lock on resources of different slots still works.
+ * (CROSSSLOT), so a cluster of three masters shows that the keys a script
+ * touches share a hash tag and that a lock on resources of different slots,
+ * held by different masters, still works.
  */
 describe('LockService on Redis Cluster', () => {
-  let node: RedisServer;
+  let cluster: RedisCluster;
   let redis: RedisService;
   let locks: LockService;
-  let raw: ReturnType<RedisServer['client']>;
+  let raw: ReturnType<RedisCluster['client']>;
 
   beforeAll(async () => {
-    // A lone node knows no address for itself; ioredis needs one in CLUSTER SLOTS.
-    const announce = ['--cluster-announce-ip', '127.0.0.1'];
-    node = await RedisServer.start(['--cluster-enabled', 'yes', ...announce]);
-    raw = node.client();
-    await raw.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
-    await waitFor('the cluster to serve every slot', async () =>
-      ((await raw.call('CLUSTER', 'INFO')) as string).includes('cluster_state:ok'),
-    );
-    const config = new ConfigService(
-      loadConfig('gateway', { REDIS_CLUSTER_NODES: `127.0.0.1:${node.port}`, KEY_PREFIX: 'c:' }),
-    );
+    cluster = await RedisCluster.start();
+    raw = cluster.client();
+    const config = new ConfigService(loadConfig('gateway', { ...cluster.env, KEY_PREFIX: 'c:' }));
     redis = new RedisService(config);
     redis.onModuleInit();
     expect(await redis.whenReady(10_000)).toBe(true);
@@ -37,7 +29,7 @@ describe('LockService on Redis Cluster', () => {
     raw?.disconnect();
     await locks?.beforeApplicationShutdown();
     await redis?.onApplicationShutdown();
-    await node?.dispose();
+    await cluster?.dispose();
   });
 
   it('locks, extends and releases a resource', async () => {
@@ -57,6 +49,8 @@ describe('LockService on Redis Cluster', () => {
       resources.map((r) => raw.call('CLUSTER', 'KEYSLOT', `c:lock:{${r}}`)),
     );
     expect(new Set(slots).size).toBe(3);
+    const masters = await Promise.all(resources.map((r) => cluster.masterOf(`c:lock:{${r}}`)));
+    expect(new Set(masters).size).toBeGreaterThan(1);
 
     const earlier = await locks.acquire('account:2', 5000);
     await expect(locks.acquire(resources, 5000, { retryCount: 0 })).rejects.toMatchObject({

@@ -81,8 +81,10 @@ export class RateLimitService {
       'Times Redis failed or missed its deadline and the limiter stopped using it until it answered again',
     );
     this.fallback.set(this.circuit.isOpen ? 1 : 0);
-    // Not connected yet (the app is starting): close the circuit the moment the connection is up.
+    // Not connected yet (the app is starting): close the circuit the moment the connection
+    // is up, even if the first probe gave up waiting, so that no early request counts in memory.
     this.circuit.probeNow();
+    if (this.circuit.isOpen) redis.client.once('ready', () => this.circuit.probeNow());
   }
 
   /** Whether decisions are currently taken by Redis (false while it is unreachable). */

@@ -1,5 +1,6 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '@lattice/config';
+import { READONLY_REPLY } from './redis-errors';
 
 export type RedisClient = Redis | Cluster;
 
@@ -34,6 +35,11 @@ function baseOptions(role: ConnectionRole, keyPrefix: string, name: string): Red
     maxRetriesPerRequest: subscriber ? null : 0,
     retryStrategy: reconnectDelay,
     enableReadyCheck: true,
+    // A master demoted by a failover answers writes with READONLY while the
+    // connection stays up: reconnect (through the Sentinels, or DNS for a
+    // managed endpoint) to reach the new master. The refused command fails; it
+    // is not resent.
+    reconnectOnError: (error) => error.message.startsWith(READONLY_REPLY),
   };
 }
 
@@ -52,8 +58,14 @@ export function createRedisClient(
         sentinels: config.sentinels,
         name: config.masterName,
         role: 'master',
+        // Reconnect as soon as a Sentinel announces +switch-master, not at the first failed command.
         failoverDetector: true,
+        // Every Sentinel unreachable: keep asking, with the same capped backoff; the
+        // failover detector's own Sentinel connections reconnect the same way.
         sentinelRetryStrategy: reconnectDelay,
+        sentinelReconnectStrategy: reconnectDelay,
+        // A Sentinel that accepts the connection but does not answer must not stall a reconnect.
+        sentinelCommandTimeout: CONNECT_TIMEOUT_MS,
       });
     case 'cluster': {
       const { keyPrefix, enableOfflineQueue, retryStrategy, ...redisOptions } = options;
@@ -80,4 +92,18 @@ export function createRedisClient(
  */
 export function createPlainConnection(url: string): Redis {
   return new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: () => null });
+}
+
+/**
+ * The same for a Redis Cluster (`host:port` of any of its nodes): commands go
+ * to the master of their key's slot; `nodes('master')` reaches each master.
+ */
+export function createPlainClusterConnection(nodes: readonly string[]): Cluster {
+  return new Cluster(
+    nodes.map((node) => {
+      const at = node.lastIndexOf(':');
+      return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
+    }),
+    { redisOptions: { maxRetriesPerRequest: 1 }, clusterRetryStrategy: () => null },
+  );
 }

@@ -191,9 +191,12 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
         }),
       ]);
     } catch {
-      connection.disconnect();
+      // Not answered in time, or the connection was already down: disconnect() below.
     } finally {
       clearTimeout(timer);
+      // After a QUIT too: a Sentinel connection's failover detector keeps its own
+      // connections to the Sentinels, which only disconnect() closes.
+      connection.disconnect();
     }
   }
 }

@@ -56,7 +56,10 @@ export class AccountsRepository {
     ]);
     const claimed = await client.hsetnx(LOGINS_KEY, input.login.toLowerCase(), id);
     if (claimed === 1) return this.profile(id);
-    await client.del(profileKey(id), passwordKey(id), rolesKey(id));
+    // One DEL per key: on Redis Cluster a multi-key DEL across slots is refused (CROSSSLOT).
+    await Promise.all(
+      [profileKey(id), passwordKey(id), rolesKey(id)].map((key) => client.del(key)),
+    );
     return null;
   }
 
