@@ -53,6 +53,9 @@ const children = APPS.map(({ name, port }) => {
   if (name === 'gateway') {
     env.AUTH_URL ??= `http://${upstreamHost}:${APPS[1].port}`;
     env.REALTIME_URL ??= `http://${upstreamHost}:${APPS[2].port}`;
+  } else if (host === '127.0.0.1' || host === 'localhost') {
+    // Reachable only through the gateway on this machine: its X-Forwarded-For is the client.
+    env.TRUST_PROXY ??= 'true';
   }
   const child = spawn(process.execPath, [join(root, 'dist', 'apps', name, 'main.js')], {
     env,

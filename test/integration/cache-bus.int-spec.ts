@@ -85,4 +85,38 @@ describe('invalidation feed loss', () => {
     await a.cache.set('silent', 'v4');
     await waitFor('b to hear of v4', async () => (await b.cache.get('silent')) === 'v4', 2000, 1);
   });
+
+  it('tells watchers of a key about every change on any instance, and after a gap in the feed', async () => {
+    const heard: string[] = [];
+    const stop = b.cache.watch('watched', () => heard.push('b'));
+    const stopLocal = a.cache.watch('watched', () => heard.push('a'));
+    try {
+      await a.cache.set('watched', 1);
+      await waitFor('b to hear of the set', () => heard.includes('b'), 2000, 1);
+      expect(heard).toContain('a');
+      heard.length = 0;
+      await a.cache.set('unrelated', 1);
+      await sleep(50);
+      expect(heard).toEqual([]);
+      await a.cache.delete('watched');
+      await waitFor('b to hear of the delete', () => heard.includes('b'), 2000, 1);
+      heard.length = 0;
+      await a.cache.deletePattern('watch*');
+      await waitFor('b to hear of the pattern delete', () => heard.includes('b'), 2000, 1);
+
+      // Whatever happened while the feed was cut went unannounced: watchers re-read when it is back.
+      heard.length = 0;
+      proxy.cutSubscribers();
+      await waitFor('b to notice the cut', () => !b.cache.l1InUse, 5000, 1);
+      proxy.restore();
+      await waitFor('b to hear of the gap', () => heard.includes('b'), 10_000, 10);
+    } finally {
+      stop();
+      stopLocal();
+    }
+    heard.length = 0;
+    await a.cache.set('watched', 2);
+    await sleep(50);
+    expect(heard).toEqual([]);
+  });
 });

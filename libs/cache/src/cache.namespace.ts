@@ -35,6 +35,16 @@ export class CacheNamespace {
   }
 
   /**
+   * Calls `listener` whenever `key` may have changed (a write or delete on any
+   * instance, or a gap in the invalidation feed); read the key again in it.
+   * Returns a function that stops watching.
+   */
+  watch(key: string, listener: () => void): () => void {
+    assertCacheKey(key);
+    return this.store.watch(this.prefix + key, listener);
+  }
+
+  /**
    * Stores `value` (anything JSON can hold, or bytes as a Buffer/Uint8Array)
    * in Redis and in this instance's L1; every other instance drops its copy.
    */

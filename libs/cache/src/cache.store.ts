@@ -99,6 +99,8 @@ export class CacheStore {
   /** Versions are this instance's random prefix plus a counter: unique without a random draw per write. */
   private readonly versionPrefix = randomBytes(6).toString('base64url');
   private writes = 0;
+  /** Listeners of `watch`, by full key. */
+  private readonly watchers = new Map<string, Set<() => void>>();
 
   constructor(
     redis: RedisService,
@@ -118,13 +120,20 @@ export class CacheStore {
       this.origin,
       {
         invalidated: (change) => this.applyRemote(change),
-        unreadable: () => this.forgetEverything(),
+        unreadable: () => {
+          this.forgetEverything();
+          this.notify();
+        },
         lost: () => {
           this.tracker.distrust();
           this.memory.clear();
           this.metrics.feedLost.inc();
         },
-        regained: () => this.tracker.trust(),
+        regained: () => {
+          this.tracker.trust();
+          // Whatever changed while the feed was down went unannounced.
+          this.notify();
+        },
       },
       settings.bus,
     );
@@ -143,6 +152,21 @@ export class CacheStore {
   /** True while L1 is in use: the invalidation feed is subscribed and complete. */
   get l1InUse(): boolean {
     return this.tracker.isTrusted;
+  }
+
+  /**
+   * Calls `listener` whenever `key` may have changed: written or deleted here
+   * or on any instance, or the invalidation feed came back after a gap. The
+   * listener reads the key again; returns a function that stops watching.
+   */
+  watch(key: string, listener: () => void): () => void {
+    let listeners = this.watchers.get(key);
+    if (!listeners) this.watchers.set(key, (listeners = new Set()));
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0) this.watchers.delete(key);
+    };
   }
 
   async get(key: string): Promise<unknown> {
@@ -235,6 +259,7 @@ export class CacheStore {
     this.tracker.invalidateKey(key, record.version, fill);
     if (this.tracker.settle(fill, record.version)) this.memory.set(key, record);
     else this.memory.delete(key);
+    this.notify(key);
   }
 
   async delete(keys: readonly string[]): Promise<number> {
@@ -245,7 +270,10 @@ export class CacheStore {
       unique.map((key) => this.l2.remove(key, this.bus.message({ key }))),
     );
     // Reads that raced with the deletes may have filled L1 meanwhile.
-    for (const key of unique) this.forgetLocally(key);
+    for (const key of unique) {
+      this.forgetLocally(key);
+      this.notify(key);
+    }
     let removed = 0;
     for (const result of results) {
       if (result.status === 'rejected') {
@@ -283,6 +311,7 @@ export class CacheStore {
       throw new CacheUnavailableError(error);
     } finally {
       forget();
+      this.notify(matcher);
     }
   }
 
@@ -567,6 +596,7 @@ export class CacheStore {
       if (change.version === undefined || this.memory.versionOf(change.key) !== change.version) {
         this.memory.delete(change.key);
       }
+      this.notify(change.key);
       return;
     }
     let matcher: RegExp;
@@ -574,10 +604,22 @@ export class CacheStore {
       matcher = globToRegExp(change.pattern);
     } catch {
       this.forgetEverything();
+      this.notify();
       return;
     }
     this.memory.deleteMatching(matcher);
     this.tracker.invalidateMatching(matcher);
+    this.notify(matcher);
+  }
+
+  /** Tells the watchers of `which` (a key, the keys a pattern matches, or every key). */
+  private notify(which?: string | RegExp): void {
+    if (this.watchers.size === 0) return;
+    for (const [key, listeners] of this.watchers) {
+      if (which === undefined || (typeof which === 'string' ? which === key : which.test(key))) {
+        for (const listener of listeners) listener();
+      }
+    }
   }
 
   private forgetLocally(key: string): void {

@@ -57,6 +57,7 @@ export const envSchema = z.object({
   AUTH_URL: withDefault(url(['http', 'https']), 'http://127.0.0.1:3001'),
   REALTIME_URL: withDefault(url(['http', 'https']), 'http://127.0.0.1:3002'),
   ROUTES: withDefault(routes, '[]'),
+  UPSTREAM_TIMEOUT_MS: withDefault(integer(100, 600_000), '30000'),
   RATE_LIMIT_IP: withDefault(ratePolicy(), '600/60'),
   RATE_LIMIT_USER: withDefault(ratePolicy(), '1200/60'),
   RATE_LIMIT_LOGIN: withDefault(ratePolicy(), '10/300'),

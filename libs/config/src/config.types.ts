@@ -46,7 +46,13 @@ export interface Config {
   session: SessionConfig;
   admin: { login: string; password: string } | null;
   verification: { networks: string[]; ttlSeconds: number };
-  gateway: { authUrl: string; realtimeUrl: string; routes: UpstreamRoute[] };
+  gateway: {
+    authUrl: string;
+    realtimeUrl: string;
+    routes: UpstreamRoute[];
+    /** How long an upstream may take to start answering, and may stay silent mid-body. */
+    upstreamTimeoutMs: number;
+  };
   cacheSync: { token: string | null; allowedHosts: string[] };
   prizeDraw: { githubApiUrl: string };
   presence: { heartbeatMs: number; ttlMs: number };

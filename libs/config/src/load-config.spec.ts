@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       authUrl: 'http://127.0.0.1:3001',
       realtimeUrl: 'http://127.0.0.1:3002',
       routes: [],
+      upstreamTimeoutMs: 30000,
     });
     expect(config.presence).toEqual({ heartbeatMs: 5000, ttlMs: 15000 });
     expect(config.admin).toBeNull();

@@ -101,7 +101,12 @@ function toConfig(app: AppName, env: Env): Config {
         ? { login: env.ADMIN_LOGIN, password: env.ADMIN_PASSWORD }
         : null,
     verification: { networks: env.VERIFICATION_NETWORKS, ttlSeconds: env.VERIFICATION_TTL },
-    gateway: { authUrl: env.AUTH_URL, realtimeUrl: env.REALTIME_URL, routes: env.ROUTES },
+    gateway: {
+      authUrl: env.AUTH_URL,
+      realtimeUrl: env.REALTIME_URL,
+      routes: env.ROUTES,
+      upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
+    },
     cacheSync: { token: env.CACHE_SYNC_TOKEN ?? null, allowedHosts: env.CACHE_SYNC_ALLOWED_HOSTS },
     prizeDraw: { githubApiUrl: env.GITHUB_API_URL },
     presence: { heartbeatMs: env.PRESENCE_HEARTBEAT_MS, ttlMs: env.PRESENCE_TTL_MS },

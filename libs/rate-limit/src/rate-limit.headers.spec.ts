@@ -11,9 +11,9 @@ const allowed: RateLimitDecision = {
   retryAfterSeconds: 0,
 };
 
-function written(decision: RateLimitDecision): Record<string, string> {
+function written(...decisions: RateLimitDecision[]): Record<string, string> {
   const headers: Record<string, string> = {};
-  writeRateLimitHeaders({ header: (name, value) => (headers[name] = value) }, decision);
+  writeRateLimitHeaders({ header: (name, value) => (headers[name] = value) }, ...decisions);
   return headers;
 }
 
@@ -37,6 +37,23 @@ describe('RateLimit headers (draft-ietf-httpapi-ratelimit-headers)', () => {
       'RateLimit-Policy': '"ip";q=600;w=60',
       RateLimit: '"ip";r=0;t=12',
       'Retry-After': '12',
+    });
+  });
+
+  it('lists every policy that applied, and waits for the one that refused', () => {
+    const route: RateLimitDecision = {
+      allowed: false,
+      name: 'route.orders',
+      limit: 10,
+      windowSeconds: 60,
+      remaining: 0,
+      resetSeconds: 41,
+      retryAfterSeconds: 41,
+    };
+    expect(written(allowed, route)).toEqual({
+      'RateLimit-Policy': '"ip";q=600;w=60, "route.orders";q=10;w=60',
+      RateLimit: '"ip";r=598;t=57, "route.orders";r=0;t=41',
+      'Retry-After': '41',
     });
   });
 

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { cacheKeyProblem, cachePatternProblem, MAX_TTL_SECONDS } from '@lattice/cache';
 import type { ValidationIssue } from '@lattice/common';
+import { parseRoutes } from '@lattice/config';
+import { ROUTE_TABLE_KEY } from '../proxy/route-table';
 import { EVENT_TYPES, MAX_DELETE_KEYS } from './cache-sync.constants';
 import { InvalidEventError } from './cache-sync.errors';
 
@@ -103,6 +105,24 @@ function issues(error: z.ZodError, prefix: (string | number)[]): ValidationIssue
   }));
 }
 
+/**
+ * A SET of the gateway's route table: an inline value that is a valid route
+ * table (as ROUTES), kept until replaced or deleted unless a ttl is given.
+ */
+function routeTableEvent(data: { value?: unknown; url?: string }, ttl?: number): CacheEvent {
+  const at = `value.data.value`;
+  if (data.url !== undefined) {
+    throw new InvalidEventError([
+      { path: 'value.data.url', message: `the route table (${ROUTE_TABLE_KEY}) must be inline` },
+    ]);
+  }
+  const parsed = parseRoutes(JSON.stringify(data.value));
+  if (!parsed.ok) {
+    throw new InvalidEventError(parsed.errors.map((message) => ({ path: at, message })));
+  }
+  return { type: 'SET', key: ROUTE_TABLE_KEY, value: data.value, ttl: ttl ?? MAX_TTL_SECONDS };
+}
+
 /** The event in `input`, or InvalidEventError (400 INVALID_EVENT) saying every reason it is not one. */
 export function parseCacheEvent(input: unknown): CacheEvent {
   const outer = envelope.safeParse(input);
@@ -114,6 +134,7 @@ export function parseCacheEvent(input: unknown): CacheEvent {
       const data = setData.safeParse(value.data);
       if (!data.success) throw new InvalidEventError(issues(data.error, at));
       const base = value.ttl === undefined ? {} : { ttl: value.ttl };
+      if (data.data.key === ROUTE_TABLE_KEY) return routeTableEvent(data.data, value.ttl);
       return data.data.url !== undefined
         ? { type, key: data.data.key, url: data.data.url, ...base }
         : { type, key: data.data.key, value: data.data.value, ...base };
@@ -135,3 +156,6 @@ export function parseCacheEvent(input: unknown): CacheEvent {
     }
   }
 }
+
+/** The schemas parseCacheEvent applies, for the OpenAPI description (cache-event.openapi.ts). */
+export const cacheEventParts = { envelope, setData, getData, deleteData, patternData } as const;

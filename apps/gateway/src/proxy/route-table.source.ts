@@ -1,0 +1,112 @@
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { CacheService } from '@lattice/cache';
+import { ConfigService, parseRoutes, type UpstreamRoute } from '@lattice/config';
+import { platformRoutes, proxyRoute, ROUTE_TABLE_KEY, RouteTable } from './route-table';
+
+/** How soon a failed read of the route table is tried again. */
+const RETRY_MS = 1000;
+
+/**
+ * The route table every request is matched against, kept in process. It is
+ * ROUTES from the environment unless the cache holds a table under
+ * ROUTE_TABLE_KEY; the cache's invalidation feed tells every instance the
+ * moment that key is written or deleted anywhere, and the table is read again.
+ */
+@Injectable()
+export class RouteTableSource implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Proxy');
+  private readonly platform;
+  private readonly fromEnvironment: UpstreamRoute[];
+  private table: RouteTable;
+  /** The routes the table was built from, to log only real changes. */
+  private signature: string;
+  private stopWatching?: () => void;
+  /** The read in flight, and whether another is needed after it (a change arrived meanwhile). */
+  private reading?: Promise<void>;
+  private readAgain = false;
+  private retry?: NodeJS.Timeout;
+
+  constructor(
+    private readonly cache: CacheService,
+    config: ConfigService,
+  ) {
+    const gateway = config.get('gateway');
+    this.platform = platformRoutes(gateway.authUrl, gateway.realtimeUrl);
+    this.fromEnvironment = gateway.routes;
+    this.table = this.build(this.fromEnvironment);
+    this.signature = JSON.stringify(this.fromEnvironment);
+  }
+
+  /** The table to route by now. */
+  get current(): RouteTable {
+    return this.table;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.stopWatching = this.cache.watch(ROUTE_TABLE_KEY, () => void this.refresh());
+    await this.refresh();
+  }
+
+  onModuleDestroy(): void {
+    this.stopWatching?.();
+    clearTimeout(this.retry);
+  }
+
+  /** Reads the table from the cache again; resolves once the table in use is current. */
+  refresh(): Promise<void> {
+    if (this.reading) {
+      this.readAgain = true;
+      return this.reading;
+    }
+    this.reading = (async () => {
+      do {
+        this.readAgain = false;
+        await this.readOnce();
+      } while (this.readAgain);
+    })().finally(() => (this.reading = undefined));
+    return this.reading;
+  }
+
+  private async readOnce(): Promise<void> {
+    let stored: unknown;
+    try {
+      stored = await this.cache.get(ROUTE_TABLE_KEY);
+    } catch (error) {
+      // Keep routing by the table in use, and read again shortly.
+      this.logger.warn(`The route table could not be read (${(error as Error).message})`);
+      clearTimeout(this.retry);
+      this.retry = setTimeout(() => void this.refresh(), RETRY_MS).unref();
+      return;
+    }
+    if (stored === undefined) {
+      this.use(this.fromEnvironment, 'ROUTES');
+      return;
+    }
+    const parsed = parseRoutes(JSON.stringify(stored));
+    if (!parsed.ok) {
+      this.logger.error(
+        `The route table in the cache (${ROUTE_TABLE_KEY}) is invalid and was ignored: ${parsed.errors.join('; ')}`,
+      );
+      this.use(this.fromEnvironment, 'ROUTES');
+      return;
+    }
+    this.use(parsed.routes, `the cache (${ROUTE_TABLE_KEY})`);
+  }
+
+  private use(routes: UpstreamRoute[], from: string): void {
+    const signature = JSON.stringify(routes);
+    if (signature === this.signature) return;
+    this.table = this.build(routes);
+    this.signature = signature;
+    this.logger.log(`Routing by ${routes.length} upstream route(s) from ${from}`);
+  }
+
+  private build(routes: UpstreamRoute[]): RouteTable {
+    return new RouteTable([...this.platform, ...routes.map(proxyRoute)]);
+  }
+}

@@ -1,0 +1,182 @@
+// npm run bench:gateway — the cost of the gateway on one request, all in one run:
+//   direct           GET /orders/1 straight to a local upstream
+//   bare proxy       the same through a bare Fastify + @fastify/http-proxy
+//   lattice gateway  the same through our gateway: session check (Bearer token), rate
+//                    limits (RATE_LIMIT_USER and the route's own), identity headers
+// Every server is its own process (the gateway and auth apps as built, from dist/),
+// against one private redis-server; autocannon drives them from this process.
+// Throughput is measured with BENCH_CONNECTIONS concurrent connections, latency
+// with one request at a time (no queueing). Rounds alternate the order so that
+// drift hits every target alike.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { AppProcess, freePort, RedisServer } from '@lattice/testing';
+
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const LATENCY_REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 3000);
+const HUGE_LIMIT = '100000000/60';
+
+interface Sample {
+  /** Requests per second with CONNECTIONS concurrent connections. */
+  rps: number;
+  /** Latency of one request at a time, in ms. */
+  p50: number;
+  p99: number;
+}
+
+async function startScript(
+  script: string,
+  env: Record<string, string>,
+): Promise<{ port: number; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['-r', join(__dirname, '..', 'register.cjs'), join(__dirname, script)],
+    { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return { port, child };
+}
+
+/** One request at a time over one keep-alive connection; sorted times in ms. */
+async function latencies(url: string, headers: Record<string, string>): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < LATENCY_REQUESTS; i++) {
+      const started = process.hrtime.bigint();
+      await new Promise<void>((resolve, reject) => {
+        request(url, { agent, headers }, (res) => {
+          res.resume();
+          res.on('end', () =>
+            res.statusCode === 200 ? resolve() : reject(new Error(`${url}: ${res.statusCode}`)),
+          );
+        })
+          .on('error', reject)
+          .end();
+      });
+      times.push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
+  } finally {
+    agent.destroy();
+  }
+  return times.sort((a, b) => a - b);
+}
+
+async function measure(url: string, headers: Record<string, string>): Promise<Sample> {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, headers });
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+  }
+  const times = await latencies(url, headers);
+  const at = (p: number) => times[Math.min(times.length - 1, Math.floor(times.length * p))];
+  return { rps: result.requests.average, p50: at(0.5), p99: at(0.99) };
+}
+
+const median = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+const line = (name: string, s: Sample): string =>
+  `${name.padEnd(16)} ${s.rps.toFixed(0).padStart(7)} req/s  ` +
+  `p50 ${s.p50.toFixed(3)} ms  p99 ${s.p99.toFixed(3)} ms`;
+
+async function signIn(gateway: AppProcess): Promise<string> {
+  const json = { 'content-type': 'application/json' };
+  const account = { login: 'bench', name: 'Bench', password: 'password-123' };
+  await fetch(gateway.url('/auth/register'), {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify(account),
+  });
+  const login = await fetch(gateway.url('/auth/login'), {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ login: account.login, password: account.password }),
+  });
+  return ((await login.json()) as { token: string }).token;
+}
+
+async function main(): Promise<void> {
+  const redis = await RedisServer.start();
+  const upstream = await startScript('upstream.server.ts', {});
+  const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
+  const bare = await startScript('bare-proxy.server.ts', { UPSTREAM: upstreamUrl });
+  const env = { REDIS_URL: redis.url, RATE_LIMIT_IP: HUGE_LIMIT, RATE_LIMIT_USER: HUGE_LIMIT };
+  const auth = await AppProcess.start('auth', env);
+  const gateway = await AppProcess.start('gateway', {
+    ...env,
+    AUTH_URL: auth.url(''),
+    ROUTES: JSON.stringify([
+      { prefix: '/orders', upstream: upstreamUrl, auth: 'required', rateLimit: HUGE_LIMIT },
+    ]),
+  });
+  try {
+    const bearer = { authorization: `Bearer ${await signIn(gateway)}` };
+    const probe = await fetch(gateway.url('/orders/1'), { headers: bearer });
+    if (probe.status !== 200) throw new Error(`the gateway answered ${probe.status}`);
+
+    const targets = [
+      { name: 'direct', url: `${upstreamUrl}/orders/1`, headers: {} },
+      { name: 'bare proxy', url: `http://127.0.0.1:${bare.port}/orders/1`, headers: {} },
+      { name: 'lattice gateway', url: gateway.url('/orders/1'), headers: bearer },
+    ];
+    const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
+    // Warm-up: JIT, connection pools, the session cache.
+    for (const target of targets) {
+      await autocannon({
+        url: target.url,
+        connections: CONNECTIONS,
+        duration: 2,
+        headers: target.headers,
+      });
+    }
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const target of round % 2 ? targets : [...targets].reverse()) {
+        const sample = await measure(target.url, target.headers);
+        samples.get(target.name)!.push(sample);
+        console.log(`round ${round} ${line(target.name, sample)}`);
+      }
+    }
+    const summary = (name: string): Sample => {
+      const list = samples.get(name)!;
+      return {
+        rps: median(list.map((s) => s.rps)),
+        p50: median(list.map((s) => s.p50)),
+        p99: median(list.map((s) => s.p99)),
+      };
+    };
+    const [direct, bareProxy, lattice] = targets.map((t) => summary(t.name));
+    console.log(
+      `\nmedians over ${ROUNDS} rounds (throughput: ${CONNECTIONS} connections for ${DURATION_S} s; ` +
+        `latency: ${LATENCY_REQUESTS} sequential requests)`,
+    );
+    for (const [i, s] of [direct, bareProxy, lattice].entries()) {
+      console.log(`  ${line(targets[i].name, s)}`);
+    }
+    console.log(
+      `  throughput, gateway / bare proxy: ${(lattice.rps / bareProxy.rps).toFixed(2)}x (target >= 0.8x)`,
+    );
+    console.log(
+      `  p50 added over direct: gateway ${(lattice.p50 - direct.p50).toFixed(3)} ms, ` +
+        `bare proxy ${(bareProxy.p50 - direct.p50).toFixed(3)} ms (target: gateway < 1 ms)`,
+    );
+  } finally {
+    await gateway.kill();
+    await auth.kill();
+    upstream.child.kill();
+    bare.child.kill();
+    await redis.dispose();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
