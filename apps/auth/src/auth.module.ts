@@ -4,11 +4,9 @@ import { PlatformModule } from '@lattice/http';
 import { AccountsRepository } from './accounts/accounts.repository';
 import { AccountsService } from './accounts/accounts.service';
 import { AdminBootstrap } from './accounts/admin.bootstrap';
-import { AdminSessionsController } from './accounts/admin-sessions.controller';
-import { AuthController } from './accounts/auth.controller';
 import { LoginThrottle } from './accounts/login.throttle';
 import { PasswordHasher } from './accounts/password.hasher';
-import { VerificationController } from './verification/verification.controller';
+import { AUTH_CONTROLLERS } from './auth.openapi';
 import { VerificationRepository } from './verification/verification.repository';
 import { VerificationService } from './verification/verification.service';
 
@@ -19,7 +17,7 @@ export class AuthModule {
     return {
       module: AuthModule,
       imports: [PlatformModule.forRoot(config)],
-      controllers: [AuthController, AdminSessionsController, VerificationController],
+      controllers: AUTH_CONTROLLERS,
       providers: [
         AccountsRepository,
         AccountsService,

@@ -8,3 +8,23 @@ export { GlobalExceptionFilter } from './global-exception.filter';
 export { toErrorBody } from './error-body';
 export type { ErrorBody } from './error-body';
 export { BODY_LIMIT_BYTES } from './fastify-adapter.factory';
+export { toOpenApiSchema } from './openapi/zod-to-openapi';
+export type { SchemaSide } from './openapi/zod-to-openapi';
+export { ApiAnswer, ApiZodBody } from './openapi/api-answer.decorator';
+export type { AnswerBody, ApiAnswerOptions } from './openapi/api-answer.decorator';
+export { ApiError, ApiErrors } from './openapi/api-errors.decorator';
+export { ApiSession, SESSION_COOKIE_SCHEME, BEARER_SCHEME } from './openapi/api-session.decorator';
+export type { ApiSessionOptions } from './openapi/api-session.decorator';
+export { errorBodySchema, ErrorBodyModel } from './openapi/error-body.schema';
+export { documentationModule } from './openapi/documentation.module';
+export { buildOpenApiDocument } from './openapi/openapi-document';
+export type { OpenApiDocumentOptions } from './openapi/openapi-document';
+export { controllersOf, routesOf } from './openapi/route-inventory';
+export type { RouteEntry } from './openapi/route-inventory';
+export {
+  SWAGGER_UI_ASSETS,
+  swaggerUiAsset,
+  swaggerUiDirectory,
+  swaggerUiPage,
+  swaggerUiInitScript,
+} from './openapi/swagger-ui.assets';

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ZodDto } from '@lattice/http';
+import type { UserProfile } from './account.types';
+import type { SessionListItem, SessionView } from './session-view';
 
 const login = z
   .string()
@@ -41,3 +43,56 @@ export class UserSessionParams extends ZodDto(
     id: z.string().min(1).max(64),
   }),
 ) {}
+
+// Answers, for the OpenAPI document (ApiAnswer). `satisfies` keeps each one in
+// step with the type the handler returns.
+
+const count = z.number().int().nonnegative();
+
+export const userProfileSchema = z.object({
+  id: z.string().describe('The user id (decimal digits)'),
+  login: z.string(),
+  name: z.string(),
+  roles: z.array(z.string()).describe('For example ["admin"]'),
+  signup: z.iso.datetime().describe('When the account was created'),
+  followers: count,
+  following: count,
+  posts: count,
+}) satisfies z.ZodType<UserProfile>;
+
+export const registeredUserSchema = userProfileSchema.pick({
+  id: true,
+  login: true,
+  name: true,
+  signup: true,
+}) satisfies z.ZodType<Pick<UserProfile, 'id' | 'login' | 'name' | 'signup'>>;
+
+export const sessionViewSchema = z.object({
+  id: z.string(),
+  createdAt: z.iso.datetime(),
+  lastSeenAt: z.iso.datetime(),
+  expiresAt: z.iso
+    .datetime()
+    .describe(
+      'When the session ends if unused: the idle expiry, never later than the absolute one',
+    ),
+}) satisfies z.ZodType<SessionView>;
+
+export const sessionListSchema = z.array(
+  sessionViewSchema.extend({
+    ip: z.string(),
+    userAgent: z.string(),
+    current: z.boolean().describe('Whether this is the session of the request'),
+  }),
+) satisfies z.ZodType<SessionListItem[]>;
+
+export const loginAnswerSchema = z.object({
+  token: z.string().describe('The session token, also set as the sid cookie'),
+  user: userProfileSchema,
+  session: sessionViewSchema,
+}) satisfies z.ZodType<{ token: string; user: UserProfile; session: SessionView }>;
+
+export const currentSessionSchema = z.object({
+  user: userProfileSchema,
+  session: sessionViewSchema,
+}) satisfies z.ZodType<{ user: UserProfile; session: SessionView }>;

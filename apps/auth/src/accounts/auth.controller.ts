@@ -1,7 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError, Public } from '@lattice/common';
 import { ConfigService, type SessionConfig } from '@lattice/config';
+import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/http';
 import {
   clearSessionCookie,
   CurrentSession,
@@ -12,7 +14,16 @@ import {
   type SessionRecord,
   type SessionUser,
 } from '@lattice/session';
-import { LoginBody, LogoutAllBody, RegisterBody, SessionIdParams } from './account.dto';
+import {
+  currentSessionSchema,
+  loginAnswerSchema,
+  LoginBody,
+  LogoutAllBody,
+  RegisterBody,
+  registeredUserSchema,
+  SessionIdParams,
+  sessionListSchema,
+} from './account.dto';
 import type { UserProfile } from './account.types';
 import { AccountsService } from './accounts.service';
 import { LoginThrottle } from './login.throttle';
@@ -23,6 +34,8 @@ import {
   type SessionView,
 } from './session-view';
 
+@ApiTags('accounts')
+@ApiErrors(429)
 @Controller('auth')
 export class AuthController {
   private readonly ttl: SessionConfig;
@@ -40,6 +53,10 @@ export class AuthController {
 
   @Public()
   @Post('register')
+  @ApiOperation({ summary: 'Create an account' })
+  @ApiAnswer(201, registeredUserSchema, 'The new account')
+  @ApiErrors(400)
+  @ApiError(409, 'CONFLICT', 'an account with this login, ignoring case, exists')
   async register(
     @Body() body: RegisterBody,
   ): Promise<Pick<UserProfile, 'id' | 'login' | 'name' | 'signup'>> {
@@ -50,6 +67,28 @@ export class AuthController {
   @Public()
   @Post('login')
   @HttpCode(200)
+  @ApiOperation({
+    summary: 'Sign in',
+    description:
+      'Starts a session. Its token comes back in the body and as the `sid` cookie; present either one (cookie, or `Authorization: Bearer <token>`) on later requests, to any app.',
+  })
+  @ApiAnswer(200, loginAnswerSchema, 'Signed in', {
+    headers: {
+      'Set-Cookie': {
+        description: '`sid=<token>; HttpOnly; SameSite=Lax; Path=/`',
+        schema: { type: 'string' },
+      },
+    },
+  })
+  @ApiErrors(400)
+  @ApiError(401, 'INVALID_CREDENTIALS', 'unknown login or wrong password (one answer for both)')
+  // A method's answers replace the controller's for the same status: repeat the general 429.
+  @ApiErrors(429)
+  @ApiError(
+    429,
+    'RATE_LIMITED',
+    'too many attempts for this login from this address (RATE_LIMIT_LOGIN)',
+  )
   async login(
     @Body() body: LoginBody,
     @Req() request: FastifyRequest,
@@ -69,6 +108,10 @@ export class AuthController {
   }
 
   @Get('me')
+  @ApiOperation({ summary: 'The signed-in user and session' })
+  @ApiSession()
+  @ApiAnswer(200, currentSessionSchema, 'The caller and the session of the request')
+  @ApiError(404, 'NOT_FOUND', 'the account no longer exists')
   async me(
     @CurrentUser() user: SessionUser,
     @CurrentSession() session: SessionRecord,
@@ -80,6 +123,9 @@ export class AuthController {
 
   @Post('logout')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Sign out: end the session of the request' })
+  @ApiSession()
+  @ApiAnswer(204, null, 'Signed out: the session is refused everywhere from now on')
   async logout(
     @CurrentSession() session: SessionRecord,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -90,6 +136,11 @@ export class AuthController {
 
   @Post('logout-all')
   @HttpCode(204)
+  @ApiOperation({ summary: "End every session of the caller's account" })
+  @ApiSession()
+  @ApiBody({ type: LogoutAllBody, required: false, description: 'May be left out' })
+  @ApiAnswer(204, null, 'Every session ended, but the current one when `keepCurrent` is true')
+  @ApiErrors(400)
   async logoutAll(
     @Body() body: LogoutAllBody,
     @CurrentSession() session: SessionRecord,
@@ -100,6 +151,9 @@ export class AuthController {
   }
 
   @Get('sessions')
+  @ApiOperation({ summary: "The caller's sessions" })
+  @ApiSession()
+  @ApiAnswer(200, sessionListSchema, 'Every live session of the account')
   async list(@CurrentSession() session: SessionRecord): Promise<SessionListItem[]> {
     const all = await this.sessions.list(session.userId);
     return all.map((s) => sessionListItem(s, this.ttl.idleTtlSeconds, session.id));
@@ -107,6 +161,11 @@ export class AuthController {
 
   @Delete('sessions/:id')
   @HttpCode(204)
+  @ApiOperation({ summary: "End one of the caller's sessions" })
+  @ApiSession()
+  @ApiAnswer(204, null, 'The session ended')
+  @ApiErrors(400)
+  @ApiError(404, 'NOT_FOUND', 'the caller has no such session')
   async revokeOne(
     @Param() params: SessionIdParams,
     @CurrentUser() user: SessionUser,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ZodDto } from '@lattice/http';
 import { MEDIA_TYPES } from './verification-keys';
+import type { VerificationState } from './verification.types';
 
 /** Base58 (Substrate SS58) and hex addresses alike: letters and digits, nothing else. */
 const address = z.string().regex(/^[A-Za-z0-9]{3,128}$/, 'must be 3 to 128 letters and digits');
@@ -38,3 +39,26 @@ export class ConfirmBody extends ZodDto(
     token: z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters'),
   }),
 ) {}
+
+const status = z.enum(['Pending', 'Done']);
+
+/** The challenge state (CONTRACT 4.2), for the OpenAPI document. */
+export const verificationStateSchema = z.object({
+  network: z.string(),
+  address: z.string(),
+  status: status.describe('Done once every medium is'),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+  media: z.array(
+    z.object({
+      type: z.enum(MEDIA_TYPES),
+      name: z.string(),
+      status,
+      token: z
+        .string()
+        .regex(/^[A-Z0-9]{8}$/)
+        .optional()
+        .describe("Shown to the challenge's owner only"),
+    }),
+  ),
+}) satisfies z.ZodType<VerificationState>;

@@ -1,0 +1,10 @@
+import { AdminSessionsController } from './accounts/admin-sessions.controller';
+import { AuthController } from './accounts/auth.controller';
+import { VerificationController } from './verification/verification.controller';
+
+/**
+ * The controllers of the auth app: AuthModule registers exactly these, and the
+ * gateway's OpenAPI document describes them (a documentation-only import: the
+ * gateway reads their route metadata and never instantiates them).
+ */
+export const AUTH_CONTROLLERS = [AuthController, AdminSessionsController, VerificationController];

@@ -1,0 +1,88 @@
+import type { Type } from '@nestjs/common';
+import { loadConfig } from '@lattice/config';
+import { controllersOf, routesOf } from '@lattice/http';
+import { AppProcess, startTestRedis, type TestRedis } from '@lattice/testing';
+import { AUTH_CONTROLLERS } from '../../apps/auth/src/auth.openapi';
+import { GatewayModule } from '../../apps/gateway/src/gateway.module';
+import { REALTIME_CONTROLLERS } from '../../apps/realtime/src/realtime.openapi';
+
+interface Document {
+  openapi: string;
+  info: { title: string };
+  paths: Record<string, Record<string, unknown>>;
+}
+
+describe('the OpenAPI document and its page, served by the gateway', () => {
+  let redis: TestRedis;
+  let gateway: AppProcess;
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    gateway = await AppProcess.start('gateway', redis.env);
+  });
+
+  afterAll(async () => {
+    await gateway?.kill();
+    await redis?.dispose();
+  });
+
+  it('serves the OpenAPI 3 document at /docs/json to anyone, rate-limited like any route', async () => {
+    const res = await fetch(gateway.url('/docs/json'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.headers.get('x-request-id')).toBeTruthy();
+    expect(res.headers.get('ratelimit-policy')).toMatch(/^"ip";q=\d+;w=\d+/);
+    const document = (await res.json()) as Document;
+    expect(document.openapi).toMatch(/^3\.0\.\d+$/);
+    expect(document.info.title).toBe('Lattice API');
+  });
+
+  it('describes every route of the gateway, auth and realtime apps, as the running gateway found them', async () => {
+    const document = (await (await fetch(gateway.url('/docs/json'))).json()) as Document;
+    const gatewayControllers = await controllersOf(
+      GatewayModule.forRoot(loadConfig('gateway', {})),
+    );
+    const routes = routesOf([
+      ...gatewayControllers,
+      ...AUTH_CONTROLLERS,
+      ...REALTIME_CONTROLLERS,
+    ] as Type[]).map((route) => `${route.method} ${route.path}`);
+    const documented = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method} ${path}`),
+    );
+    expect(documented.sort()).toEqual(routes.sort());
+    expect(documented).toEqual(expect.arrayContaining(['post /auth/login', 'get /api/ping']));
+  });
+
+  it('serves the Swagger UI page at /docs with its assets from the gateway itself', async () => {
+    const res = await fetch(gateway.url('/docs'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await res.text();
+    expect(html).toContain('<div id="swagger-ui"></div>');
+    const assets = [...html.matchAll(/(?:href|src)="([^"]+)"/g)].map((match) => match[1]!);
+    expect(assets).toEqual(
+      expect.arrayContaining(['/docs/swagger-ui-bundle.js', '/docs/swagger-ui-init.js']),
+    );
+    for (const asset of assets) {
+      expect(asset).toMatch(/^\/docs\//); // nothing from the internet
+      const file = await fetch(gateway.url(asset));
+      expect({ asset, status: file.status }).toEqual({ asset, status: 200 });
+      expect((await file.arrayBuffer()).byteLength).toBeGreaterThan(0);
+    }
+    const init = await (await fetch(gateway.url('/docs/swagger-ui-init.js'))).text();
+    expect(init).toContain('"/docs/json"');
+    expect(init).toContain('validatorUrl: null');
+  });
+
+  it('answers an unknown docs file with the contract error body', async () => {
+    const res = await fetch(gateway.url('/docs/index.html'));
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({
+      statusCode: 404,
+      code: 'NOT_FOUND',
+      message: expect.any(String),
+      requestId: res.headers.get('x-request-id'),
+    });
+  });
+});
