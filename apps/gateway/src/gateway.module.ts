@@ -4,10 +4,13 @@ import type { Config } from '@lattice/config';
 import { PlatformModule } from '@lattice/http';
 import { PresenceModule } from '@lattice/presence';
 import { CacheSyncModule } from './cache-sync/cache-sync.module';
+import { DocsModule } from './docs/docs.module';
 import { PingController } from './ping/ping.controller';
 import { PresenceController } from './presence/presence.controller';
+import { PrizeDrawModule } from './prize-draw/prize-draw.module';
+import { ProxyModule } from './proxy/proxy.module';
 
-/** The public HTTP edge. Feature modules (proxy, cache-sync, draws) are added beside PlatformModule. */
+/** The public HTTP edge: its own APIs, and every other path forwarded by ProxyModule. */
 @Module({})
 export class GatewayModule {
   static forRoot(config: Config): DynamicModule {
@@ -18,6 +21,9 @@ export class GatewayModule {
         PresenceModule,
         CacheModule.forRoot(),
         CacheSyncModule.forRoot(),
+        DocsModule,
+        PrizeDrawModule.forRoot(),
+        ProxyModule,
       ],
       controllers: [PingController, PresenceController],
     };

@@ -2,14 +2,15 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { Config } from '@lattice/config';
 import { PlatformModule } from '@lattice/http';
 import { PresenceModule } from '@lattice/presence';
+import { DrawsGateway } from './draws/draws.gateway';
 import { ConnectionRegistry } from './presence/connection.registry';
 import { PresenceBroadcaster } from './presence/presence.broadcaster';
-import { PresenceController } from './presence/presence.controller';
 import { PresenceGateway } from './presence/presence.gateway';
 import { PresenceService } from './presence/presence.service';
 import { PresenceWorker } from './presence/presence.worker';
 import { SessionWatcher } from './presence/session.watcher';
 import { SocketAuthenticator } from './presence/socket.authenticator';
+import { REALTIME_CONTROLLERS } from './realtime.openapi';
 
 /**
  * Socket.IO presence and channel messages (CONTRACT 5) beside PlatformModule:
@@ -22,7 +23,7 @@ export class RealtimeModule {
     return {
       module: RealtimeModule,
       imports: [PlatformModule.forRoot(config), PresenceModule],
-      controllers: [PresenceController],
+      controllers: REALTIME_CONTROLLERS,
       providers: [
         ConnectionRegistry,
         PresenceBroadcaster,
@@ -31,6 +32,7 @@ export class RealtimeModule {
         SessionWatcher,
         SocketAuthenticator,
         PresenceGateway,
+        DrawsGateway,
       ],
     };
   }

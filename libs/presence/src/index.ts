@@ -2,6 +2,7 @@ export { PresenceModule } from './presence.module';
 export { PresenceStore } from './presence.store';
 export { PresenceLeases } from './presence.leases';
 export { PresencePublisher } from './presence.publisher';
+export type { PublishOptions } from './presence.publisher';
 export { NotAMemberError, PresenceUnavailableError } from './presence.errors';
 export { presenceTimings } from './presence-timings';
 export type { PresenceTimings } from './presence-timings';
@@ -35,4 +36,4 @@ export type {
   PresenceIdentity,
   PresenceConnection,
 } from './presence.types';
-export { listPresence, PresenceChannelParams } from './presence-listing';
+export { listPresence, PresenceChannelParams, presenceListingSchema } from './presence-listing';

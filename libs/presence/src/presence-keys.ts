@@ -57,10 +57,10 @@ export const SOCKET_IO_BUS = 'socket.io';
 
 /**
  * The pub/sub channel on which the adapter (classic and sharded alike)
- * carries broadcasts to one room of the main namespace.
+ * carries broadcasts to one room of a namespace (the main one by default).
  */
-export const busChannelOf = (keyPrefix: string, room: string): string =>
-  `${keyPrefix}${SOCKET_IO_BUS}#/#${room}#`;
+export const busChannelOf = (keyPrefix: string, room: string, namespace = '/'): string =>
+  `${keyPrefix}${SOCKET_IO_BUS}#${namespace}#${room}#`;
 
 /**
  * How the adapter and the emitter encode bus messages: JSON rather than their

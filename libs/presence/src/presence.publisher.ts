@@ -8,6 +8,9 @@ import { BUS_PARSER, busChannelOf, roomOf, SOCKET_IO_BUS } from './presence-keys
 import { orUnavailable } from './presence-unavailable';
 
 const EVENT_NAME = /^[A-Za-z0-9:_.-]{1,64}$/;
+/** The main namespace, or `/` and a name (such as the realtime app's anonymous `/draws`). */
+const NAMESPACE = /^\/(?:[A-Za-z0-9_-]{1,64})?$/;
+
 /** Socket.IO's own events, and the events whose meaning belongs to the realtime app. */
 const RESERVED_EVENTS = new Set([
   'connect',
@@ -23,6 +26,11 @@ const RESERVED_EVENTS = new Set([
 /** socket.io-adapter's ClusterAdapter message type BROADCAST, and socket.io-parser's EVENT packet. */
 const CLUSTER_BROADCAST = 3;
 const EVENT_PACKET = 2;
+
+export interface PublishOptions {
+  /** The Socket.IO namespace whose connections in the channel's room get the event; `/` by default. */
+  namespace?: string;
+}
 
 /**
  * Emits events to the members of a channel from any app (the gateway
@@ -46,12 +54,24 @@ export class PresencePublisher {
   constructor(private readonly redis: RedisService) {}
 
   /**
-   * Sends `event` with `payload` to every connection in `channel`. Resolves
-   * once Redis accepted the message (connections get it at once); rejects
-   * with VALIDATION_FAILED for a bad channel, event or payload and with
-   * UNAVAILABLE when Redis cannot be reached.
+   * Sends `event` with `payload` to every connection in `channel` (the room
+   * `roomOf(channel)` of the namespace, `/` unless `options.namespace` names
+   * another). Resolves once Redis accepted the message (connections get it
+   * at once); rejects with VALIDATION_FAILED for a bad channel, event,
+   * namespace or payload and with UNAVAILABLE when Redis cannot be reached.
    */
-  async publish(channel: string, event: string, payload: unknown): Promise<void> {
+  async publish(
+    channel: string,
+    event: string,
+    payload: unknown,
+    options: PublishOptions = {},
+  ): Promise<void> {
+    const namespace = options.namespace ?? '/';
+    if (!NAMESPACE.test(namespace)) {
+      throw new ValidationFailedError(
+        'namespace must be "/" or "/" and 1 to 64 characters of a-z A-Z 0-9 _ -',
+      );
+    }
     if (!CHANNEL_NAME.test(channel)) {
       throw new ValidationFailedError('channel must be 1 to 100 characters of a-z A-Z 0-9 : _ . -');
     }
@@ -67,13 +87,12 @@ export class PresencePublisher {
     const args = payload === undefined ? [] : [payload];
     const client = await this.connected();
     if (this.redis.isCluster) {
-      await orUnavailable(() => this.publishSharded(client, room, event, args));
+      await orUnavailable(() => this.publishSharded(client, namespace, room, event, args));
       return;
     }
     this.lastPublish = undefined;
-    this.getEmitter()
-      .to(room)
-      .emit(event, ...args);
+    const emitter = this.getEmitter();
+    (namespace === '/' ? emitter : emitter.of(namespace)).to(room).emit(event, ...args);
     const sent = this.lastPublish as Promise<unknown> | undefined;
     if (sent) await orUnavailable(() => sent);
   }
@@ -116,19 +135,20 @@ export class PresencePublisher {
 
   private async publishSharded(
     client: RedisClient,
+    namespace: string,
     room: string,
     event: string,
     args: unknown[],
   ): Promise<void> {
     // roomOf() never gives a 20-character room, which the sharded adapter would take for a socket id.
-    const channel = busChannelOf(this.redis.keyPrefix, room);
+    const channel = busChannelOf(this.redis.keyPrefix, room, namespace);
     const message = JSON.stringify({
       uid: 'emitter',
-      nsp: '/',
+      nsp: namespace,
       type: CLUSTER_BROADCAST,
       data: {
         opts: { rooms: [room], except: [], flags: {} },
-        packet: { type: EVENT_PACKET, data: [event, ...args], nsp: '/' },
+        packet: { type: EVENT_PACKET, data: [event, ...args], nsp: namespace },
       },
     });
     await client.spublish(channel, message);

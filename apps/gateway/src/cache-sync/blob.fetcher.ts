@@ -8,6 +8,7 @@ import {
   BlobTooLargeError,
   BlobUrlRefusedError,
 } from './cache-sync.errors';
+import { readCappedBody } from '../fetching/capped-body';
 
 /** A fetched body: text when its content type is textual and it decodes cleanly, bytes otherwise. */
 export type FetchedBlob =
@@ -134,31 +135,14 @@ export class BlobFetcher {
   }
 
   private async readCapped(response: Response, url: URL, deadline: AbortSignal): Promise<Buffer> {
-    const declared = Number(response.headers.get('content-length'));
-    if (Number.isFinite(declared) && declared > BLOB_MAX_BYTES) {
-      await response.body?.cancel().catch(() => undefined);
-      throw new BlobTooLargeError(where(url), BLOB_MAX_BYTES);
-    }
-    if (!response.body) return Buffer.alloc(0);
-    const reader = response.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let total = 0;
+    let body: Buffer | null;
     try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        total += value.byteLength;
-        if (total > BLOB_MAX_BYTES) {
-          await reader.cancel().catch(() => undefined);
-          throw new BlobTooLargeError(where(url), BLOB_MAX_BYTES);
-        }
-        chunks.push(value);
-      }
-    } catch (error) {
-      if (error instanceof BlobTooLargeError) throw error;
+      body = await readCappedBody(response, BLOB_MAX_BYTES);
+    } catch {
       if (deadline.aborted) throw new BlobFetchTimeoutError(where(url), BLOB_TIMEOUT_MS);
       throw new BlobFetchFailedError(`The body from ${where(url)} broke off`, false);
     }
-    return Buffer.concat(chunks, total);
+    if (body === null) throw new BlobTooLargeError(where(url), BLOB_MAX_BYTES);
+    return body;
   }
 }

@@ -1,0 +1,1 @@
+export const PRIZE_DRAW_OPTIONS = Symbol('PRIZE_DRAW_OPTIONS');
