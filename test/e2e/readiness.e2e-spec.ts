@@ -3,6 +3,11 @@ import { AppProcess, RedisServer, sleep, waitFor } from '@lattice/testing';
 const status = async (proc: AppProcess, path: string) =>
   (await fetch(proc.url(path)).catch(() => null))?.status ?? 0;
 
+/**
+ * Standalone only (not in jest project e2e-cluster): it stops and restarts one
+ * redis-server. test/e2e/sentinel-failover.e2e-spec.ts shows readiness across
+ * a Sentinel failover.
+ */
 describe('readiness follows Redis; liveness does not', () => {
   let redis: RedisServer;
   let app: AppProcess;
