@@ -1,20 +1,6 @@
-import { AppProcess, RedisServer, sleep, waitFor } from '@lattice/testing';
+import { AppProcess, RedisServer, scanKeys, sleep, waitFor } from '@lattice/testing';
 import { getJson, signUp, type Account } from '../fixtures/presence/accounts';
 import { memberOf, PresenceClient, type Member } from '../fixtures/presence/presence-client';
-
-type Raw = ReturnType<RedisServer['client']>;
-
-/** Keys matching `pattern`, with SCAN as the platform itself would (never KEYS). */
-async function scanKeys(raw: Raw, pattern: string): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await raw.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    found.push(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  return found;
-}
 
 const HEARTBEAT_MS = 250;
 const TTL_MS = 1500;
