@@ -332,6 +332,8 @@ describe('three instances of every app over one Redis, driven through the gatewa
     expect(after.map((answers) => answers.map(statusAndCode))).toEqual(
       tokens.map(() => everywhere(401, 'UNAUTHENTICATED')),
     );
+    // Each logout answered once every instance had confirmed it, none by giving up waiting.
+    expect(fleet.logs()).not.toContain('did not confirm a revocation');
   });
 
   it(`admits exactly ${ROUTE_LIMIT} requests to a route limited to ${ROUTE_LIMIT}/60, however one user spreads them over the gateways`, async () => {

@@ -77,6 +77,15 @@ describe('RedisService against a real redis-server', () => {
     expect(service.channel('cache:invalidate')).toBe('tenant1:cache:invalidate');
   });
 
+  it('counts the subscribers of a channel', async () => {
+    const channel = service.channel('count-me');
+    expect(await service.subscriberCount(channel)).toBe(0);
+    const listeners = [redis.client(), redis.client()];
+    await Promise.all(listeners.map((listener) => listener.subscribe(channel)));
+    expect(await service.subscriberCount(channel)).toBe(2);
+    listeners.forEach((listener) => listener.disconnect());
+  });
+
   it('fails commands at once while Redis is down, and recovers by itself when it returns', async () => {
     await redis.stop();
     await waitFor('the connection to notice', () => service.client.status !== 'ready');

@@ -136,6 +136,19 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
+   * How many connections are subscribed to a (classic) pub/sub channel, named
+   * with channel(). A cluster's nodes each count their own, so all are asked.
+   */
+  async subscriberCount(channel: string): Promise<number> {
+    const nodes: Redis[] =
+      this.client instanceof Cluster ? this.client.nodes('all') : [this.client];
+    const replies = await Promise.all(
+      nodes.map((node) => node.pubsub('NUMSUB', channel) as Promise<unknown[]>),
+    );
+    return replies.reduce<number>((sum, reply) => sum + Number(reply[1] ?? 0), 0);
+  }
+
+  /**
    * Iterates the keys matching `pattern` (given without the prefix, yielded
    * without it) with SCAN, on every master when clustered. Never KEYS.
    */

@@ -8,6 +8,5 @@ export { Public } from '@lattice/common';
 export { isForbiddenCrossOrigin } from './origin-check';
 export { setSessionCookie, clearSessionCookie, SESSION_COOKIE } from './session-cookie';
 export { parseSessionId } from './session-token';
-/** Revoked session ids are published here (comma-separated), under KEY_PREFIX. */
-export { REVOKED_CHANNEL } from './session-keys';
+export { RevocationFeed, REVOCATION_CONFIRM_MS } from './revocation.feed';
 export type { SessionUser, SessionRecord, SessionMeta, AuthenticatedVia } from './session.types';

@@ -1,7 +1,6 @@
-import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { RedisService } from '@lattice/redis';
-import { REVOKED_CHANNEL } from './session-keys';
+import { RevocationFeed } from './revocation.feed';
 import type { SessionRecord } from './session.types';
 
 /** A validated session, with the secret that was accepted for it. */
@@ -11,21 +10,20 @@ export interface CachedSession {
 }
 
 /**
- * How long a validated session is trusted in process. A revocation normally
- * reaches every instance through pub/sub within milliseconds; this bounds how
- * long a missed one can last.
+ * How long a validated session is trusted in process. A revocation reaches
+ * every instance through the revocation feed before the logout answers; this
+ * bounds how long one missed in some other way can last.
  */
 export const SESSION_CACHE_TTL_MS = 5_000;
 const SESSION_CACHE_ENTRIES = 50_000;
 
 /**
  * Validated sessions kept in process, evicted everywhere the moment one is
- * revoked. While the subscriber is not connected, revocations could be missed,
- * so the cache is emptied and bypassed until it is subscribed again.
+ * revoked. While the revocation feed is not connected, revocations could be
+ * missed, so the cache is emptied and bypassed until it is subscribed again.
  */
 @Injectable()
 export class SessionCache implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger('SessionCache');
   private readonly entries = new LRUCache<string, CachedSession>({
     max: SESSION_CACHE_ENTRIES,
     ttl: SESSION_CACHE_TTL_MS,
@@ -35,50 +33,27 @@ export class SessionCache implements OnModuleInit, OnApplicationShutdown {
     max: SESSION_CACHE_ENTRIES,
     ttl: SESSION_CACHE_TTL_MS,
   });
-  private listening = false;
 
-  constructor(private readonly redis: RedisService) {}
+  constructor(private readonly feed: RevocationFeed) {}
 
   onModuleInit(): void {
-    const channel = this.redis.channel(REVOKED_CHANNEL);
-    const subscriber = this.redis.createSubscriber('session-revocations');
-    subscriber.on('message', (from: string, message: string) => {
-      if (from === channel) this.forget(message.split(','));
-    });
-    const stopTrusting = () => {
-      if (this.listening) this.logger.warn('Revocation feed lost: bypassing the session cache');
-      this.listening = false;
-      this.entries.clear();
-    };
-    subscriber.on('close', stopTrusting);
-    subscriber.on('end', stopTrusting);
-    // ioredis re-subscribes after reconnecting; trust again only once it has.
-    subscriber.on('ready', () => {
-      void subscriber.subscribe(channel).then(
-        () => (this.listening = true),
-        () => stopTrusting(),
-      );
-    });
-    // Not awaited: with Redis down at start-up the app still starts, bypassing the cache.
-    void subscriber.subscribe(channel).then(
-      () => (this.listening = true),
-      () => undefined,
-    );
+    this.feed.onRevoked((ids) => this.forget(ids));
+    this.feed.onLost(() => this.entries.clear());
   }
 
   get(sessionId: string): CachedSession | undefined {
-    return this.listening ? this.entries.get(sessionId) : undefined;
+    return this.feed.isListening ? this.entries.get(sessionId) : undefined;
   }
 
   set(sessionId: string, session: CachedSession): void {
-    if (this.listening && !this.revoked.has(sessionId)) this.entries.set(sessionId, session);
+    if (this.feed.isListening && !this.revoked.has(sessionId)) this.entries.set(sessionId, session);
   }
 
-  /** Forgets the sessions here and tells every other instance to. */
+  /** Forgets the sessions here, and returns once every other instance has too. */
   async revoke(sessionIds: string[]): Promise<void> {
     if (sessionIds.length === 0) return;
     this.forget(sessionIds);
-    await this.redis.client.publish(this.redis.channel(REVOKED_CHANNEL), sessionIds.join(','));
+    await this.feed.announce(sessionIds);
   }
 
   private forget(sessionIds: string[]): void {
@@ -89,7 +64,6 @@ export class SessionCache implements OnModuleInit, OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
-    this.listening = false;
     this.entries.clear();
   }
 }

@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { AuthGuard } from './auth.guard';
+import { RevocationFeed } from './revocation.feed';
 import { SessionCache } from './session.cache';
 import { SessionHook } from './session.hook';
 import { SessionService } from './session.service';
@@ -12,7 +13,7 @@ import { SessionStore } from './session.store';
  */
 @Global()
 @Module({
-  providers: [SessionStore, SessionCache, SessionService, SessionHook, AuthGuard],
-  exports: [SessionService, AuthGuard],
+  providers: [SessionStore, RevocationFeed, SessionCache, SessionService, SessionHook, AuthGuard],
+  exports: [SessionService, RevocationFeed, AuthGuard],
 })
 export class SessionModule {}

@@ -5,8 +5,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { UnavailableError } from '@lattice/common';
-import { RedisService } from '@lattice/redis';
-import { REVOKED_CHANNEL, SessionService } from '@lattice/session';
+import { RevocationFeed, SessionService } from '@lattice/session';
 import { ConnectionRegistry } from './connection.registry';
 import { PresenceService } from './presence.service';
 
@@ -33,26 +32,16 @@ export class SessionWatcher implements OnApplicationBootstrap, OnApplicationShut
   private stopped = false;
 
   constructor(
-    private readonly redis: RedisService,
+    private readonly feed: RevocationFeed,
     private readonly sessions: SessionService,
     private readonly registry: ConnectionRegistry,
     private readonly presence: PresenceService,
   ) {}
 
   onApplicationBootstrap(): void {
-    const channel = this.redis.channel(REVOKED_CHANNEL);
-    const subscriber = this.redis.createSubscriber('realtime-revocations');
-    subscriber.on('message', (from: string, message: string) => {
-      if (from === channel) this.revoked(message.split(','));
-    });
-    let connectedBefore = false;
-    subscriber.on('ready', () => {
-      // ioredis subscribes again by itself; what was announced meanwhile was missed: check everyone.
-      if (connectedBefore) void this.recheck();
-      connectedBefore = true;
-    });
-    // Queued until the subscriber connects, so the app starts even while Redis is down.
-    subscriber.subscribe(channel).catch(() => undefined);
+    this.feed.onRevoked((ids) => this.revoked(ids));
+    // What was announced while the feed was away was missed: check everyone.
+    this.feed.onRestored(() => void this.recheck());
     this.schedule();
   }
 
