@@ -36,4 +36,9 @@ export type {
   PresenceIdentity,
   PresenceConnection,
 } from './presence.types';
-export { listPresence, PresenceChannelParams, presenceListingSchema } from './presence-listing';
+export {
+  ApiPresenceListing,
+  listPresence,
+  PresenceChannelParams,
+  presenceListingSchema,
+} from './presence-listing';

@@ -1,6 +1,8 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ForbiddenError } from '@lattice/common';
-import { ZodDto } from '@lattice/http';
+import { ApiAnswer, ApiError, ApiSession, ZodDto } from '@lattice/http';
 import { channelNameSchema, mayAccessChannel } from './presence-input';
 import type { PresenceStore } from './presence.store';
 import type { PresenceMember } from './presence.types';
@@ -28,6 +30,30 @@ export const presenceListingSchema = z.object({
     }),
   ),
 }) satisfies z.ZodType<{ channel: string; members: PresenceMember[] }>;
+
+/**
+ * The OpenAPI description of a presence listing route, the same in every app
+ * that serves one; `operationId` tells apart routes whose class and method
+ * names are alike.
+ */
+export function ApiPresenceListing(operationId?: string): MethodDecorator {
+  return applyDecorators(
+    ApiOperation({
+      summary: 'Who is in a realtime channel',
+      description:
+        'Every member present in the channel, as all instances see it. A `user:<id>` channel is shown only to that user and to admins.',
+      ...(operationId ? { operationId } : {}),
+    }),
+    ApiSession(),
+    ApiAnswer(200, presenceListingSchema, 'The members of the channel'),
+    ApiError(
+      403,
+      'FORBIDDEN',
+      'a `user:<id>` channel of another user, for a caller who is not an admin',
+    ),
+    ApiError(503, 'UNAVAILABLE', 'presence cannot be read right now'),
+  );
+}
 
 /**
  * The listing behind `GET /realtime/presence/:channel` and

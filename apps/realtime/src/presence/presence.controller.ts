@@ -1,10 +1,10 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/http';
+import { ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '@lattice/http';
 import {
+  ApiPresenceListing,
   listPresence,
   PresenceChannelParams,
-  presenceListingSchema,
   PresenceStore,
   type PresenceMember,
 } from '@lattice/presence';
@@ -18,21 +18,8 @@ export class PresenceController {
   constructor(private readonly store: PresenceStore) {}
 
   @Get(':channel')
-  @ApiOperation({
-    summary: 'Who is in a realtime channel',
-    description:
-      'Every member present in the channel, as all instances see it. A `user:<id>` channel is shown only to that user and to admins.',
-    // The gateway's PresenceController has the same class and method names.
-    operationId: 'RealtimePresence_members',
-  })
-  @ApiSession()
-  @ApiAnswer(200, presenceListingSchema, 'The members of the channel')
-  @ApiError(
-    403,
-    'FORBIDDEN',
-    'a `user:<id>` channel of another user, for a caller who is not an admin',
-  )
-  @ApiError(503, 'UNAVAILABLE', 'presence cannot be read right now')
+  // The gateway's PresenceController has the same class and method names.
+  @ApiPresenceListing('RealtimePresence_members')
   members(
     @Param() { channel }: PresenceChannelParams,
     @CurrentUser() user: SessionUser,
