@@ -24,8 +24,12 @@ interface Pending {
  * within REVOCATION_CONFIRM_MS (paused, overloaded) delays the logout by that
  * much at most; its cache entry still ends within SESSION_CACHE_TTL_MS.
  *
- * Messages are `<announcer> <nonce> <id>,<id>…`; confirmations go to
- * `<channel>:confirm:<announcer>` with the nonce.
+ * Messages are the ids, comma-separated, then `~<announcer>.<nonce>`
+ * (session ids never start with `~`); confirmations go to
+ * `<channel>:confirm:<announcer>` with the nonce. During a rolling upgrade,
+ * instances of the previous version read the last element as one more id to
+ * forget (harmless) and do not confirm, so announcements wait their bounded
+ * time; their plain id lists are applied here without a confirmation.
  */
 @Injectable()
 export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
@@ -107,7 +111,7 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
     const pending: Pending = { confirmed: 0, expected: Infinity, settle };
     this.pending.set(nonce, pending);
     try {
-      pending.expected = await this.publish(`${this.instanceId} ${nonce} ${sessionIds.join(',')}`);
+      pending.expected = await this.publish(`${sessionIds.join(',')},~${this.instanceId}.${nonce}`);
       if (pending.confirmed >= pending.expected) return;
       timer = setTimeout(settle, REVOCATION_CONFIRM_MS);
       await settled;
@@ -147,17 +151,20 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
   }
 
   private received(message: string): void {
-    const [announcer, nonce, ids] = message.split(' ');
-    if (!announcer || !nonce || !ids) return;
+    const ids = message.split(',');
+    const request = ids[ids.length - 1].startsWith('~') ? ids.pop()!.slice(1) : undefined;
     for (const listener of this.revokedListeners) {
       try {
-        listener(ids.split(','));
+        listener(ids);
       } catch (error) {
         // Not confirmed: the announcer waits its bounded time and says so.
         this.logger.error(`A revocation listener failed: ${(error as Error).message}`);
         return;
       }
     }
+    if (!request) return;
+    const dot = request.indexOf('.');
+    const [announcer, nonce] = [request.slice(0, dot), request.slice(dot + 1)];
     this.redis.client.publish(this.confirmChannelOf(announcer), nonce).catch(() => undefined);
   }
 

@@ -107,6 +107,15 @@ describe('shared sessions on two instances', () => {
     expect(waited).toBeGreaterThanOrEqual(REVOCATION_CONFIRM_MS - 2);
   });
 
+  it('applies the plain id lists an instance of the previous version announces', async () => {
+    const { token, record } = await a.sessions.create(user, meta);
+    expect(await b.sessions.authenticate(token)).not.toBeNull(); // cached on b
+    const raw = server.client();
+    await raw.publish('lat:session:revoked', `${record.id},1-AAAAAAAAAAAAAAAAAAAAAA`);
+    raw.disconnect();
+    await waitFor('b to drop the session', () => b.sessions.peek(token) === undefined, 1000, 5);
+  });
+
   it('lists a user’s sessions and revokes all but one', async () => {
     const other = { id: '77', login: 'bob', roles: [] };
     const first = await a.sessions.create(other, meta);
