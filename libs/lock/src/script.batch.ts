@@ -11,12 +11,22 @@ interface Pending<T> {
 }
 
 /**
- * Sends the requests made in the same tick as one script call, and hands each
- * caller its own reply. Under load most of the cost of a lock operation is
- * the client's per-command work, so one command for many requests multiplies
- * throughput; a lone request goes out in the same tick it was made, so
- * nothing waits. Disabled on Redis Cluster, where the keys of one call must
- * share a slot: each request is then a call of its own.
+ * Keys per call. Small calls keep several in flight at once, so Redis runs
+ * one while this process reads the last and writes the next; one big call
+ * per tick would leave each side waiting for the other (measured: 32
+ * concurrent lockers went from 25,000 to 45,000 pairs/s when calls went from
+ * 512 keys to 16).
+ */
+export const BATCH_KEYS = 16;
+
+/**
+ * Sends the requests made in the same tick as a few script calls of at most
+ * BATCH_KEYS keys each, and hands each caller its own reply. Under load most
+ * of the cost of a lock operation is the client's per-command work, so one
+ * command for several requests multiplies throughput; a lone request goes out
+ * in the same tick it was made, so nothing waits. Disabled on Redis Cluster,
+ * where the keys of one call must share a slot: each request is then a call
+ * of its own.
  */
 export class ScriptBatch<T> {
   private queue: Pending<T>[] = [];
@@ -25,8 +35,6 @@ export class ScriptBatch<T> {
   constructor(
     private readonly send: (keys: string[], args: (string | number)[]) => Promise<T[]>,
     private readonly batching: boolean,
-    /** Bounds one script's run time (Redis runs nothing else meanwhile). */
-    private readonly maxKeys = 512,
   ) {}
 
   submit(request: BatchRequest): Promise<T> {
@@ -37,7 +45,7 @@ export class ScriptBatch<T> {
       if (this.queue.length === 0) process.nextTick(() => this.flush());
       this.queue.push({ request, resolve, reject });
       this.queuedKeys += request.keys.length;
-      if (this.queuedKeys >= this.maxKeys) this.flush();
+      if (this.queuedKeys >= BATCH_KEYS) this.flush();
     });
   }
 

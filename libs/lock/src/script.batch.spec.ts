@@ -1,0 +1,46 @@
+import { BATCH_KEYS, ScriptBatch } from './script.batch';
+
+describe('ScriptBatch', () => {
+  /** A script that answers each request with its first argument, recording each call's keys. */
+  function echo(batching: boolean) {
+    const calls: string[][] = [];
+    const batch = new ScriptBatch<string>(async (keys, args) => {
+      calls.push(keys);
+      return args.map(String);
+    }, batching);
+    return { calls, batch };
+  }
+
+  it('splits the requests of one tick into calls of at most BATCH_KEYS keys, each caller getting its own reply', async () => {
+    const { calls, batch } = echo(true);
+    const replies = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        batch.submit({ keys: [`lease:${i}`, `fence:${i}`], args: [`r${i}`] }),
+      ),
+    );
+    expect(replies).toEqual(Array.from({ length: 40 }, (_, i) => `r${i}`));
+    expect(calls.length).toBe(Math.ceil((40 * 2) / BATCH_KEYS));
+    expect(calls.every((keys) => keys.length <= BATCH_KEYS)).toBe(true);
+    expect(calls.flat()).toEqual(
+      Array.from({ length: 40 }, (_, i) => [`lease:${i}`, `fence:${i}`]).flat(),
+    );
+  });
+
+  it('sends the call as soon as a request brings it to BATCH_KEYS keys, however large that request', async () => {
+    const { calls, batch } = echo(true);
+    const big = Array.from({ length: BATCH_KEYS + 4 }, (_, i) => `k${i}`);
+    const replies = await Promise.all([
+      batch.submit({ keys: ['small'], args: ['a'] }),
+      batch.submit({ keys: big, args: ['b'] }),
+      batch.submit({ keys: ['after'], args: ['c'] }),
+    ]);
+    expect(replies).toEqual(['a', 'b', 'c']);
+    expect(calls).toEqual([['small', ...big], ['after']]);
+  });
+
+  it('without batching (Redis Cluster) sends every request alone', async () => {
+    const { calls, batch } = echo(false);
+    await Promise.all([1, 2, 3].map((i) => batch.submit({ keys: [`k${i}`], args: [i] })));
+    expect(calls).toEqual([['k1'], ['k2'], ['k3']]);
+  });
+});
