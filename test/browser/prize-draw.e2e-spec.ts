@@ -56,6 +56,13 @@ describe('the prize draw pages in Chromium', () => {
   const stateOf = (page: Page) => page.locator('#state').getAttribute('data-state');
   const waitForState = (page: Page, state: string) =>
     page.waitForSelector(`#state[data-state="${state}"]`);
+  /**
+   * Polls a check in the page from here. Playwright's own waitForFunction polls
+   * inside the page with eval, which the pages' Content-Security-Policy
+   * (script-src 'self') rightly refuses once the first check came out false.
+   */
+  const until = (page: Page, what: string, expression: string) =>
+    waitFor(what, async () => (await page.evaluate(expression)) === true, 10_000, 50);
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -178,7 +185,7 @@ describe('the prize draw pages in Chromium', () => {
       expect(res.status).toBe(201);
     }
     for (const page of [entryPage, adminPage]) {
-      await page.waitForFunction('document.getElementById("entrants").textContent === "3"');
+      await page.waitForSelector('#entrants:text-is("3")');
     }
     await waitForState(adminPage, 'DRAW_OPEN_WITH_ENTRANTS');
     await shot(adminPage, '4-admin-open-with-entrants');
@@ -201,7 +208,9 @@ describe('the prize draw pages in Chromium', () => {
     expect(prizes).toEqual(['Mechanical keyboard', 'T-shirt', 'Sticker pack']);
     expect(await entryPage.locator('.draw-winner.is-mine').count()).toBe(1);
     // Avatars loaded (from the fake GitHub), not broken images.
-    await entryPage.waitForFunction(
+    await until(
+      entryPage,
+      'the winners’ avatars to load',
       '[...document.querySelectorAll(".draw-winner img")].every((img) => img.complete && img.naturalWidth > 0)',
     );
     expect(await entryPage.evaluate('window.marker')).toBe('same page');
