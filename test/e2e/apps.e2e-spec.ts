@@ -15,7 +15,16 @@ describe('the three apps as real processes', () => {
   beforeAll(async () => {
     redis = await startTestRedis();
     await Promise.all(
-      APPS.map(async (app) => running.set(app, await AppProcess.start(app, redis.env))),
+      APPS.map(async (app) =>
+        // The gateway at `info`, so that its request log can be read whole.
+        running.set(
+          app,
+          await AppProcess.start(app, {
+            ...redis.env,
+            ...(app === 'gateway' ? { LOG_LEVEL: 'info' } : {}),
+          }),
+        ),
+      ),
     );
   });
 
@@ -64,21 +73,39 @@ describe('the three apps as real processes', () => {
     }
   });
 
-  it('writes JSON logs that carry the request id', async () => {
+  it('logs every request once, as JSON with its request id, level by status', async () => {
     const gateway = running.get('gateway')!;
-    await fetch(gateway.url('/api/missing'), { headers: { 'x-request-id': 'log-trace-7' } });
-    await waitFor('the request to be logged', () => gateway.logs.includes('log-trace-7'));
-    const line = gateway.logs.split('\n').find((l) => l.includes('log-trace-7'))!;
-    const entry = JSON.parse(line) as {
-      req: { id: string };
-      res: { statusCode: number };
-      app: string;
-    };
-    expect(entry).toMatchObject({
-      app: 'gateway',
-      req: { id: 'log-trace-7' },
-      res: { statusCode: 404 },
+    const logged = (id: string) =>
+      gateway.logs
+        .split('\n')
+        .filter((line) => line.includes(id))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    await fetch(gateway.url('/health/live'), { headers: { 'x-request-id': 'log-probe-1' } });
+    await fetch(gateway.url('/api/ping'), { headers: { 'x-request-id': 'log-trace-6' } });
+    await fetch(gateway.url('/api/missing?token=s3cret'), {
+      headers: { 'x-request-id': 'log-trace-7', authorization: 'Bearer s3cret' },
     });
+    await waitFor('the requests to be logged', () => logged('log-trace-7').length > 0);
+    expect(logged('log-trace-6')).toEqual([
+      expect.objectContaining({
+        level: 30,
+        app: 'gateway',
+        req: { id: 'log-trace-6', method: 'GET', url: '/api/ping' },
+        res: { statusCode: 200 },
+        responseTime: expect.any(Number),
+        msg: 'request completed',
+      }),
+    ]);
+    expect(logged('log-trace-7')).toEqual([
+      expect.objectContaining({
+        level: 40,
+        req: { id: 'log-trace-7', method: 'GET', url: '/api/missing' },
+        res: { statusCode: 404 },
+      }),
+    ]);
+    // Probes are not logged; query strings and credentials never are.
+    expect(logged('log-probe-1')).toEqual([]);
+    expect(gateway.logs).not.toContain('s3cret');
   });
 
   it.each(APPS)('%s exits 0 on SIGTERM', async (app) => {

@@ -13,7 +13,7 @@ export function createFastifyAdapter(http: Pick<HttpConfig, 'trustProxy'>): Fast
     requestIdHeader: false,
     genReqId: (raw: IncomingMessage) => {
       const id = requestIdFor(raw);
-      // pino-http reads the same id from the raw request.
+      // The request log (RequestLogHook) reads it from the raw request.
       (raw as typeof raw & { id?: string }).id = id;
       return id;
     },

@@ -5,6 +5,7 @@ import { MetricsService } from './metrics.service';
 import { MetricsController } from './metrics.controller';
 import { HttpMetricsHook } from './http-metrics.hook';
 import { loggerOptions } from './logger.options';
+import { RequestLogHook } from './request-log.hook';
 
 @Global()
 @Module({})
@@ -20,7 +21,7 @@ export class ObservabilityModule {
         }),
       ],
       controllers: [MetricsController],
-      providers: [MetricsService, HttpMetricsHook],
+      providers: [MetricsService, HttpMetricsHook, RequestLogHook],
       exports: [MetricsService],
     };
   }
