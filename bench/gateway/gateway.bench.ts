@@ -7,9 +7,12 @@
 // against one private redis-server; autocannon drives them from this process.
 // Throughput is measured with BENCH_CONNECTIONS concurrent connections, latency
 // with one request at a time (no queueing). Rounds alternate the order so that
-// drift hits every target alike.
+// drift hits every target alike. During the throughput runs, the CPU time of the
+// proxy process (read from /proc) per request is the steadiest measure of its own
+// cost: it does not depend on what else the two cores are busy with.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { AppProcess, freePort, RedisServer } from '@lattice/testing';
@@ -23,6 +26,8 @@ const HUGE_LIMIT = '100000000/60';
 interface Sample {
   /** Requests per second with CONNECTIONS concurrent connections. */
   rps: number;
+  /** CPU time (user + system) of the proxy process per request, in µs; 0 for direct. */
+  cpuUs: number;
   /** Latency of one request at a time, in ms. */
   p50: number;
   p99: number;
@@ -70,14 +75,29 @@ async function latencies(url: string, headers: Record<string, string>): Promise<
   return times.sort((a, b) => a - b);
 }
 
-async function measure(url: string, headers: Record<string, string>): Promise<Sample> {
+const CLOCK_TICKS_PER_S = 100;
+
+/** CPU time (user + system) a process has used so far, in µs (Linux). */
+function cpuTimeUs(pid: number): number {
+  // Fields after the command name: state is the 3rd field of stat, utime and stime the 14th and 15th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_S;
+}
+
+async function measure(
+  url: string,
+  headers: Record<string, string>,
+  pid: number | undefined,
+): Promise<Sample> {
+  const cpuBefore = pid ? cpuTimeUs(pid) : 0;
   const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, headers });
+  const cpuUs = pid ? (cpuTimeUs(pid) - cpuBefore) / result.requests.total : 0;
   if (result.non2xx > 0 || result.errors > 0) {
     throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
   }
   const times = await latencies(url, headers);
   const at = (p: number) => times[Math.min(times.length - 1, Math.floor(times.length * p))];
-  return { rps: result.requests.average, p50: at(0.5), p99: at(0.99) };
+  return { rps: result.requests.average, cpuUs, p50: at(0.5), p99: at(0.99) };
 }
 
 const median = (values: number[]): number =>
@@ -85,6 +105,7 @@ const median = (values: number[]): number =>
 
 const line = (name: string, s: Sample): string =>
   `${name.padEnd(16)} ${s.rps.toFixed(0).padStart(7)} req/s  ` +
+  `${s.cpuUs ? `${s.cpuUs.toFixed(0).padStart(4)} µs CPU/req` : '              '}  ` +
   `p50 ${s.p50.toFixed(3)} ms  p99 ${s.p99.toFixed(3)} ms`;
 
 async function signIn(gateway: AppProcess): Promise<string> {
@@ -123,9 +144,14 @@ async function main(): Promise<void> {
     if (probe.status !== 200) throw new Error(`the gateway answered ${probe.status}`);
 
     const targets = [
-      { name: 'direct', url: `${upstreamUrl}/orders/1`, headers: {} },
-      { name: 'bare proxy', url: `http://127.0.0.1:${bare.port}/orders/1`, headers: {} },
-      { name: 'lattice gateway', url: gateway.url('/orders/1'), headers: bearer },
+      { name: 'direct', url: `${upstreamUrl}/orders/1`, headers: {}, pid: undefined },
+      {
+        name: 'bare proxy',
+        url: `http://127.0.0.1:${bare.port}/orders/1`,
+        headers: {},
+        pid: bare.child.pid,
+      },
+      { name: 'lattice gateway', url: gateway.url('/orders/1'), headers: bearer, pid: gateway.pid },
     ];
     const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
     // Warm-up: JIT, connection pools, the session cache.
@@ -139,7 +165,7 @@ async function main(): Promise<void> {
     }
     for (let round = 1; round <= ROUNDS; round++) {
       for (const target of round % 2 ? targets : [...targets].reverse()) {
-        const sample = await measure(target.url, target.headers);
+        const sample = await measure(target.url, target.headers, target.pid);
         samples.get(target.name)!.push(sample);
         console.log(`round ${round} ${line(target.name, sample)}`);
       }
@@ -148,6 +174,7 @@ async function main(): Promise<void> {
       const list = samples.get(name)!;
       return {
         rps: median(list.map((s) => s.rps)),
+        cpuUs: median(list.map((s) => s.cpuUs)),
         p50: median(list.map((s) => s.p50)),
         p99: median(list.map((s) => s.p99)),
       };
@@ -162,6 +189,10 @@ async function main(): Promise<void> {
     }
     console.log(
       `  throughput, gateway / bare proxy: ${(lattice.rps / bareProxy.rps).toFixed(2)}x (target >= 0.8x)`,
+    );
+    console.log(
+      `  CPU per request, gateway / bare proxy: ${(lattice.cpuUs / bareProxy.cpuUs).toFixed(2)}x ` +
+        `(${(lattice.cpuUs - bareProxy.cpuUs).toFixed(0)} µs more)`,
     );
     console.log(
       `  p50 added over direct: gateway ${(lattice.p50 - direct.p50).toFixed(3)} ms, ` +
