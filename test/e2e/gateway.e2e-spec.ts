@@ -209,13 +209,23 @@ describe('the gateway as the only origin a client knows', () => {
   });
 
   it('answers 502 when an upstream is down and 504 when it is too slow', async () => {
-    const down = await call('/down/x');
+    const down = await call('/down/x?token=s3cret-in-query');
     expect(down.status).toBe(502);
+    const requestId = down.headers.get('x-request-id')!;
     expect(await down.json()).toMatchObject({
       statusCode: 502,
       code: 'BAD_GATEWAY',
-      requestId: down.headers.get('x-request-id'),
+      requestId,
     });
+    // Logged with the request's id, without its query string.
+    await waitFor('the upstream failure to be logged', () => gateway.logs.includes(requestId));
+    const logged = gateway.logs.split('\n').find((line) => line.includes(requestId))!;
+    expect(JSON.parse(logged)).toMatchObject({
+      level: 40,
+      requestId,
+      msg: expect.stringMatching(/^GET \/down\/x: upstream failed/),
+    });
+    expect(gateway.logs).not.toContain('s3cret-in-query');
     const slow = await call('/public/slow?ms=3000');
     expect(slow.status).toBe(504);
     expect(await slow.json()).toMatchObject({ statusCode: 504, code: 'GATEWAY_TIMEOUT' });

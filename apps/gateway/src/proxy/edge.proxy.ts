@@ -148,7 +148,8 @@ export class EdgeProxy implements OnModuleInit {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? '';
     const timedOut = TIMEOUT_CODES.has(code) || TIMEOUT_CODES.has(cause);
     this.logger.warn(
-      `${reply.request.method} ${reply.request.url}: upstream ${timedOut ? 'timed out' : `failed (${cause || code})`}`,
+      { requestId: reply.request.id },
+      `${reply.request.method} ${reply.request.url.split('?', 1)[0]}: upstream ${timedOut ? 'timed out' : `failed (${cause || code})`}`,
     );
     // reply-from types its reply for HTTP/2 servers too; the gateway serves HTTP/1.1.
     const http1 = reply as unknown as FastifyReply;
@@ -158,7 +159,7 @@ export class EdgeProxy implements OnModuleInit {
   /** Answers with the contract's error body. */
   private fail(request: { id: string }, reply: FastifyReply, error: unknown): void {
     const { body, internal } = toErrorBody(error, request.id);
-    if (internal) this.logger.error(error);
+    if (internal) this.logger.error({ requestId: request.id, err: error }, 'Unhandled error');
     void reply.code(body.statusCode).type('application/json; charset=utf-8').send(body);
   }
 }
