@@ -1,4 +1,4 @@
 export { ObservabilityModule } from './observability.module';
 export { MetricsService } from './metrics.service';
-export { requestIdFor, REQUEST_ID_HEADER } from './request-id';
+export { pathOf, requestIdFor, REQUEST_ID_HEADER } from './request-id';
 export { Logger as PinoLogger } from 'nestjs-pino';

@@ -1,6 +1,7 @@
 import type { Params } from 'nestjs-pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '@lattice/config';
+import { pathOf } from './request-id';
 
 /**
  * JSON logs through one root pino logger; credentials are never written.
@@ -27,7 +28,7 @@ export function loggerOptions(config: Pick<Config, 'app' | 'log'>): Params {
         req: (req: IncomingMessage & { id?: string }) => ({
           id: req.id,
           method: req.method,
-          url: req.url?.split('?')[0],
+          url: req.url === undefined ? undefined : pathOf(req.url),
         }),
         res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
       },

@@ -9,3 +9,8 @@ export function requestIdFor(request: IncomingMessage): string {
   const given = request.headers[REQUEST_ID_HEADER];
   return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
 }
+
+/** A request URL without its query string, which may carry credentials: what logs may show. */
+export function pathOf(url: string): string {
+  return url.split('?', 1)[0];
+}

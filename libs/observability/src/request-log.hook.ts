@@ -2,6 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
+import { pathOf } from './request-id';
 
 /** Probes and scrapes, which would drown the requests worth reading. */
 const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
@@ -29,7 +30,7 @@ export class RequestLogHook implements OnModuleInit {
     fastify.addHook('onResponse', (request, reply, done) => {
       const status = reply.statusCode;
       const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-      if (root.isLevelEnabled(level) && !QUIET_PATHS.has(request.url.split('?', 1)[0])) {
+      if (root.isLevelEnabled(level) && !QUIET_PATHS.has(pathOf(request.url))) {
         // The raw objects, as pino-http logged them: the serializers (logger.options.ts) pick the fields.
         root[level](
           { req: request.raw, res: reply.raw, responseTime: Math.round(reply.elapsedTime) },

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError } from '@lattice/common';
 import { ConfigService } from '@lattice/config';
 import { toErrorBody } from '@lattice/http';
+import { pathOf } from '@lattice/observability';
 import {
   RateLimitedError,
   RateLimitUnavailableError,
@@ -149,7 +150,7 @@ export class EdgeProxy implements OnModuleInit {
     const timedOut = TIMEOUT_CODES.has(code) || TIMEOUT_CODES.has(cause);
     this.logger.warn(
       { requestId: reply.request.id },
-      `${reply.request.method} ${reply.request.url.split('?', 1)[0]}: upstream ${timedOut ? 'timed out' : `failed (${cause || code})`}`,
+      `${reply.request.method} ${pathOf(reply.request.url)}: upstream ${timedOut ? 'timed out' : `failed (${cause || code})`}`,
     );
     // reply-from types its reply for HTTP/2 servers too; the gateway serves HTTP/1.1.
     const http1 = reply as unknown as FastifyReply;
