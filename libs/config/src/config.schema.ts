@@ -62,6 +62,7 @@ export const envSchema = z.object({
   RATE_LIMIT_USER: withDefault(ratePolicy(), '1200/60'),
   RATE_LIMIT_LOGIN: withDefault(ratePolicy(), '10/300'),
   RATE_LIMIT_FAIL: withDefault(oneOf(['open', 'closed']), 'open'),
+  RATE_LIMIT_LEASE_MS: withDefault(integer(0, 1000), '0'),
   SESSION_IDLE_TTL: withDefault(integer(1, 31_536_000), '1209600'),
   SESSION_ABSOLUTE_TTL: withDefault(integer(1, 31_536_000), '2592000'),
   COOKIE_SECURE: withDefault(boolean(), 'false'),

@@ -22,6 +22,12 @@ export interface RateLimitConfig {
   user: RatePolicy;
   login: RatePolicy;
   failMode: 'open' | 'closed';
+  /**
+   * 0: every request is decided in Redis (exact). Above 0: an instance may
+   * reserve a slice of a busy counter for this many ms and decide from it
+   * locally (never over the limit; may refuse early, see docs/rate-limit.md).
+   */
+  leaseMs: number;
 }
 
 export interface SessionConfig {

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       user: { limit: 1200, windowSeconds: 60 },
       login: { limit: 10, windowSeconds: 300 },
       failMode: 'open',
+      leaseMs: 0,
     });
     expect(config.session).toEqual({ idleTtlSeconds: 1209600, absoluteTtlSeconds: 2592000 });
     expect(config.verification).toEqual({ networks: ['polkadot', 'kusama'], ttlSeconds: 86400 });
@@ -51,6 +52,7 @@ describe('loadConfig', () => {
     ['PORT', '70000', 'PORT: must be an integer from 1 to 65535'],
     ['REDIS_URL', 'ftp://x', 'REDIS_URL: must be a URL starting with redis:// or rediss://'],
     ['RATE_LIMIT_IP', 'ten', 'RATE_LIMIT_IP: must be "limit/windowSeconds"'],
+    ['RATE_LIMIT_LEASE_MS', '5000', 'RATE_LIMIT_LEASE_MS: must be an integer from 0 to 1000'],
     ['RATE_LIMIT_FAIL', 'maybe', 'RATE_LIMIT_FAIL: must be one of open, closed'],
     ['TRUST_PROXY', 'yes', 'TRUST_PROXY: must be "true" or "false"'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace'],

@@ -94,6 +94,7 @@ function toConfig(app: AppName, env: Env): Config {
       user: env.RATE_LIMIT_USER,
       login: env.RATE_LIMIT_LOGIN,
       failMode: env.RATE_LIMIT_FAIL,
+      leaseMs: env.RATE_LIMIT_LEASE_MS,
     },
     session: { idleTtlSeconds: env.SESSION_IDLE_TTL, absoluteTtlSeconds: env.SESSION_ABSOLUTE_TTL },
     admin:

@@ -1,63 +1,71 @@
--- Decides one or more rate-limit requests, each atomically, in one call.
--- KEYS[i]: the counter of request i.
--- ARGV: buckets per window of the approximate algorithm; the number P of
--- distinct policies in the call, each as three values: algorithm (1 exact,
--- 2 approximate), limit, window in ms; then per request the index (1..P) of
--- its policy.
--- Returns, per request: remaining (-1 when refused) and the ms until the
--- oldest counted admission stops counting (when refused: until a retry can
--- pass).
+-- Decides rate-limit requests, grouped by counter, each atomically, in one call.
+-- KEYS[g]: the counter of group g.
+-- ARGV: buckets per window of the approximate algorithm; the lease time in ms;
+-- the number P of distinct policies in the call, each as three values:
+-- algorithm (1 exact, 2 approximate), limit, window in ms; then per group
+-- three values: the index (1..P) of its policy, the requests to decide (always
+-- 1 for the approximate algorithm), and the extra admissions to lease (exact
+-- only). A group whose policy index is 0 gives back unused leased admissions:
+-- its other two values are their stamp and their number.
+-- Returns, per group, five values: requests admitted; what remains of the
+-- limit after the call; ms until the oldest counted admission stops counting;
+-- when some were refused, ms until a retry can pass (else 0); admissions
+-- leased. Then, last, Redis's clock (ms) when the call ran.
 -- Refused requests are never recorded. Every counter expires once nothing in
 -- it counts any more.
 
 -- One clock for every instance: Redis's, never the callers'.
 local time = redis.call('TIME')
 local clock = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local leaseMs = tonumber(ARGV[2])
 
 -- Numbers written out in full (never as 1.7e+12).
 local function int(n) return string.format('%.0f', n) end
 
+-- `n` admissions at `stamp`, in one command.
+local function push(key, stamp, n)
+  local values, text = {}, int(stamp)
+  for j = 1, n do values[j] = text end
+  redis.call('LPUSH', key, unpack(values))
+end
+
 -- Exact sliding window: the counter is a list of admission times (ms), newest
--- first. A request is admitted when fewer than `limit` admissions lie in the
+-- first. Requests are admitted while fewer than `limit` admissions lie in the
 -- last `window` ms, so no interval of `window` ms ever holds more than `limit`.
--- All requests of one call share the clock, so a key that comes again in the
--- same call is already trimmed (and has its TTL): what is known of each key
--- in this call is kept here, by window.
-local trimmedFor, oldestOf, expiresFor = {}, {}, {}
-local function exact(key, limit, window)
-  local now = clock
-  local oldest
-  if trimmedFor[key] == window then
-    oldest = oldestOf[key]
-  else
-    -- Admissions that left the window go, oldest first: amortised O(1), as each
-    -- is popped once. Should the clock step back, an entry sits out of order
-    -- until it reaches the tail: counted a little longer, erring on refusing.
-    local horizon = now - window
+-- A leased admission is stamped with the end of its lease, the latest moment
+-- its holder may use it: it counts at least as long as the request it admits.
+-- Leases are granted only while the window is less than half used, so near
+-- the limit every request is decided here, on its own.
+local function exact(key, limit, window, wanted, extra)
+  -- Admissions that left the window go, oldest first: amortised O(1), as each
+  -- is popped once. An entry newer than the one behind it (a lease's stamp,
+  -- or a clock that stepped back) holds the older ones until it leaves too:
+  -- counted a little longer, erring on refusing.
+  local horizon = clock - window
+  local oldest = tonumber(redis.call('LINDEX', key, -1))
+  while oldest and oldest <= horizon do
+    redis.call('RPOP', key)
     oldest = tonumber(redis.call('LINDEX', key, -1))
-    while oldest and oldest <= horizon do
-      redis.call('RPOP', key)
-      oldest = tonumber(redis.call('LINDEX', key, -1))
-    end
-    trimmedFor[key] = window
   end
-  local count = redis.call('LPUSH', key, int(now))
-  if count <= limit then
-    if expiresFor[key] ~= window then
-      -- Once the newest admission leaves the window the list means nothing: it expires then.
-      redis.call('PEXPIRE', key, window)
-      expiresFor[key] = window
-    end
-    oldest = oldest or now
-    oldestOf[key] = oldest
-    return 1, limit - count, oldest + window - now
+  local count = redis.call('LLEN', key)
+  local admitted = math.min(wanted, math.max(0, limit - count))
+  local leased = math.max(0, math.min(extra, math.floor(limit / 2) - count - admitted))
+  if admitted > 0 then push(key, clock, admitted) end
+  if leased > 0 then push(key, clock + leaseMs, leased) end
+  if admitted + leased > 0 then
+    -- Once the newest admission leaves the window the list means nothing: it
+    -- expires then. Never shortened, so another caller's lease keeps counting.
+    local ttl = window + (leased > 0 and leaseMs or 0)
+    if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
   end
-  -- Over the limit: take it back. A retry passes once the limit-th newest
-  -- admission (and so every older one) has left the window.
-  redis.call('LPOP', key)
-  oldestOf[key] = oldest
-  local pivot = tonumber(redis.call('LINDEX', key, limit - 1))
-  return 0, 0, pivot + window - now
+  local retry = 0
+  if admitted < wanted then
+    -- Some refused: a retry passes once the limit-th newest admission (and so
+    -- every older one) has left the window.
+    retry = tonumber(redis.call('LINDEX', key, limit - 1)) + window - clock
+  end
+  local reset = (oldest or clock) + window - clock
+  return admitted, limit - count - admitted - leased, reset, retry, leased
 end
 
 -- Approximate sliding window in constant memory: the counter is a hash of
@@ -124,18 +132,30 @@ local function approximate(key, limit, window, buckets)
 end
 
 local buckets = tonumber(ARGV[1])
-local policies = tonumber(ARGV[2])
+local policies = tonumber(ARGV[3])
+local first = 4 + 3 * policies
 local out = {}
-for i = 1, #KEYS do
-  local p = 3 + 3 * (tonumber(ARGV[2 + 3 * policies + i]) - 1)
-  local kind, limit, window = tonumber(ARGV[p]), tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
-  local allowed, remaining, reset
-  if kind == 2 then
-    allowed, remaining, reset = approximate(KEYS[i], limit, window, buckets)
+for g = 1, #KEYS do
+  local key = KEYS[g]
+  local a = first + 3 * (g - 1)
+  local index, wanted, extra = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  local admitted, remaining, reset, retry, leased = 0, 0, 0, 0, 0
+  if index == 0 then
+    -- Unused leased admissions given back: entries with the same stamp are alike.
+    redis.call('LREM', key, extra, ARGV[a + 1])
   else
-    allowed, remaining, reset = exact(KEYS[i], limit, window)
+    local p = 4 + 3 * (index - 1)
+    local kind, limit, window = tonumber(ARGV[p]), tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
+    if kind == 2 then
+      local allowed
+      allowed, remaining, reset = approximate(key, limit, window, buckets)
+      if allowed == 1 then admitted = 1 else retry = reset end
+    else
+      admitted, remaining, reset, retry, leased = exact(key, limit, window, wanted, extra)
+    end
   end
-  if allowed == 1 then out[2 * i - 1] = remaining else out[2 * i - 1] = -1 end
-  out[2 * i] = reset
+  local o = 5 * (g - 1)
+  out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] = admitted, remaining, reset, retry, leased
 end
+out[#out + 1] = clock
 return out

@@ -369,3 +369,115 @@ describe('RateLimitService while Redis is in trouble', () => {
     }
   });
 });
+
+describe('RateLimitService with leases (RATE_LIMIT_LEASE_MS)', () => {
+  const LEASE_MS = 200;
+  let server: RedisServer;
+  let a: RateLimitService;
+  let b: RateLimitService;
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    const env = { RATE_LIMIT_LEASE_MS: String(LEASE_MS) };
+    const patient = { redisTimeoutMs: 2000 };
+    a = (await instance(server, env, patient)).limiter;
+    b = (await instance(server, env, patient)).limiter;
+  });
+
+  afterAll(async () => {
+    await closeInstances();
+    await server?.dispose();
+  });
+
+  /** Sequential calls until one is refused: what is left of the limit. */
+  async function drain(limiter: RateLimitService, policy: RateLimitRequest): Promise<number> {
+    let admitted = 0;
+    while ((await limiter.consume(policy)).allowed) admitted++;
+    return admitted;
+  }
+
+  it('decides busy counters from leases, and gives back what a lease did not use', async () => {
+    const policy = { ...fresh(), limit: 10_000, windowSeconds: 60 };
+    const before = await scriptCalls(server);
+    let requests = 0;
+    let admitted = 0;
+    for (let round = 0; round < 40; round++) {
+      const decisions = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).consume(policy)),
+      );
+      requests += decisions.length;
+      admitted += decisions.filter((d) => d.allowed).length;
+    }
+    expect(admitted).toBe(requests);
+    // Most requests were taken from leases, without a script call of their own.
+    expect((await scriptCalls(server)) - before).toBeLessThan(requests / 5);
+    // A burst on `a` starts one more lease, which nothing uses.
+    const burst = await Promise.all(Array.from({ length: 10 }, () => a.consume(policy)));
+    admitted += burst.filter((d) => d.allowed).length;
+    // Once every lease has ended, the counter holds the admissions made and nothing more.
+    await sleep(LEASE_MS + 100);
+    expect((await b.consume(policy)).remaining).toBe(policy.limit - admitted - 1);
+  });
+
+  it('never admits more than the limit from many concurrent calls on two instances', async () => {
+    const policy = { ...fresh(), limit: 640, windowSeconds: 60 };
+    let admitted = 0;
+    for (let round = 0; round < 20; round++) {
+      const decisions = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).consume(policy)),
+      );
+      admitted += decisions.filter((d) => d.allowed).length;
+    }
+    expect(admitted).toBeLessThanOrEqual(policy.limit);
+    await sleep(LEASE_MS + 100);
+    expect(admitted + (await drain(b, policy))).toBe(policy.limit);
+  });
+
+  it('leases only while the window is less than half used, then decides each request in Redis', async () => {
+    const policy = { ...fresh(), limit: 640, windowSeconds: 60 };
+    // Busy on `a` up to past half the limit, then once more: a burst that would start a lease.
+    let used = 0;
+    const burst = async () => {
+      const decisions = await Promise.all(Array.from({ length: 20 }, () => a.consume(policy)));
+      used += decisions.filter((d) => d.allowed).length;
+    };
+    while (used < 400) await burst();
+    await burst();
+    // ...so `a` holds nothing back: without waiting for any lease to end, `b` gets exactly the rest.
+    expect(await drain(b, policy)).toBe(policy.limit - used);
+  });
+
+  it('counts a leased admission in the window until the lease ends, never less than its request', async () => {
+    const policy = { ...fresh(), limit: 640, windowSeconds: 1 };
+    // 10 admitted now, and a lease of 10 more, stamped with the lease's end (200 ms).
+    const burst = await Promise.all(Array.from({ length: 10 }, () => a.consume(policy)));
+    expect(burst.every((d) => d.allowed)).toBe(true);
+    const started = Date.now();
+    const at = (ms: number) => sleep(Math.max(0, started + ms - Date.now()));
+    await at(150);
+    // Used late in the lease: these requests are admitted about 150 ms after the burst.
+    for (let i = 0; i < 10; i++) expect((await a.consume(policy)).allowed).toBe(true);
+    await at(1100);
+    // The burst has left the window; the late requests have not, and still count.
+    expect((await b.consume(policy)).remaining).toBe(policy.limit - 10 - 1);
+  });
+
+  it('an instance that shuts down gives its unused leased admissions back at once', async () => {
+    const policy = { ...fresh(), limit: 6400, windowSeconds: 60 };
+    const decisions = await Promise.all(Array.from({ length: 40 }, () => a.consume(policy)));
+    expect(decisions.every((d) => d.allowed)).toBe(true);
+    // One request more is taken from the lease the burst started, in process.
+    const before = await scriptCalls(server);
+    expect((await a.consume(policy)).allowed).toBe(true);
+    expect(await scriptCalls(server)).toBe(before);
+    await a.beforeApplicationShutdown();
+    // Well before the lease ends, the counter holds only the 41 admissions made.
+    const raw = server.client();
+    try {
+      expect(await raw.llen(`it:ratelimit:log:${policy.name}:${policy.key}`)).toBe(41);
+    } finally {
+      raw.disconnect();
+    }
+    expect((await b.consume(policy)).remaining).toBe(policy.limit - 42);
+  });
+});

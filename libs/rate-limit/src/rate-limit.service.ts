@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+} from '@nestjs/common';
 import type { Counter, Gauge } from 'prom-client';
 import { ConfigService } from '@lattice/config';
 import { MetricsService } from '@lattice/observability';
@@ -19,7 +25,7 @@ import { RefusedKeysCache } from './refused-keys.cache';
 import type { WindowPolicy, WindowResult } from './window-result';
 
 /** Where a decision came from, for the metrics. */
-const SOURCES = ['redis', 'cache', 'memory'] as const;
+const SOURCES = ['redis', 'lease', 'cache', 'memory'] as const;
 type Source = (typeof SOURCES)[number];
 
 const seconds = (ms: number): number => (ms > 0 ? Math.ceil(ms / 1000) : 0);
@@ -35,7 +41,7 @@ const seconds = (ms: number): number => (ms > 0 ? Math.ceil(ms / 1000) : 0);
  * itself when Redis answers again.
  */
 @Injectable()
-export class RateLimitService {
+export class RateLimitService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('RateLimit');
   private readonly failOpen: boolean;
   private readonly redisStore: RedisWindowStore;
@@ -55,8 +61,9 @@ export class RateLimitService {
     @Optional() @Inject(RATE_LIMIT_OPTIONS) options: RateLimitModuleOptions = {},
   ) {
     const settings = { ...RATE_LIMIT_DEFAULTS, ...options };
-    this.failOpen = config.get('rateLimit').failMode === 'open';
-    this.redisStore = new RedisWindowStore(redis, settings.redisTimeoutMs);
+    const { failMode, leaseMs } = config.get('rateLimit');
+    this.failOpen = failMode === 'open';
+    this.redisStore = new RedisWindowStore(redis, settings.redisTimeoutMs, leaseMs);
     this.memory = new MemoryWindowStore(FALLBACK_BUCKETS, settings.maxLocalKeys);
     this.refused = new RefusedKeysCache(settings.maxLocalKeys);
     const probeTimeout = Math.min(READINESS_PING_TIMEOUT_MS, settings.probeIntervalMs);
@@ -69,7 +76,7 @@ export class RateLimitService {
     );
     this.decisions = metrics.counter(
       'lattice_rate_limit_decisions_total',
-      'Rate-limit decisions by policy, outcome (allowed, refused) and source (redis, cache, memory)',
+      'Rate-limit decisions by policy, outcome (allowed, refused) and source (redis, lease, cache, memory)',
       ['policy', 'outcome', 'source'],
     );
     this.fallback = metrics.gauge(
@@ -114,9 +121,12 @@ export class RateLimitService {
       );
     }
     if (!this.circuit.allows(now)) return this.withoutRedis(request, key, policy);
+    const algorithm = request.algorithm ?? 'exact';
+    const leased = this.redisStore.fromLease(key, policy, algorithm, now);
+    if (leased) return Promise.resolve(this.decide(request, leased, 'lease'));
 
     // Plain promise callbacks rather than async/await: this runs for every request.
-    return this.redisStore.consume(key, policy, request.algorithm ?? 'exact').then(
+    return this.redisStore.consume(key, policy, algorithm).then(
       (result) => {
         if (!result.allowed) {
           // Measured from after the reply, so the local deadline is never earlier than Redis's.
@@ -130,6 +140,11 @@ export class RateLimitService {
         return this.withoutRedis(request, key, policy);
       },
     );
+  }
+
+  /** Unused leased admissions go back to Redis before the connection closes. */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.redisStore.release();
   }
 
   /** While Redis is unreachable: this instance's own limit (fail open), or 503 (fail closed). */

@@ -11,3 +11,7 @@ export interface WindowPolicy {
   limit: number;
   windowMs: number;
 }
+
+export function samePolicy(a: WindowPolicy, b: WindowPolicy): boolean {
+  return a.limit === b.limit && a.windowMs === b.windowMs;
+}
