@@ -2,7 +2,10 @@
 //   direct           GET /orders/1 straight to a local upstream
 //   bare proxy       the same through a bare Fastify + @fastify/http-proxy
 //   lattice gateway  the same through our gateway: session check (Bearer token), rate
-//                    limits (RATE_LIMIT_USER and the route's own), identity headers
+//                    limits (RATE_LIMIT_USER and the route's own), identity headers;
+//                    every request decided in Redis (the default)
+//   gateway, leased  the same gateway with RATE_LIMIT_LEASE_MS=BENCH_LEASE_MS: busy
+//                    counters are decided from admissions reserved in Redis
 // Every server is its own process (the gateway and auth apps as built, from dist/),
 // against one private redis-server; autocannon drives them from this process.
 // Throughput is measured with BENCH_CONNECTIONS concurrent connections, latency
@@ -21,6 +24,7 @@ const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const LATENCY_REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 3000);
+const LEASE_MS = process.env.BENCH_LEASE_MS ?? '50';
 const HUGE_LIMIT = '100000000/60';
 
 interface Sample {
@@ -131,17 +135,24 @@ async function main(): Promise<void> {
   const bare = await startScript('bare-proxy.server.ts', { UPSTREAM: upstreamUrl });
   const env = { REDIS_URL: redis.url, RATE_LIMIT_IP: HUGE_LIMIT, RATE_LIMIT_USER: HUGE_LIMIT };
   const auth = await AppProcess.start('auth', env);
-  const gateway = await AppProcess.start('gateway', {
+  const gatewayEnv = {
     ...env,
     AUTH_URL: auth.url(''),
     ROUTES: JSON.stringify([
       { prefix: '/orders', upstream: upstreamUrl, auth: 'required', rateLimit: HUGE_LIMIT },
     ]),
+  };
+  const gateway = await AppProcess.start('gateway', gatewayEnv);
+  const leased = await AppProcess.start('gateway', {
+    ...gatewayEnv,
+    RATE_LIMIT_LEASE_MS: LEASE_MS,
   });
   try {
     const bearer = { authorization: `Bearer ${await signIn(gateway)}` };
-    const probe = await fetch(gateway.url('/orders/1'), { headers: bearer });
-    if (probe.status !== 200) throw new Error(`the gateway answered ${probe.status}`);
+    for (const app of [gateway, leased]) {
+      const probe = await fetch(app.url('/orders/1'), { headers: bearer });
+      if (probe.status !== 200) throw new Error(`a gateway answered ${probe.status}`);
+    }
 
     const targets = [
       { name: 'direct', url: `${upstreamUrl}/orders/1`, headers: {}, pid: undefined },
@@ -152,6 +163,7 @@ async function main(): Promise<void> {
         pid: bare.child.pid,
       },
       { name: 'lattice gateway', url: gateway.url('/orders/1'), headers: bearer, pid: gateway.pid },
+      { name: 'gateway, leased', url: leased.url('/orders/1'), headers: bearer, pid: leased.pid },
     ];
     const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
     // Warm-up: JIT, connection pools, the session cache.
@@ -179,26 +191,27 @@ async function main(): Promise<void> {
         p99: median(list.map((s) => s.p99)),
       };
     };
-    const [direct, bareProxy, lattice] = targets.map((t) => summary(t.name));
+    const medians = targets.map((t) => summary(t.name));
+    const [direct, bareProxy] = medians;
     console.log(
       `\nmedians over ${ROUNDS} rounds (throughput: ${CONNECTIONS} connections for ${DURATION_S} s; ` +
-        `latency: ${LATENCY_REQUESTS} sequential requests)`,
+        `latency: ${LATENCY_REQUESTS} sequential requests; lease time ${LEASE_MS} ms)`,
     );
-    for (const [i, s] of [direct, bareProxy, lattice].entries()) {
-      console.log(`  ${line(targets[i].name, s)}`);
+    for (const [i, s] of medians.entries()) console.log(`  ${line(targets[i].name, s)}`);
+    console.log(
+      `  bare proxy: p50 added over direct ${(bareProxy.p50 - direct.p50).toFixed(3)} ms`,
+    );
+    for (const [i, s] of medians.entries()) {
+      if (i < 2) continue;
+      console.log(
+        `  ${targets[i].name}: throughput ${(s.rps / bareProxy.rps).toFixed(2)}x the bare proxy ` +
+          `(target >= 0.8x), CPU per request ${(s.cpuUs / bareProxy.cpuUs).toFixed(2)}x ` +
+          `(${(s.cpuUs - bareProxy.cpuUs).toFixed(0)} µs more), ` +
+          `p50 added over direct ${(s.p50 - direct.p50).toFixed(3)} ms (target < 1 ms)`,
+      );
     }
-    console.log(
-      `  throughput, gateway / bare proxy: ${(lattice.rps / bareProxy.rps).toFixed(2)}x (target >= 0.8x)`,
-    );
-    console.log(
-      `  CPU per request, gateway / bare proxy: ${(lattice.cpuUs / bareProxy.cpuUs).toFixed(2)}x ` +
-        `(${(lattice.cpuUs - bareProxy.cpuUs).toFixed(0)} µs more)`,
-    );
-    console.log(
-      `  p50 added over direct: gateway ${(lattice.p50 - direct.p50).toFixed(3)} ms, ` +
-        `bare proxy ${(bareProxy.p50 - direct.p50).toFixed(3)} ms (target: gateway < 1 ms)`,
-    );
   } finally {
+    await leased.kill();
     await gateway.kill();
     await auth.kill();
     upstream.child.kill();
