@@ -1,4 +1,4 @@
-import { counterKey, validatePolicy } from './rate-limit.policy';
+import { counterKey, ValidatedPolicies, validatePolicy } from './rate-limit.policy';
 
 describe('rate-limit policies', () => {
   it.each([
@@ -10,6 +10,21 @@ describe('rate-limit policies', () => {
     [{ name: 'ip', limit: 1, windowSeconds: 0.5 }, /window/],
   ])('refuses %j', (policy, message) => {
     expect(() => validatePolicy(policy)).toThrow(message);
+  });
+
+  it('checks a remembered policy again when any of its values changes', () => {
+    const policies = new ValidatedPolicies();
+    const valid = { name: 'ip', key: 'ip:1', limit: 5, windowSeconds: 60 };
+    policies.check(valid);
+    policies.check({ ...valid, key: 'ip:2' });
+    expect(() => policies.check({ ...valid, limit: 0 })).toThrow(/limit/);
+    expect(() => policies.check({ ...valid, windowSeconds: 0.5 })).toThrow(/window/);
+    expect(() => policies.check({ ...valid, algorithm: 'fuzzy' as unknown as 'exact' })).toThrow(
+      /algorithm/,
+    );
+    // A refused policy is not remembered: the valid one still passes, the invalid one still fails.
+    policies.check(valid);
+    expect(() => policies.check({ ...valid, limit: 1.5 })).toThrow(/limit/);
   });
 
   it('keys counters by algorithm, policy and key, hashing over-long keys', () => {

@@ -37,6 +37,33 @@ export function validatePolicy(policy: {
   }
 }
 
+/** Policies remembered by ValidatedPolicies; past this many names it starts afresh. */
+const MAX_REMEMBERED_POLICIES = 1000;
+
+/**
+ * validatePolicy for a hot path: a policy already found valid (same name,
+ * limit, window and algorithm) is not checked again.
+ */
+export class ValidatedPolicies {
+  private readonly valid = new Map<string, Omit<RateLimitRequest, 'key'>>();
+
+  check(policy: RateLimitRequest): void {
+    const known = this.valid.get(policy.name);
+    if (
+      known !== undefined &&
+      known.limit === policy.limit &&
+      known.windowSeconds === policy.windowSeconds &&
+      known.algorithm === policy.algorithm
+    ) {
+      return;
+    }
+    validatePolicy(policy);
+    if (this.valid.size >= MAX_REMEMBERED_POLICIES) this.valid.clear();
+    const { name, limit, windowSeconds, algorithm } = policy;
+    this.valid.set(name, { name, limit, windowSeconds, algorithm });
+  }
+}
+
 /**
  * The Redis key (before KEY_PREFIX) of one counter. The algorithm is part of
  * it, so switching a policy's algorithm never meets a key of the other type.

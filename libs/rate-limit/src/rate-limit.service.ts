@@ -12,7 +12,7 @@ import { READINESS_PING_TIMEOUT_MS, RedisService } from '@lattice/redis';
 import { FALLBACK_BUCKETS, RATE_LIMIT_DEFAULTS } from './rate-limit.constants';
 import { RATE_LIMIT_OPTIONS } from './rate-limit.di-tokens';
 import { RateLimitUnavailableError } from './rate-limit.errors';
-import { counterKey, validatePolicy } from './rate-limit.policy';
+import { counterKey, ValidatedPolicies } from './rate-limit.policy';
 import type {
   RateLimitDecision,
   RateLimitModuleOptions,
@@ -48,6 +48,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
   private readonly memory: MemoryWindowStore;
   private readonly refused: RefusedKeysCache;
   private readonly circuit: RedisCircuit;
+  private readonly policies = new ValidatedPolicies();
   private readonly decisions: Counter<'policy' | 'outcome' | 'source'>;
   /** Per policy: its counters by outcome (allowed, refused) and source. */
   private readonly decisionCounters = new Map<string, { inc(): void }[]>();
@@ -106,7 +107,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
    */
   consume(request: RateLimitRequest): Promise<RateLimitDecision> {
     try {
-      validatePolicy(request);
+      this.policies.check(request);
     } catch (error) {
       return Promise.reject(error as Error);
     }
