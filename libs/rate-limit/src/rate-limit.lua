@@ -19,6 +19,9 @@ local time = redis.call('TIME')
 local clock = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local leaseMs = tonumber(ARGV[2])
 
+-- Admissions read from a counter's tail at a time when dropping expired ones.
+local TRIM_SLICE = 16
+
 -- Numbers written out in full (never as 1.7e+12).
 local function int(n) return string.format('%.0f', n) end
 
@@ -38,15 +41,27 @@ end
 -- the limit every request is decided here, on its own.
 local function exact(key, limit, window, wanted, extra)
   -- Admissions that left the window go, oldest first: amortised O(1), as each
-  -- is popped once. An entry newer than the one behind it (a lease's stamp,
-  -- or a clock that stepped back) holds the older ones until it leaves too:
-  -- counted a little longer, erring on refusing.
+  -- is removed once. The tail is read a slice at a time and the expired part
+  -- of it cut in one LTRIM, two commands for what one request's worth of
+  -- traffic leaves behind, rather than two per admission. An entry newer than
+  -- the one behind it (a lease's stamp, or a clock that stepped back) holds
+  -- the older ones until it leaves too: counted a little longer, erring on
+  -- refusing.
   local horizon = clock - window
-  local oldest = tonumber(redis.call('LINDEX', key, -1))
-  while oldest and oldest <= horizon do
-    redis.call('RPOP', key)
-    oldest = tonumber(redis.call('LINDEX', key, -1))
-  end
+  local oldest
+  repeat
+    local tail = redis.call('LRANGE', key, -TRIM_SLICE, -1)
+    local expired = 0
+    for i = #tail, 1, -1 do
+      local stamp = tonumber(tail[i])
+      if stamp > horizon then
+        oldest = stamp
+        break
+      end
+      expired = expired + 1
+    end
+    if expired > 0 then redis.call('LTRIM', key, 0, -(expired + 1)) end
+  until oldest or #tail < TRIM_SLICE
   local count = redis.call('LLEN', key)
   local admitted = math.min(wanted, math.max(0, limit - count))
   local leased = math.max(0, math.min(extra, math.floor(limit / 2) - count - admitted))

@@ -177,6 +177,25 @@ describe('RateLimitService against a real redis-server', () => {
     },
   );
 
+  it('exact: drops every admission that left the window, however many, and none that did not', async () => {
+    const policy = { ...fresh(), limit: 100, windowSeconds: 3 };
+    const started = Date.now();
+    const at = (ms: number) => sleep(Math.max(0, started + ms - Date.now()));
+    // More old admissions than the script reads from the counter's tail at once.
+    await Promise.all(Array.from({ length: 40 }, () => a.consume(policy)));
+    await at(1500);
+    await Promise.all(Array.from({ length: 10 }, () => b.consume(policy)));
+    await at(3200);
+    // The first 40 have left the window, the 10 made at 1.5 s have not.
+    expect(await a.consume(policy)).toMatchObject({ allowed: true, remaining: 89 });
+    const raw = server.client();
+    try {
+      expect(await raw.llen(`it:ratelimit:log:${policy.name}:${policy.key}`)).toBe(11);
+    } finally {
+      raw.disconnect();
+    }
+  });
+
   it('stores each counter under KEY_PREFIX with a TTL of the window, so nothing is left behind', async () => {
     const raw = server.client();
     try {
