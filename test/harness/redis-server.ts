@@ -87,6 +87,11 @@ export class RedisServer {
     return this.process !== null;
   }
 
+  /** The redis-server's process id while it runs (benchmarks read its CPU time). */
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
   /** Starts it again on the same port (it comes back empty). */
   async restart(): Promise<void> {
     if (this.process) return;
