@@ -41,27 +41,30 @@ end
 -- the limit every request is decided here, on its own.
 local function exact(key, limit, window, wanted, extra)
   -- Admissions that left the window go, oldest first: amortised O(1), as each
-  -- is removed once. The tail is read a slice at a time and the expired part
-  -- of it cut in one LTRIM, two commands for what one request's worth of
-  -- traffic leaves behind, rather than two per admission. An entry newer than
-  -- the one behind it (a lease's stamp, or a clock that stepped back) holds
-  -- the older ones until it leaves too: counted a little longer, erring on
-  -- refusing.
+  -- is removed once. When the oldest has left, the tail is read a slice at a
+  -- time and its expired part cut with one LTRIM: a few commands for what a
+  -- busy counter's traffic leaves behind, rather than two per admission. An
+  -- entry newer than the one behind it (a lease's stamp, or a clock that
+  -- stepped back) holds the older ones until it leaves too: counted a little
+  -- longer, erring on refusing.
   local horizon = clock - window
-  local oldest
-  repeat
-    local tail = redis.call('LRANGE', key, -TRIM_SLICE, -1)
-    local expired = 0
-    for i = #tail, 1, -1 do
-      local stamp = tonumber(tail[i])
-      if stamp > horizon then
-        oldest = stamp
-        break
+  local oldest = tonumber(redis.call('LINDEX', key, -1))
+  if oldest and oldest <= horizon then
+    oldest = nil
+    repeat
+      local tail = redis.call('LRANGE', key, -TRIM_SLICE, -1)
+      local expired = 0
+      for i = #tail, 1, -1 do
+        local stamp = tonumber(tail[i])
+        if stamp > horizon then
+          oldest = stamp
+          break
+        end
+        expired = expired + 1
       end
-      expired = expired + 1
-    end
-    if expired > 0 then redis.call('LTRIM', key, 0, -(expired + 1)) end
-  until oldest or #tail < TRIM_SLICE
+      if expired > 0 then redis.call('LTRIM', key, 0, -(expired + 1)) end
+    until oldest or #tail < TRIM_SLICE
+  end
   local count = redis.call('LLEN', key)
   local admitted = math.min(wanted, math.max(0, limit - count))
   local leased = math.max(0, math.min(extra, math.floor(limit / 2) - count - admitted))
