@@ -23,14 +23,13 @@ export class HttpMetricsHook implements OnModuleInit {
       DURATION_BUCKETS,
     );
     fastify.addHook('onResponse', (request, reply, done) => {
-      duration.observe(
-        {
+      duration
+        .child({
           method: request.method,
           route: request.routeOptions.url ?? 'unmatched',
           status: String(reply.statusCode),
-        },
-        reply.elapsedTime / 1000,
-      );
+        })
+        .observe(reply.elapsedTime / 1000);
       done();
     });
   }

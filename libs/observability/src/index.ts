@@ -1,4 +1,5 @@
 export { ObservabilityModule } from './observability.module';
 export { MetricsService } from './metrics.service';
+export type { HotCounter, HotHistogram } from './hot-metrics';
 export { pathOf, requestIdFor, REQUEST_ID_HEADER } from './request-id';
 export { Logger as PinoLogger } from 'nestjs-pino';

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import type { Counter, Gauge } from 'prom-client';
 import { ConfigService } from '@lattice/config';
-import { MetricsService } from '@lattice/observability';
+import { MetricsService, type HotCounter } from '@lattice/observability';
 import { READINESS_PING_TIMEOUT_MS, RedisService } from '@lattice/redis';
 import { FALLBACK_BUCKETS, RATE_LIMIT_DEFAULTS } from './rate-limit.constants';
 import { RATE_LIMIT_OPTIONS } from './rate-limit.di-tokens';
@@ -49,7 +49,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
   private readonly refused: RefusedKeysCache;
   private readonly circuit: RedisCircuit;
   private readonly policies = new ValidatedPolicies();
-  private readonly decisions: Counter<'policy' | 'outcome' | 'source'>;
+  private readonly decisions: HotCounter<'policy' | 'outcome' | 'source'>;
   /** Per policy: its counters by outcome (allowed, refused) and source. */
   private readonly decisionCounters = new Map<string, { inc(): void }[]>();
   private readonly fallback: Gauge;
@@ -75,7 +75,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
       (open, reason) => this.onCircuitChange(open, reason),
       redis.client.status !== 'ready',
     );
-    this.decisions = metrics.counter(
+    this.decisions = metrics.hotCounter(
       'lattice_rate_limit_decisions_total',
       'Rate-limit decisions by policy, outcome (allowed, refused) and source (redis, lease, cache, memory)',
       ['policy', 'outcome', 'source'],
@@ -182,10 +182,12 @@ export class RateLimitService implements BeforeApplicationShutdown {
   private count(policy: string, allowed: boolean, source: Source): void {
     let counters = this.decisionCounters.get(policy);
     if (!counters) {
-      // Labelled children made once per policy, sparing prom-client's label hashing per call.
+      // The series of a policy, found once: counting a decision is then an index and an add.
       counters = [];
       for (const outcome of ['allowed', 'refused']) {
-        for (const from of SOURCES) counters.push(this.decisions.labels(policy, outcome, from));
+        for (const from of SOURCES) {
+          counters.push(this.decisions.child({ policy, outcome, source: from }));
+        }
       }
       this.decisionCounters.set(policy, counters);
     }
