@@ -1,5 +1,5 @@
 import { tracingChannel } from 'node:diagnostics_channel';
-import type { Counter } from 'prom-client';
+import type { HotCounter } from '@lattice/observability';
 
 interface CommandContext {
   command: string;
@@ -10,8 +10,8 @@ interface CommandContext {
  * diagnostics channel, so no client needs wrapping. Returns the unsubscribe.
  */
 export function countRedisCommands(
-  commands: Counter<'command'>,
-  errors: Counter<'command'>,
+  commands: HotCounter<'command'>,
+  errors: HotCounter<'command'>,
 ): () => void {
   const channel = tracingChannel<CommandContext, CommandContext>('ioredis:command');
   const noop = () => undefined;
@@ -20,8 +20,8 @@ export function countRedisCommands(
     end: noop,
     asyncStart: noop,
     // Published for every settled command, failed or not.
-    asyncEnd: (ctx: CommandContext) => commands.inc({ command: ctx.command.toLowerCase() }),
-    error: (ctx: CommandContext) => errors.inc({ command: ctx.command.toLowerCase() }),
+    asyncEnd: (ctx: CommandContext) => commands.child({ command: ctx.command.toLowerCase() }).inc(),
+    error: (ctx: CommandContext) => errors.child({ command: ctx.command.toLowerCase() }).inc(),
   };
   channel.subscribe(handlers);
   return () => channel.unsubscribe(handlers);

@@ -18,8 +18,8 @@ export class RedisModule implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     this.stopCounting = countRedisCommands(
-      this.metrics.counter('lattice_redis_commands_total', 'Redis commands sent', ['command']),
-      this.metrics.counter('lattice_redis_command_errors_total', 'Redis commands that failed', [
+      this.metrics.hotCounter('lattice_redis_commands_total', 'Redis commands sent', ['command']),
+      this.metrics.hotCounter('lattice_redis_command_errors_total', 'Redis commands that failed', [
         'command',
       ]),
     );
