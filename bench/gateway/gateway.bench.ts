@@ -18,10 +18,9 @@
 // time per request is read alike: it shares the cores, so it costs throughput too.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { AppProcess, freePort, RedisServer } from '@lattice/testing';
+import { AppProcess, cpuTimeUs, freePort, RedisServer } from '@lattice/testing';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -84,15 +83,6 @@ async function latencies(url: string, headers: Record<string, string>): Promise<
     agent.destroy();
   }
   return times.sort((a, b) => a - b);
-}
-
-const CLOCK_TICKS_PER_S = 100;
-
-/** CPU time (user + system) a process has used so far, in µs (Linux). */
-function cpuTimeUs(pid: number): number {
-  // Fields after the command name: state is the 3rd field of stat, utime and stime the 14th and 15th.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_S;
 }
 
 async function measure(

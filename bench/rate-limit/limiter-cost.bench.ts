@@ -7,26 +7,17 @@
 // 1, admissions leave the window as fast as they come (a busy counter's steady
 // state); with 60, nothing expires during the run. BENCH_LEASE_MS sets
 // RATE_LIMIT_LEASE_MS (default 0: every request decided in Redis).
-import { readFileSync } from 'node:fs';
 import { ConfigService, loadConfig } from '@lattice/config';
 import { MetricsService } from '@lattice/observability';
 import { RateLimitService } from '@lattice/rate-limit';
 import { RedisService } from '@lattice/redis';
-import { RedisServer } from '@lattice/testing';
+import { cpuTimeUs, RedisServer } from '@lattice/testing';
 
 const PER_TURN = Number(process.env.BENCH_PER_TURN ?? 8);
 const TURNS = Number(process.env.BENCH_TURNS ?? 40_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WINDOW_S = Number(process.env.BENCH_WINDOW ?? 1);
 const IN_FLIGHT = 4;
-const CLOCK_TICKS_PER_S = 100;
-
-/** CPU time (user + system) a process has used so far, in µs (Linux). */
-function cpuTimeUs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_S;
-}
-
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 async function main(): Promise<void> {

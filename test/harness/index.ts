@@ -9,3 +9,4 @@ export { AppProcess, builtEntry } from './app-process';
 export type { AppName } from './app-process';
 export { freePort } from './free-port';
 export { sleep, waitFor } from './wait';
+export { cpuTimeUs } from './process-cpu';

@@ -1,10 +1,20 @@
 import type { Counter, LabelValues } from 'prom-client';
 
-/** A key for one set of label values, in the order of the metric's label names. */
-function seriesKey<L extends string>(labelNames: readonly L[], labels: Record<L, string>): string {
+/** The series of one set of label values in `series`, made by `make` on first use. */
+function seriesOf<L extends string, S>(
+  series: Map<string, S>,
+  labelNames: readonly L[],
+  labels: Record<L, string>,
+  make: (labels: Record<L, string>) => S,
+): S {
   let key = '';
   for (const name of labelNames) key += `${labels[name]}\u0000`;
-  return key;
+  let found = series.get(key);
+  if (!found) {
+    found = make(labels);
+    series.set(key, found);
+  }
+  return found;
 }
 
 interface CounterSeries<L extends string> {
@@ -27,20 +37,18 @@ export class HotCounter<L extends string> {
 
   /** The series of one set of label values (made on first use): a map lookup, then a plain add. */
   child(labels: Record<L, string>): { inc(): void } {
-    const key = seriesKey(this.labelNames, labels);
-    let series = this.series.get(key);
-    if (!series) {
-      const made: CounterSeries<L> = {
-        labels: { ...labels },
-        count: 0,
-        reported: 0,
-        inc: () => void made.count++,
-      };
-      series = made;
-      this.series.set(key, series);
-    }
-    return series;
+    return seriesOf(this.series, this.labelNames, labels, this.makeSeries);
   }
+
+  private readonly makeSeries = (labels: Record<L, string>): CounterSeries<L> => {
+    const made: CounterSeries<L> = {
+      labels: { ...labels },
+      count: 0,
+      reported: 0,
+      inc: () => void made.count++,
+    };
+    return made;
+  };
 
   /** Adds to `counter` what each series counted since the last report. */
   reportTo(counter: Counter<L>): void {
@@ -82,8 +90,9 @@ interface ScrapedMetric {
  * a metric of its own (the registry reads it through `getForPromString()`
  * and `get()`, and clears it with `reset()`). prom-client's Histogram hashes
  * the label values of every observation and keys buckets by their float
- * bounds; a child of this one finds its bucket in a plain array. It exposes the same series as
- * prom-client's: `_bucket` (cumulative, with `le`), `_sum` and `_count`.
+ * bounds; a child of this one finds its bucket in a plain array. It exposes
+ * the same series as prom-client's: `_bucket` (cumulative, with `le`), `_sum`
+ * and `_count`.
  */
 export class HotHistogram<L extends string> {
   readonly type = 'histogram' as const;
@@ -99,28 +108,26 @@ export class HotHistogram<L extends string> {
 
   /** The series of one set of label values (made on first use): a map lookup, then a plain add. */
   child(labels: Record<L, string>): { observe(value: number): void } {
-    const key = seriesKey(this.labelNames, labels);
-    let series = this.series.get(key);
-    if (!series) {
-      const buckets = this.buckets;
-      const made: HistogramSeries = {
-        labels: { ...(labels as Record<string, string>) },
-        counts: new Array<number>(buckets.length + 1).fill(0),
-        sum: 0,
-        count: 0,
-        observe: (value: number) => {
-          let bucket = 0;
-          while (bucket < buckets.length && value > buckets[bucket]) bucket++;
-          made.counts[bucket]++;
-          made.sum += value;
-          made.count++;
-        },
-      };
-      series = made;
-      this.series.set(key, series);
-    }
-    return series;
+    return seriesOf(this.series, this.labelNames, labels, this.makeSeries);
   }
+
+  private readonly makeSeries = (labels: Record<L, string>): HistogramSeries => {
+    const buckets = this.buckets;
+    const made: HistogramSeries = {
+      labels: { ...(labels as Record<string, string>) },
+      counts: new Array<number>(buckets.length + 1).fill(0),
+      sum: 0,
+      count: 0,
+      observe: (value: number) => {
+        let bucket = 0;
+        while (bucket < buckets.length && value > buckets[bucket]) bucket++;
+        made.counts[bucket]++;
+        made.sum += value;
+        made.count++;
+      },
+    };
+    return made;
+  };
 
   /** The text exposition's view (prom-client's registry prefers it to `get()`). */
   getForPromString(): Promise<ScrapedMetric> {

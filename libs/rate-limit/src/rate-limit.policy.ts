@@ -45,7 +45,11 @@ const MAX_REMEMBERED_POLICIES = 1000;
  * limit, window and algorithm) is not checked again.
  */
 export class ValidatedPolicies {
-  private readonly valid = new Map<string, Omit<RateLimitRequest, 'key'>>();
+  /** By policy name: the values it was found valid with. */
+  private readonly valid = new Map<
+    string,
+    Pick<RateLimitRequest, 'limit' | 'windowSeconds' | 'algorithm'>
+  >();
 
   check(policy: RateLimitRequest): void {
     const known = this.valid.get(policy.name);
@@ -59,8 +63,8 @@ export class ValidatedPolicies {
     }
     validatePolicy(policy);
     if (this.valid.size >= MAX_REMEMBERED_POLICIES) this.valid.clear();
-    const { name, limit, windowSeconds, algorithm } = policy;
-    this.valid.set(name, { name, limit, windowSeconds, algorithm });
+    const { limit, windowSeconds, algorithm } = policy;
+    this.valid.set(policy.name, { limit, windowSeconds, algorithm });
   }
 }
 
