@@ -165,6 +165,20 @@ describe('the error body on every answer of every app', () => {
       expect(answer.headers.connection).toBe('close');
     });
 
+    it('answers conflicting body lengths (a smuggling attempt) with 400 BAD_REQUEST and closes the connection', async () => {
+      const post =
+        'POST /auth/login HTTP/1.1\r\nHost: lattice.test\r\nContent-Type: application/json\r\n';
+      const smuggled = 'GET /health/live HTTP/1.1\r\nHost: lattice.test\r\n\r\n';
+      for (const request of [
+        `${post}Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`,
+        `${post}Content-Length: 2\r\nContent-Length: 40\r\n\r\n{}${smuggled}`,
+      ]) {
+        const answer = await rawRequest(port(), request);
+        expectContractError(answer, 400, 'BAD_REQUEST');
+        expect(answer.headers.connection).toBe('close');
+      }
+    });
+
     it('answers a 20 KB URL with 431 HEADERS_TOO_LARGE and closes the connection', async () => {
       const answer = await rawRequest(port(), get(`/health/live?${'q'.repeat(20_000)}`));
       expectContractError(answer, 431, 'HEADERS_TOO_LARGE');

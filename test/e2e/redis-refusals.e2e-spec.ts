@@ -198,12 +198,14 @@ describe('Redis refusing commands is unavailability, not a bug', () => {
         );
         expectUnavailable(await login(user.login));
         expectUnavailable(await me(user.token));
+        expect(await ready(auth)).toBe(503);
       } finally {
         await admin.call('SCRIPT', 'KILL');
         await running;
         busy.disconnect();
       }
       expect((await login(user.login)).status).toBe(200);
+      expect(await ready(auth)).toBe(200);
     });
   });
 });

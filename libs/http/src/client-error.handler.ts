@@ -23,7 +23,8 @@ function answerFor(code: string | undefined): Pick<ErrorBody, 'statusCode' | 'co
       return {
         statusCode: 400,
         code: 'BAD_REQUEST',
-        message: 'The request is not valid HTTP (for example a forbidden character in a header)',
+        message:
+          'The request is not valid HTTP (a malformed request line, a forbidden character in a header, or conflicting lengths)',
       };
   }
 }
