@@ -23,6 +23,6 @@ export function depthBoundedJsonParser(
       );
       return;
     }
-    parse(request, text, done);
+    void parse(request, text, done);
   };
 }
