@@ -24,6 +24,7 @@ const STANDALONE_ONLY_E2E = [
   'config', // no Redis at all
   'presence-failover', // stops and restarts Redis under the realtime workers
   'readiness', // stops and restarts Redis to watch readiness follow
+  'redis-refusals', // puts its redis-server out of memory, into a replica, busy
   'sentinel-failover', // brings its own Sentinel deployment
 ];
 

@@ -119,6 +119,34 @@ describe('cache-sync in process', () => {
     });
   });
 
+  describe('nesting depth', () => {
+    // The event's own envelope takes three levels: { value: { data: { value: … } } }.
+    const nested = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+    const post = (key: string, levels: number) =>
+      fetch(one.url('/api/cache/events'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        body: `{"key":"SET","value":{"data":{"key":"${key}","value":${nested(levels)}}}}`,
+      });
+
+    it('stores a value that keeps the whole event within 32 levels', async () => {
+      expect((await post('http:deepest', 29)).status).toBe(200);
+      expect(await raw.exists('lat:cache:http:deepest')).toBe(1);
+    });
+
+    it('answers 400 naming the maximum, never 500, for anything deeper', async () => {
+      for (const levels of [30, 2500, 100_000]) {
+        const res = await post('http:deep', levels);
+        expect(res.status).toBe(400);
+        expect(await res.json()).toMatchObject({
+          code: 'VALIDATION_FAILED',
+          message: expect.stringMatching(/more than 32 levels deep/),
+        });
+      }
+      expect(await raw.exists('lat:cache:http:deep')).toBe(0);
+    });
+  });
+
   describe('the stream cache-sync:events', () => {
     const xadd = (event: unknown) =>
       raw.xadd(
@@ -186,6 +214,17 @@ describe('cache-sync in process', () => {
       expect(dead[0].consumer).toMatch(/^.+:\d+:[0-9a-f]{6}$/);
       expect(await pendingCount()).toBe(0);
       expect(await raw.exists('lat:cache:stream:blob')).toBe(0);
+    });
+
+    it('moves an event nested past the maximum depth to the dead letters at once', async () => {
+      const deep = '['.repeat(3000) + ']'.repeat(3000);
+      const id = await xadd(`{"key":"SET","value":{"data":{"key":"stream:deep","value":${deep}}}}`);
+      await waitFor('its dead letter', async () => (await deadLetters()).some((d) => d.id === id));
+      const dead = (await deadLetters()).find((d) => d.id === id)!;
+      expect(dead).toMatchObject({ code: 'INVALID_EVENT', deliveries: '1' });
+      expect(dead.reason).toMatch(/more than 32 levels deep/);
+      expect(await pendingCount()).toBe(0);
+      expect(await raw.exists('lat:cache:stream:deep')).toBe(0);
     });
 
     it('takes over the events of a consumer that died before acknowledging', async () => {

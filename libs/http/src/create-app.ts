@@ -1,11 +1,15 @@
-import type { DynamicModule } from '@nestjs/common';
+import { Logger, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
+import { UnavailableError } from '@lattice/common';
 import type { Config } from '@lattice/config';
 import { ShutdownState } from '@lattice/health';
 import { PinoLogger } from '@lattice/observability';
+import { sendErrorReply } from './error-reply';
 import { createFastifyAdapter } from './fastify-adapter.factory';
+import { BODY_LIMIT_BYTES } from './http-limits';
+import { depthBoundedJsonParser } from './json-body.parser';
 
 /** Builds an app (not yet listening) from its root module, as main.ts and the tests do. */
 export async function createApp(
@@ -22,9 +26,33 @@ export async function createApp(
   );
   app.useLogger(app.get(PinoLogger));
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  app.useBodyParser(
+    'application/json',
+    { bodyLimit: BODY_LIMIT_BYTES },
+    depthBoundedJsonParser(fastify),
+  );
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('X-Request-Id', request.id);
     done();
+  });
+  // Once the server closes, a request that still arrives (on a keep-alive
+  // connection that was busy) is refused with the contract's 503 rather than
+  // Fastify's own body; requests already running finish.
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  const logger = new Logger('Errors');
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!closing) return done();
+    reply.header('Connection', 'close');
+    sendErrorReply(
+      reply,
+      request.id,
+      new UnavailableError('The server is shutting down; try again'),
+      logger,
+    );
   });
   // A keep-alive connection left open after a response would hold the server's close
   // for the whole keep-alive timeout: once shutting down, every response ends its connection.

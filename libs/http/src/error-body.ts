@@ -1,6 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { LatticeError } from '@lattice/common';
 import { isRedisUnavailableError } from '@lattice/redis';
+import { MAX_PARAM_LENGTH } from './http-limits';
 
 export interface ErrorBody {
   statusCode: number;
@@ -29,8 +30,18 @@ const CODE_BY_STATUS: Record<number, string> = {
   504: 'GATEWAY_TIMEOUT',
 };
 
-/** Errors Fastify raises before a handler runs (body parsing), by their code. */
+/** Errors Fastify raises before a handler runs (routing, body parsing), by their code. */
 const FASTIFY_ERRORS: Record<string, { status: number; code: string; message: string }> = {
+  FST_ERR_BAD_URL: {
+    status: 400,
+    code: 'BAD_REQUEST',
+    message: 'The URL is not valid: a percent-encoded sequence does not decode',
+  },
+  FST_ERR_MAX_PARAM_LENGTH: {
+    status: 414,
+    code: 'URI_TOO_LONG',
+    message: `A path segment is longer than ${MAX_PARAM_LENGTH} characters`,
+  },
   FST_ERR_CTP_BODY_TOO_LARGE: {
     status: 413,
     code: 'PAYLOAD_TOO_LARGE',

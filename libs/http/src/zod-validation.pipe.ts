@@ -1,6 +1,7 @@
 import { Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
 import type { z } from 'zod';
-import { ValidationFailedError, type ValidationIssue } from '@lattice/common';
+import { ValidationFailedError } from '@lattice/common';
+import { issuesSummary, zodIssues } from './validation-issues';
 
 const WHERE: Record<ArgumentMetadata['type'], string> = {
   body: 'request body',
@@ -22,11 +23,10 @@ export class ZodValidationPipe implements PipeTransform {
     if (!schema) return value;
     const result = schema.safeParse(value);
     if (result.success) return result.data;
-    const details: ValidationIssue[] = result.error.issues.map((issue) => ({
-      path: issue.path.map(String).join('.') || '(root)',
-      message: issue.message,
-    }));
-    const summary = details.map((d) => `${d.path}: ${d.message}`).join('; ');
-    throw new ValidationFailedError(`Invalid ${WHERE[metadata.type]}: ${summary}`, details);
+    const details = zodIssues(result.error);
+    throw new ValidationFailedError(
+      `Invalid ${WHERE[metadata.type]}: ${issuesSummary(details)}`,
+      details,
+    );
   }
 }

@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import { MAX_JSON_DEPTH, jsonValueTooDeep } from '@lattice/common';
 
 /** 1 to 100 of `a-z A-Z 0-9 : _ . -` (CONTRACT 5). */
 export const CHANNEL_NAME = /^[A-Za-z0-9:_.-]{1,100}$/;
 export const MAX_META_BYTES = 1024;
-const MAX_JSON_DEPTH = 32;
 
 const USER_CHANNEL = /^user:(.*)$/;
 
@@ -24,20 +24,22 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/**
- * Whether a value is plain JSON: what JSON.parse can give back. Socket.IO
- * payloads may also carry binary attachments (Buffers), which JSON would
- * silently turn into something else.
- */
-export function isJsonValue(value: unknown, depth = 0): boolean {
-  if (depth > MAX_JSON_DEPTH) return false;
+function isJsonShaped(value: unknown): boolean {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
   if (typeof value === 'number') return Number.isFinite(value);
-  if (Array.isArray(value)) return value.every((item) => isJsonValue(item, depth + 1));
-  if (isPlainObject(value)) {
-    return Object.values(value).every((item) => isJsonValue(item, depth + 1));
-  }
+  if (Array.isArray(value)) return value.every(isJsonShaped);
+  if (isPlainObject(value)) return Object.values(value).every(isJsonShaped);
   return false;
+}
+
+/**
+ * Whether a value is plain JSON (what JSON.parse can give back) nested at most
+ * MAX_JSON_DEPTH levels. Socket.IO payloads may also carry binary attachments
+ * (Buffers), which JSON would silently turn into something else. The depth is
+ * checked first without recursing, so the walk below it stays shallow.
+ */
+export function isJsonValue(value: unknown): boolean {
+  return !jsonValueTooDeep(value) && isJsonShaped(value);
 }
 
 /** Size in bytes of a value's JSON text. */
@@ -50,5 +52,7 @@ export const channelNameSchema = z
 
 export const metaSchema = z.custom<Record<string, unknown>>(
   (value) => isPlainObject(value) && isJsonValue(value) && jsonBytes(value) <= MAX_META_BYTES,
-  { message: `must be a JSON object of at most ${MAX_META_BYTES} bytes` },
+  {
+    message: `must be a JSON object of at most ${MAX_META_BYTES} bytes, nested at most ${MAX_JSON_DEPTH} levels`,
+  },
 );

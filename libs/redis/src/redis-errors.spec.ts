@@ -13,6 +13,11 @@ describe('isRedisUnavailableError', () => {
     'MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to no.',
     'CLUSTERDOWN The cluster is down',
     'TRYAGAIN Multiple keys request during rehashing of slot',
+    "OOM command not allowed when used memory > 'maxmemory'.",
+    "OOM command not allowed when used memory > 'maxmemory'. script: 1f0a…, on @user_script:3.",
+    'EXECABORT Transaction discarded because of previous errors.',
+    'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.',
+    'NOREPLICAS Not enough good replicas to write.',
   ])('is true for "%s"', (message) => {
     expect(isRedisUnavailableError(new Error(message))).toBe(true);
   });
@@ -22,6 +27,9 @@ describe('isRedisUnavailableError', () => {
     'ERR wrong number of arguments',
     'WRONGTYPE Operation against a key holding the wrong kind of value',
     'Cannot read properties of undefined',
+    'BUSYGROUP Consumer Group name already exists',
+    'BUSYKEY Target key name already exists.',
+    'NOSCRIPT No matching script. Please use EVAL.',
   ])('is false for "%s", a bug rather than an outage', (message) => {
     expect(isRedisUnavailableError(new Error(message))).toBe(false);
   });

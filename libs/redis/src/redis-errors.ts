@@ -1,9 +1,13 @@
 /**
  * Errors that mean "Redis cannot serve this command right now" rather than a
  * bug: no connection (nothing is queued while disconnected), a connection
- * lost with the command in flight, the 2 s command timeout, and the replies
- * of a node that is not (or not yet) the master: READONLY (a master demoted to
- * replica by a failover), LOADING, MASTERDOWN, CLUSTERDOWN, TRYAGAIN.
+ * lost with the command in flight, the 2 s command timeout, the replies of a
+ * node that is not (or not yet) the master: READONLY (a master demoted to
+ * replica by a failover), LOADING, MASTERDOWN, CLUSTERDOWN, TRYAGAIN, and the
+ * replies of a master refusing work: OOM (over `maxmemory` with
+ * `noeviction`), EXECABORT (a MULTI whose commands were refused, by OOM for
+ * one), BUSY (a script running past its time limit), NOREPLICAS (fewer
+ * replicas than `min-replicas-to-write`). Each is answered 503 UNAVAILABLE.
  */
 const UNAVAILABLE_MESSAGES = [
   "Stream isn't writeable and enableOfflineQueue options is false",
@@ -14,7 +18,8 @@ const UNAVAILABLE_MESSAGES = [
   'None of startup nodes is available',
   'Reached the max retries per request limit',
 ];
-const UNAVAILABLE_REPLIES = /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN)\b/;
+const UNAVAILABLE_REPLIES =
+  /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM|EXECABORT|BUSY|NOREPLICAS)\b/;
 
 /** The error-reply prefix that tells a client it is talking to a replica. */
 export const READONLY_REPLY = 'READONLY';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DISPLAY_TEXT_RULE, isSafeDisplayText } from '@lattice/common';
 import { ZodDto } from '@lattice/http';
 import type { UserProfile } from './account.types';
 import type { SessionListItem, SessionView } from './session-view';
@@ -14,7 +15,12 @@ const password = z
 export class RegisterBody extends ZodDto(
   z.strictObject({
     login,
-    name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+    name: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(100, 'must be at most 100 characters')
+      .refine(isSafeDisplayText, DISPLAY_TEXT_RULE),
     password,
   }),
 ) {}

@@ -77,7 +77,7 @@ describe('cache-sync events', () => {
       /value\.data\.key: must be 1 to 256 characters/,
     ],
     [{ key: 'SET', value: { data: { key: 7, value: 1 } } }, /value\.data\.key: must be a string/],
-    [{ key: 'GET', value: { data: { key: 'a', extra: 1 } } }, /Unrecognized key/],
+    [{ key: 'GET', value: { data: { key: 'a', extra: 1 } } }, /unknown field "extra"/],
     [{ key: 'DELETE', value: { data: { keys: [] } } }, /must name at least one key/],
     [{ key: 'DELETE', value: { data: {} } }, /needs exactly one of keys and key/],
     [
@@ -91,7 +91,7 @@ describe('cache-sync events', () => {
     [{ key: 'DELETE_PATTERN', value: { data: { pattern: '[' } } }, /never closed/],
     ['a string', /must be a JSON object/],
     [null, /must be a JSON object/],
-    [{ key: 'GET', value: { data: { key: 'a' } }, extra: true }, /Unrecognized key/],
+    [{ key: 'GET', value: { data: { key: 'a' } }, extra: true }, /unknown field "extra"/],
   ])('refuses %j', (input, reason) => {
     expect(reasonOf(input)).toMatch(reason);
   });

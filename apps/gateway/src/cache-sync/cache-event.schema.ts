@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { cacheKeyProblem, cachePatternProblem, MAX_TTL_SECONDS } from '@lattice/cache';
-import type { ValidationIssue } from '@lattice/common';
+import { JSON_DEPTH_RULE, jsonValueTooDeep } from '@lattice/common';
+import { zodIssues } from '@lattice/http';
 import { parseRoutes } from '@lattice/config';
 import { ROUTE_TABLE_KEY } from '../proxy/route-table';
 import { EVENT_TYPES, MAX_DELETE_KEYS } from './cache-sync.constants';
@@ -98,13 +99,6 @@ const deleteData = z
 
 const patternData = z.strictObject({ pattern }, typeError('must be an object { pattern }'));
 
-function issues(error: z.ZodError, prefix: (string | number)[]): ValidationIssue[] {
-  return error.issues.map((issue) => ({
-    path: [...prefix, ...issue.path].map(String).join('.') || '(root)',
-    message: issue.message,
-  }));
-}
-
 /**
  * A SET of the gateway's route table: an inline value that is a valid route
  * table (as ROUTES), kept until replaced or deleted unless a ttl is given.
@@ -125,14 +119,18 @@ function routeTableEvent(data: { value?: unknown; url?: string }, ttl?: number):
 
 /** The event in `input`, or InvalidEventError (400 INVALID_EVENT) saying every reason it is not one. */
 export function parseCacheEvent(input: unknown): CacheEvent {
+  // Before zod, whose checks (z.json) recurse: a value nested thousands deep would overflow the stack.
+  if (jsonValueTooDeep(input)) {
+    throw new InvalidEventError([{ path: '(root)', message: `the event ${JSON_DEPTH_RULE}` }]);
+  }
   const outer = envelope.safeParse(input);
-  if (!outer.success) throw new InvalidEventError(issues(outer.error, []));
+  if (!outer.success) throw new InvalidEventError(zodIssues(outer.error, []));
   const { key: type, value } = outer.data;
   const at = ['value', 'data'];
   switch (type) {
     case 'SET': {
       const data = setData.safeParse(value.data);
-      if (!data.success) throw new InvalidEventError(issues(data.error, at));
+      if (!data.success) throw new InvalidEventError(zodIssues(data.error, at));
       const base = value.ttl === undefined ? {} : { ttl: value.ttl };
       if (data.data.key === ROUTE_TABLE_KEY) return routeTableEvent(data.data, value.ttl);
       return data.data.url !== undefined
@@ -141,17 +139,17 @@ export function parseCacheEvent(input: unknown): CacheEvent {
     }
     case 'GET': {
       const data = getData.safeParse(value.data);
-      if (!data.success) throw new InvalidEventError(issues(data.error, at));
+      if (!data.success) throw new InvalidEventError(zodIssues(data.error, at));
       return { type, key: data.data.key };
     }
     case 'DELETE': {
       const data = deleteData.safeParse(value.data);
-      if (!data.success) throw new InvalidEventError(issues(data.error, at));
+      if (!data.success) throw new InvalidEventError(zodIssues(data.error, at));
       return { type, keys: data.data.keys ?? [data.data.key!] };
     }
     case 'DELETE_PATTERN': {
       const data = patternData.safeParse(value.data);
-      if (!data.success) throw new InvalidEventError(issues(data.error, at));
+      if (!data.success) throw new InvalidEventError(zodIssues(data.error, at));
       return { type, pattern: data.data.pattern };
     }
   }

@@ -39,6 +39,7 @@ export class CacheSyncController {
   @ApiAnswer(200, cacheEventResultSchema, 'What the event did')
   @ApiError(400, 'INVALID_EVENT', 'not an event of CONTRACT 6; `details` lists each problem')
   @ApiError(400, 'BLOB_URL_REFUSED', 'the `url` is not http(s) or not on an allowed host')
+  @ApiError(400, 'VALIDATION_FAILED', 'the body nests objects and arrays more than 32 levels deep')
   @ApiError(401, 'UNAUTHENTICATED', 'neither the cache-sync token nor a session')
   @ApiError(403, 'FORBIDDEN', 'a session without the admin role')
   @ApiErrors(413, 429)

@@ -1,4 +1,5 @@
 import { LatticeError, type ValidationIssue } from '@lattice/common';
+import { boundIssues, issuesSummary } from '@lattice/http';
 
 /*
  * Why an event was not applied, each with a stable code. `permanent` says
@@ -10,13 +11,9 @@ import { LatticeError, type ValidationIssue } from '@lattice/common';
 export class InvalidEventError extends LatticeError {
   readonly permanent = true;
 
-  constructor(details: ValidationIssue[]) {
-    super(
-      'INVALID_EVENT',
-      `Invalid event: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`,
-      400,
-      details,
-    );
+  constructor(issues: ValidationIssue[]) {
+    const details = boundIssues(issues);
+    super('INVALID_EVENT', `Invalid event: ${issuesSummary(details)}`, 400, details);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { z } from 'zod';
 import { LatticeError, ValidationFailedError } from '@lattice/common';
+import { issuesSummary, zodIssues } from '@lattice/http';
 import { RateLimitedError } from '@lattice/rate-limit';
 import type { Ack } from './presence-events';
 
@@ -8,12 +9,8 @@ import type { Ack } from './presence-events';
 export function parsePayload<T extends z.ZodType>(schema: T, payload: unknown): z.infer<T> {
   const result = schema.safeParse(payload);
   if (result.success) return result.data;
-  const details = result.error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.') || '(root)',
-    message: issue.message,
-  }));
-  const summary = details.map((d) => `${d.path}: ${d.message}`).join('; ');
-  throw new ValidationFailedError(`Invalid payload: ${summary}`, details);
+  const details = zodIssues(result.error);
+  throw new ValidationFailedError(`Invalid payload: ${issuesSummary(details)}`, details);
 }
 
 /** The acknowledgement for a failure: the error's stable code, never internals. */

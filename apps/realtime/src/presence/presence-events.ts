@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_JSON_DEPTH } from '@lattice/common';
 import {
   channelNameSchema,
   isJsonValue,
@@ -22,7 +23,9 @@ export const messagePayload = z.strictObject({
   channel: channelNameSchema,
   data: z.custom<unknown>(
     (value) => value !== undefined && isJsonValue(value) && jsonBytes(value) <= MAX_MESSAGE_BYTES,
-    { message: `must be JSON of at most ${MAX_MESSAGE_BYTES} bytes` },
+    {
+      message: `must be JSON of at most ${MAX_MESSAGE_BYTES} bytes, nested at most ${MAX_JSON_DEPTH} levels`,
+    },
   ),
 });
 

@@ -1,0 +1,27 @@
+import type { Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { RateLimitedError, writeRateLimitHeaders } from '@lattice/rate-limit';
+import { toErrorBody } from './error-body';
+
+/**
+ * Answers with the contract's error body for anything thrown, from the
+ * exception filter or from code that runs before Nest does (Fastify's router
+ * errors, the shutdown check). Unexpected errors are logged with their stack.
+ */
+export function sendErrorReply(
+  reply: FastifyReply,
+  requestId: string,
+  exception: unknown,
+  logger: Pick<Logger, 'error'>,
+): void {
+  const { body, internal } = toErrorBody(exception, requestId);
+  if (internal) {
+    logger.error({ requestId, err: exception }, 'Unhandled error');
+  }
+  if (reply.sent) return;
+  reply.header('X-Request-Id', requestId);
+  if (body.statusCode === 503 || body.statusCode === 429) reply.header('Cache-Control', 'no-store');
+  // Every 429 carries RateLimit and Retry-After, whoever threw it (guard, login handler, proxy).
+  if (exception instanceof RateLimitedError) writeRateLimitHeaders(reply, exception.decision);
+  void reply.status(body.statusCode).type('application/json; charset=utf-8').send(body);
+}
