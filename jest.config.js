@@ -21,6 +21,7 @@ const common = {
  * of their own: the e2e-cluster project leaves them out.
  */
 const STANDALONE_ONLY_E2E = [
+  'accounts-data-loss', // wipes its redis-server (FLUSHALL) under the apps
   'config', // no Redis at all
   'presence-failover', // stops and restarts Redis under the realtime workers
   'readiness', // stops and restarts Redis to watch readiness follow

@@ -123,6 +123,7 @@ describe('accounts and shared sessions across two auth instances', () => {
     expect(Object.keys(profile).sort()).toEqual([
       'followers',
       'following',
+      'gen',
       'id',
       'login',
       'name',
@@ -135,8 +136,12 @@ describe('accounts and shared sessions across two auth instances', () => {
       followers: '0',
       following: '0',
       posts: '0',
+      // The account's generation (README, Redis layout): random, never the same for two accounts.
+      gen: expect.stringMatching(/^[A-Za-z0-9_-]{16}$/),
     });
-    expect(await raw.get(`user:${id}:password`)).toMatch(/^\$argon2id\$/);
+    // On a cluster the password shares the profile's slot (README, Redis Cluster hash tags).
+    const password = redis.mode === 'cluster' ? `{user:${id}}:password` : `user:${id}:password`;
+    expect(await raw.get(password)).toMatch(/^\$argon2id\$/);
     raw.disconnect();
   });
 

@@ -18,7 +18,18 @@ const INDICATORS: SchemaObject = {
   type: 'object',
   additionalProperties: {
     type: 'object',
-    properties: { status: { type: 'string', enum: ['up', 'down'] } },
+    properties: {
+      status: { type: 'string', enum: ['up', 'down'] },
+      maxmemoryPolicy: {
+        type: 'string',
+        nullable: true,
+        description: "Redis's maxmemory-policy; null when Redis refuses CONFIG",
+      },
+      warning: {
+        type: 'string',
+        description: 'set when that policy lets Redis evict keys (anything but noeviction)',
+      },
+    },
     required: ['status'],
   },
 };

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Cluster, type Redis } from 'ioredis';
 import { ConfigService, type RedisConfig } from '@lattice/config';
+import { evictionWarning, readMemoryPolicies, SAFE_MEMORY_POLICY } from './memory-policy';
 import { createRedisClient, type ConnectionRole, type RedisClient } from './redis-options.factory';
 import { RedisScript } from './redis-script';
 
@@ -17,6 +18,8 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   private readonly connections = new Set<RedisClient>();
   private readonly config: RedisConfig;
   private readonly appName: string;
+  /** The evicting policy last warned about, so each one is logged once, not on every reconnect. */
+  private warnedPolicy?: string;
   /** The shared connection for commands on request paths. */
   readonly client: RedisClient;
 
@@ -35,8 +38,34 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
+    this.client.on('ready', () => void this.warnIfEvicting());
     // Connecting is not awaited: the app starts (and reports not-ready) even while Redis is down.
     void this.client.connect().catch(() => undefined);
+  }
+
+  /**
+   * The `maxmemory-policy` of Redis (every master's, joined with `,` when
+   * they differ), or null when Redis refuses CONFIG or does not answer in time.
+   */
+  async memoryPolicy(timeoutMs: number): Promise<string | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), timeoutMs);
+    });
+    try {
+      const policies = await Promise.race([readMemoryPolicies(this.client), timeout]);
+      return policies?.length ? policies.join(',') : null;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** One warning line when Redis may evict keys: the platform's data guarantees need noeviction. */
+  private async warnIfEvicting(): Promise<void> {
+    const policy = await this.memoryPolicy(2_000);
+    if (!policy || policy === SAFE_MEMORY_POLICY || policy === this.warnedPolicy) return;
+    this.warnedPolicy = policy;
+    this.logger.warn(evictionWarning(policy));
   }
 
   /** A dedicated connection for SUBSCRIBE/SSUBSCRIBE; it re-subscribes after reconnecting. */

@@ -8,5 +8,6 @@ export { Public } from '@lattice/common';
 export { isForbiddenCrossOrigin } from './origin-check';
 export { setSessionCookie, clearSessionCookie, SESSION_COOKIE } from './session-cookie';
 export { parseSessionId } from './session-token';
+export { accountKey, ACCOUNT_GENERATION_FIELD, sessionIndexKey } from './session-keys';
 export { RevocationFeed, REVOCATION_CONFIRM_MS } from './revocation.feed';
 export type { SessionUser, SessionRecord, SessionMeta, AuthenticatedVia } from './session.types';

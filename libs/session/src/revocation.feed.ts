@@ -7,6 +7,10 @@ import { REVOKED_CHANNEL } from './session-keys';
 export const REVOCATION_CONFIRM_MS = 100;
 
 type RevokedListener = (sessionIds: string[]) => void;
+type AccountListener = (userId: string, generation: string) => void;
+
+/** Marks an account announcement among the elements of a message. */
+const ACCOUNT_MARK = '@';
 
 interface Pending {
   confirmed: number;
@@ -24,8 +28,13 @@ interface Pending {
  * within REVOCATION_CONFIRM_MS (paused, overloaded) delays the logout by that
  * much at most; its cache entry still ends within SESSION_CACHE_TTL_MS.
  *
+ * The same feed tells every instance when a user id is given to a new
+ * account (`announceAccount`), so that sessions cached for an earlier account
+ * at that id stop answering before the new account exists.
+ *
  * Messages are the ids, comma-separated, then `~<announcer>.<nonce>`
- * (session ids never start with `~`); confirmations go to
+ * (session ids never start with `~`); an account announcement is one element
+ * `@<userId>.<generation>` instead of the ids; confirmations go to
  * `<channel>:confirm:<announcer>` with the nonce. During a rolling upgrade,
  * instances of the previous version read the last element as one more id to
  * forget (harmless) and do not confirm, so announcements wait their bounded
@@ -38,6 +47,7 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
   private readonly channel: string;
   private readonly confirmChannel: string;
   private readonly revokedListeners: RevokedListener[] = [];
+  private readonly accountListeners: AccountListener[] = [];
   private readonly lostListeners: (() => void)[] = [];
   private readonly restoredListeners: (() => void)[] = [];
   private readonly pending = new Map<string, Pending>();
@@ -59,6 +69,11 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
   /** Called with the ids of every announcement, this instance's own included. */
   onRevoked(listener: RevokedListener): void {
     this.revokedListeners.push(listener);
+  }
+
+  /** Called with each account announcement, this instance's own included. */
+  onAccount(listener: AccountListener): void {
+    this.accountListeners.push(listener);
   }
 
   /** Called when the subscriber disconnects: announcements may be missed from now on. */
@@ -103,6 +118,19 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
    */
   async announce(sessionIds: string[]): Promise<void> {
     if (sessionIds.length === 0) return;
+    await this.broadcast(sessionIds);
+  }
+
+  /**
+   * Tells every instance that `userId` now belongs to the account of
+   * `generation`, and waits as announce() does. Throws when Redis cannot
+   * take the announcement.
+   */
+  async announceAccount(userId: string, generation: string): Promise<void> {
+    await this.broadcast([`${ACCOUNT_MARK}${userId}.${generation}`]);
+  }
+
+  private async broadcast(elements: string[]): Promise<void> {
     const nonce = String(this.nextNonce++);
     let timer: NodeJS.Timeout | undefined;
     let settle!: () => void;
@@ -111,7 +139,7 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
     const pending: Pending = { confirmed: 0, expected: Infinity, settle };
     this.pending.set(nonce, pending);
     try {
-      pending.expected = await this.publish(`${sessionIds.join(',')},~${this.instanceId}.${nonce}`);
+      pending.expected = await this.publish(`${elements.join(',')},~${this.instanceId}.${nonce}`);
       if (pending.confirmed >= pending.expected) return;
       timer = setTimeout(settle, REVOCATION_CONFIRM_MS);
       await settled;
@@ -151,16 +179,23 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
   }
 
   private received(message: string): void {
-    const ids = message.split(',');
-    const request = ids[ids.length - 1].startsWith('~') ? ids.pop()!.slice(1) : undefined;
-    for (const listener of this.revokedListeners) {
-      try {
-        listener(ids);
-      } catch (error) {
-        // Not confirmed: the announcer waits its bounded time and says so.
-        this.logger.error(`A revocation listener failed: ${(error as Error).message}`);
-        return;
+    const elements = message.split(',');
+    const request = elements[elements.length - 1].startsWith('~')
+      ? elements.pop()!.slice(1)
+      : undefined;
+    const ids = elements.filter((element) => !element.startsWith(ACCOUNT_MARK));
+    const accounts = elements.filter((element) => element.startsWith(ACCOUNT_MARK));
+    try {
+      if (ids.length) for (const listener of this.revokedListeners) listener(ids);
+      for (const account of accounts) {
+        const dot = account.indexOf('.');
+        const [userId, generation] = [account.slice(1, dot), account.slice(dot + 1)];
+        for (const listener of this.accountListeners) listener(userId, generation);
       }
+    } catch (error) {
+      // Not confirmed: the announcer waits its bounded time and says so.
+      this.logger.error(`A revocation listener failed: ${(error as Error).message}`);
+      return;
     }
     if (!request) return;
     const dot = request.indexOf('.');

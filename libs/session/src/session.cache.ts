@@ -21,6 +21,11 @@ const SESSION_CACHE_ENTRIES = 50_000;
  * Validated sessions kept in process, evicted everywhere the moment one is
  * revoked. While the revocation feed is not connected, revocations could be
  * missed, so the cache is emptied and bypassed until it is subscribed again.
+ *
+ * When a user id is given to a new account (after Redis lost the counter or
+ * all its data), the feed announces the id with the new account's
+ * generation before the account is written: from then on, a cached session
+ * of that id opened for another generation is neither served nor stored.
  */
 @Injectable()
 export class SessionCache implements OnModuleInit, OnApplicationShutdown {
@@ -34,19 +39,51 @@ export class SessionCache implements OnModuleInit, OnApplicationShutdown {
     ttl: SESSION_CACHE_TTL_MS,
   });
 
+  /**
+   * User ids lately given to a new account → its generation. Kept as long as
+   * an entry cached before the announcement can live, so each such entry
+   * meets its account's generation when served.
+   */
+  private readonly accounts = new LRUCache<string, string>({
+    max: SESSION_CACHE_ENTRIES,
+    ttl: SESSION_CACHE_TTL_MS,
+  });
+
   constructor(private readonly feed: RevocationFeed) {}
 
   onModuleInit(): void {
     this.feed.onRevoked((ids) => this.forget(ids));
+    this.feed.onAccount((userId, generation) => this.accounts.set(userId, generation));
     this.feed.onLost(() => this.entries.clear());
   }
 
   get(sessionId: string): CachedSession | undefined {
-    return this.feed.isListening ? this.entries.get(sessionId) : undefined;
+    if (!this.feed.isListening) return undefined;
+    const cached = this.entries.get(sessionId);
+    if (!cached || this.isOfAnotherAccount(cached)) {
+      if (cached) this.entries.delete(sessionId);
+      return undefined;
+    }
+    return cached;
   }
 
   set(sessionId: string, session: CachedSession): void {
-    if (this.feed.isListening && !this.revoked.has(sessionId)) this.entries.set(sessionId, session);
+    if (!this.feed.isListening || this.revoked.has(sessionId)) return;
+    if (!this.isOfAnotherAccount(session)) this.entries.set(sessionId, session);
+  }
+
+  /**
+   * Announces, to every instance and before it answers, that `userId` now
+   * belongs to the account of `generation`. Throws when Redis cannot take it.
+   */
+  async announceAccount(userId: string, generation: string): Promise<void> {
+    this.accounts.set(userId, generation);
+    await this.feed.announceAccount(userId, generation);
+  }
+
+  private isOfAnotherAccount({ record }: CachedSession): boolean {
+    const generation = this.accounts.get(record.userId);
+    return generation !== undefined && generation !== record.accountGeneration;
   }
 
   /** Forgets the sessions here, and returns once every other instance has too. */

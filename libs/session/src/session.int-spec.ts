@@ -174,6 +174,40 @@ describe('shared sessions on two instances', () => {
     );
   });
 
+  it('refuses a session, from Redis and from any cache, once its user id holds another account', async () => {
+    const raw = server.client();
+    const heir = { id: '77', login: 'Heir', roles: [] };
+    await raw.hset('lat:user:77', 'login', 'first', 'gen', 'g1');
+    const { token, record } = await a.sessions.create(heir, meta, 'g1');
+    expect(await a.sessions.authenticate(token)).toMatchObject({ accountGeneration: 'g1' });
+    expect(await b.sessions.authenticate(token)).toMatchObject({ id: record.id });
+    expect(b.cache.get(record.id)).toBeDefined();
+
+    // The id goes to a new account: announced by a, before it is written.
+    await a.sessions.announceAccount('77', 'g2');
+    await raw.hset('lat:user:77', 'login', 'second', 'gen', 'g2');
+    for (const instance of [a, b]) {
+      expect(instance.sessions.peek(token)).toBeUndefined();
+      expect(await instance.sessions.authenticate(token)).toBeNull();
+    }
+    expect(await a.sessions.list('77')).toEqual([]);
+    // A session of the new account is cached and served as usual.
+    const fresh = await a.sessions.create(heir, meta, 'g2');
+    expect(await b.sessions.authenticate(fresh.token)).toMatchObject({ accountGeneration: 'g2' });
+    expect(b.sessions.peek(fresh.token)).toMatchObject({ id: fresh.record.id });
+    expect((await a.sessions.list('77')).map((s) => s.id)).toEqual([fresh.record.id]);
+    raw.disconnect();
+  });
+
+  it('refuses a session whose account generation changed in Redis, even unannounced', async () => {
+    const raw = server.client();
+    await raw.hset('lat:user:78', 'login', 'first', 'gen', 'g1');
+    const { token } = await a.sessions.create({ id: '78', login: 'x', roles: [] }, meta, 'g1');
+    await raw.hset('lat:user:78', 'gen', 'g2');
+    expect(await b.sessions.authenticate(token)).toBeNull();
+    raw.disconnect();
+  });
+
   it('reports Redis being unreachable instead of calling the caller signed out', async () => {
     const { token } = await a.sessions.create({ id: '99', login: 'x', roles: [] }, meta);
     await server.stop();

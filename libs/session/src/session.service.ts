@@ -13,8 +13,25 @@ export class SessionService {
     private readonly cache: SessionCache,
   ) {}
 
-  create(user: SessionUser, meta: SessionMeta): Promise<{ token: string; record: SessionRecord }> {
-    return this.store.create(user, meta);
+  /**
+   * Opens a session for the account of `accountGeneration` (the `gen` of its
+   * `user:<id>`; empty for an account without one).
+   */
+  create(
+    user: SessionUser,
+    meta: SessionMeta,
+    accountGeneration = '',
+  ): Promise<{ token: string; record: SessionRecord }> {
+    return this.store.create(user, meta, accountGeneration);
+  }
+
+  /**
+   * Before a user id is given to a new account: every instance, this one
+   * included, refuses from now on the sessions of that id opened for any
+   * other generation, cached or not. Throws when Redis cannot take it.
+   */
+  announceAccount(userId: string, generation: string): Promise<void> {
+    return this.cache.announceAccount(userId, generation);
   }
 
   /**

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { join } from 'node:path';
 import { ConfigService, type SessionConfig } from '@lattice/config';
 import { RedisService, type RedisScript } from '@lattice/redis';
-import { sessionIndexKey, sessionKey } from './session-keys';
+import { accountKey, ACCOUNT_GENERATION_FIELD, sessionIndexKey, sessionKey } from './session-keys';
 import { newSessionToken, parseSessionId } from './session-token';
 import type { SessionMeta, SessionRecord, SessionUser } from './session.types';
 
@@ -33,6 +33,7 @@ function toRecord(flat: string[]): StoredSession | null {
       userId: h.userId,
       login: h.login,
       roles: h.roles ? h.roles.split(',') : [],
+      accountGeneration: h.gen ?? '',
       createdAt: Number(h.createdAt),
       lastSeenAt: Number(h.lastSeenAt),
       expiresAt: Number(h.expiresAt),
@@ -63,6 +64,7 @@ export class SessionStore {
   async create(
     user: SessionUser,
     meta: SessionMeta,
+    accountGeneration: string,
   ): Promise<{ token: string; record: SessionRecord }> {
     const { token, sessionId, secretHash } = newSessionToken(user.id);
     const now = Date.now();
@@ -71,15 +73,20 @@ export class SessionStore {
       userId: user.id,
       login: user.login,
       roles: user.roles,
+      accountGeneration,
       createdAt: now,
       lastSeenAt: now,
       expiresAt: now + this.ttl.absoluteTtlSeconds * 1000,
       ip: meta.ip,
       userAgent: meta.userAgent.slice(0, MAX_USER_AGENT),
     };
-    const fields = Object.entries({ ...record, roles: record.roles.join(','), secretHash }).flatMap(
-      ([field, value]) => [field, String(value)],
-    );
+    const { accountGeneration: gen, ...rest } = record;
+    const fields = Object.entries({
+      ...rest,
+      roles: record.roles.join(','),
+      gen,
+      secretHash,
+    }).flatMap(([field, value]) => [field, String(value)]);
     await this.createScript.run(
       [sessionKey(user.id, sessionId), sessionIndexKey(user.id)],
       [sessionId, now, this.ttl.idleTtlSeconds * 1000, record.expiresAt, ...fields],
@@ -87,23 +94,43 @@ export class SessionStore {
     return { token, record };
   }
 
-  /** One round trip: the session (or null) and, when due, a "last seen" touch. */
+  /**
+   * The session (or null) and, when due, a "last seen" touch, with the
+   * generation of the account now at its user id read beside it (another
+   * slot on a cluster, so a second command sent at the same time): a session
+   * of another generation is refused.
+   */
   async read(
     userId: string,
     sessionId: string,
     presentedHash: string,
   ): Promise<StoredSession | null> {
-    const flat = await this.readScript.run(
-      [sessionKey(userId, sessionId)],
-      [presentedHash, Date.now(), this.touchIntervalMs, this.ttl.idleTtlSeconds * 1000],
-    );
-    return toRecord(flat);
+    const [flat, generation] = await Promise.all([
+      this.readScript.run(
+        [sessionKey(userId, sessionId)],
+        [presentedHash, Date.now(), this.touchIntervalMs, this.ttl.idleTtlSeconds * 1000],
+      ),
+      this.accountGeneration(userId),
+    ]);
+    const stored = toRecord(flat);
+    return stored && stored.record.accountGeneration === generation ? stored : null;
   }
 
-  /** The user's live sessions, oldest first; index entries of ended sessions are dropped. */
+  /** The generation of the account at this user id: empty when it has none or does not exist. */
+  async accountGeneration(userId: string): Promise<string> {
+    return (await this.redis.client.hget(accountKey(userId), ACCOUNT_GENERATION_FIELD)) ?? '';
+  }
+
+  /**
+   * The user's live sessions, oldest first; index entries of ended sessions
+   * are dropped, and sessions of an earlier account at this id left out.
+   */
   async list(userId: string): Promise<SessionRecord[]> {
     const index = sessionIndexKey(userId);
-    const ids = await this.redis.client.zrangebyscore(index, String(Date.now()), '+inf');
+    const [ids, generation] = await Promise.all([
+      this.redis.client.zrangebyscore(index, String(Date.now()), '+inf'),
+      this.accountGeneration(userId),
+    ]);
     if (ids.length === 0) return [];
     const pipeline = this.redis.client.pipeline();
     for (const id of ids) pipeline.hgetall(sessionKey(userId, id));
@@ -116,7 +143,9 @@ export class SessionStore {
       else live.push(toRecord(Object.entries(fields).flat())!.record);
     });
     if (gone.length) await this.redis.client.zrem(index, ...gone);
-    return live.sort((a, b) => a.createdAt - b.createdAt);
+    return live
+      .filter((session) => session.accountGeneration === generation)
+      .sort((a, b) => a.createdAt - b.createdAt);
   }
 
   /** Ends one session; false when it did not exist (any more). */

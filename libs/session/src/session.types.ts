@@ -11,6 +11,12 @@ export interface SessionRecord {
   userId: string;
   login: string;
   roles: string[];
+  /**
+   * The generation of the account the session was opened for (`gen` of
+   * `user:<userId>`), empty for an account that has none: the session is
+   * valid only while the account at that id has the same generation.
+   */
+  accountGeneration: string;
   createdAt: number;
   lastSeenAt: number;
   /** When the session ends at the latest (SESSION_ABSOLUTE_TTL after creation). */

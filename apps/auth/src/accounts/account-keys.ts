@@ -1,15 +1,51 @@
+import { accountKey, sessionIndexKey } from '@lattice/session';
+
 /**
  * The contract's layout (section 7) and the private keys beside it:
  *   users:              hash    lower-cased login → user id
  *   user:id:            string  the last id handed out (INCR)
- *   user:<id>           hash    login, id, name, followers, following, posts, signup — nothing secret
+ *   user:<id>           hash    login, id, name, followers, following, posts, signup — nothing
+ *                               secret — and gen, the account's generation (random, set once
+ *                               when the account is created)
  *   user:<id>:password  string  the Argon2id hash (PHC string) of the password
  *   user:<id>:roles     set     role names, e.g. admin
+ *
+ * On Redis Cluster the password and roles keys are `{<prefix>user:<id>}:password`
+ * and `{<prefix>user:<id>}:roles`: the tag is the profile key's full name
+ * (KEY_PREFIX included, as Redis hashes the whole name of an untagged key),
+ * so the three share a slot and an account is written in one script. The
+ * profile key keeps its contract name, which other programs read.
  */
 export const LOGINS_KEY = 'users:';
 export const USER_ID_COUNTER_KEY = 'user:id:';
-export const profileKey = (id: string): string => `user:${id}`;
-export const passwordKey = (id: string): string => `user:${id}:password`;
-export const rolesKey = (id: string): string => `user:${id}:roles`;
 /** The lock taken on a lower-cased login while its account is created. */
 export const loginLockResource = (lowerCasedLogin: string): string => `user:${lowerCasedLogin}`;
+/** The SCAN pattern that finds every profile key (and, standalone, its private keys). */
+export const ACCOUNT_KEYS_PATTERN = 'user:*';
+/** The user id in a key found with ACCOUNT_KEYS_PATTERN, or null for other keys (`user:id:`). */
+export function userIdOfKey(key: string): number | null {
+  const match = /^user:([1-9][0-9]{0,15})(?::|$)/.exec(key);
+  return match ? Number(match[1]) : null;
+}
+
+export class AccountKeys {
+  /** `user:<id>`, the contract's profile hash. */
+  readonly profile: string;
+  readonly password: string;
+  readonly roles: string;
+  /** The user's session index (libs/session): one more key that says the id was given before. */
+  readonly sessionIndex: string;
+
+  constructor(id: string, cluster: { isCluster: boolean; keyPrefix: string }) {
+    this.profile = accountKey(id);
+    const base = cluster.isCluster ? `{${cluster.keyPrefix}${this.profile}}` : this.profile;
+    this.password = `${base}:password`;
+    this.roles = `${base}:roles`;
+    this.sessionIndex = sessionIndexKey(id);
+  }
+
+  /** The keys one script writes together: profile, password, roles. */
+  get account(): string[] {
+    return [this.profile, this.password, this.roles];
+  }
+}

@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { RedisService } from '@lattice/redis';
-import { LOGINS_KEY, USER_ID_COUNTER_KEY, passwordKey, profileKey, rolesKey } from './account-keys';
+import { join } from 'node:path';
+import { RedisService, type RedisScript } from '@lattice/redis';
+import {
+  ACCOUNT_KEYS_PATTERN,
+  AccountKeys,
+  LOGINS_KEY,
+  USER_ID_COUNTER_KEY,
+  userIdOfKey,
+} from './account-keys';
 import type { UserProfile } from './account.types';
 
 function toProfile(id: string, hash: Record<string, string>, roles: string[]): UserProfile | null {
@@ -17,77 +24,142 @@ function toProfile(id: string, hash: Record<string, string>, roles: string[]): U
   };
 }
 
+/** An account as the service needs it: the contract's profile and the account's generation. */
+export interface StoredAccount {
+  profile: UserProfile;
+  /** `gen` of `user:<id>`; empty for an account created before generations existed. */
+  generation: string;
+}
+
+export interface NewAccount {
+  id: string;
+  generation: string;
+  login: string;
+  name: string;
+  passwordHash: string;
+  roles?: string[];
+}
+
 /**
- * Accounts in Redis. Writes are ordered so that claiming the login in `users:`
- * (HSETNX) is the last step and the one that decides: whatever happens before
- * it, no login ever maps to two ids.
+ * Accounts in Redis. An account's own keys are written by one script that
+ * refuses an id any key of which exists; the login is claimed afterwards in
+ * `users:` (HSETNX), the step that decides who owns a login.
  */
 @Injectable()
 export class AccountsRepository {
-  constructor(private readonly redis: RedisService) {}
+  private readonly createScript: RedisScript<number>;
+  private readonly removeScript: RedisScript<number>;
+  private readonly releaseLoginScript: RedisScript<number>;
+  private readonly raiseCounterScript: RedisScript<number>;
+
+  constructor(private readonly redis: RedisService) {
+    this.createScript = redis.script(join(__dirname, 'account-create.lua'), 3);
+    this.removeScript = redis.script(join(__dirname, 'account-remove.lua'), 3);
+    this.releaseLoginScript = redis.script(join(__dirname, 'login-release.lua'), 1);
+    this.raiseCounterScript = redis.script(join(__dirname, 'counter-raise.lua'), 1);
+  }
+
+  private keys(id: string): AccountKeys {
+    return new AccountKeys(id, this.redis);
+  }
 
   async idForLogin(lowerCasedLogin: string): Promise<string | null> {
     return this.redis.client.hget(LOGINS_KEY, lowerCasedLogin);
   }
 
-  /** Writes a new account's keys and claims its login; null when the login was taken meanwhile. */
-  async create(input: {
-    login: string;
-    name: string;
-    passwordHash: string;
-    roles?: string[];
-  }): Promise<UserProfile | null> {
-    const client = this.redis.client;
-    const id = String(await client.incr(USER_ID_COUNTER_KEY));
-    const signup = Math.floor(Date.now() / 1000);
-    // Separate commands, not one MULTI: in Redis Cluster these keys live in different slots.
-    await Promise.all([
-      client.hset(profileKey(id), {
-        login: input.login,
-        id,
-        name: input.name,
-        followers: 0,
-        following: 0,
-        posts: 0,
-        signup,
-      }),
-      client.set(passwordKey(id), input.passwordHash),
-      input.roles?.length ? client.sadd(rolesKey(id), ...input.roles) : Promise.resolve(0),
+  /** The next id from the counter (INCR): a candidate, to be given only if create() takes it. */
+  async nextId(): Promise<string> {
+    return String(await this.redis.client.incr(USER_ID_COUNTER_KEY));
+  }
+
+  /**
+   * Writes a new account's keys, in one script that refuses (false) when any
+   * key of the id exists: the id was given before. The session index is
+   * checked first, apart (another slot on a cluster): sessions are only ever
+   * opened for an account that exists, so none can appear meanwhile.
+   */
+  async create(account: NewAccount): Promise<boolean> {
+    const keys = this.keys(account.id);
+    if ((await this.redis.client.exists(keys.sessionIndex)) > 0) return false;
+    const created = await this.createScript.run(keys.account, [
+      account.id,
+      account.generation,
+      account.login,
+      account.name,
+      Math.floor(Date.now() / 1000),
+      account.passwordHash,
+      ...(account.roles ?? []),
     ]);
-    const claimed = await client.hsetnx(LOGINS_KEY, input.login.toLowerCase(), id);
-    if (claimed === 1) return this.profile(id);
-    // One DEL per key: on Redis Cluster a multi-key DEL across slots is refused (CROSSSLOT).
-    await Promise.all(
-      [profileKey(id), passwordKey(id), rolesKey(id)].map((key) => client.del(key)),
-    );
-    return null;
+    return created === 1;
+  }
+
+  /** Claims the login for the id; false when it maps to an id already. */
+  async claimLogin(lowerCasedLogin: string, id: string): Promise<boolean> {
+    return (await this.redis.client.hsetnx(LOGINS_KEY, lowerCasedLogin, id)) === 1;
+  }
+
+  /** Frees the login if it still maps to `id`. */
+  async releaseLogin(lowerCasedLogin: string, id: string): Promise<void> {
+    await this.releaseLoginScript.run([LOGINS_KEY], [lowerCasedLogin, id]);
+  }
+
+  /** Removes the account written by create() with this generation, if it is still there. */
+  async remove(id: string, generation: string): Promise<void> {
+    await this.removeScript.run(this.keys(id).account, [generation]);
+  }
+
+  /**
+   * After the counter handed out an id that was given before (it was lost or
+   * moved back): moves it past the highest id known, from the ids in
+   * `users:` and the `user:<id>` keys (SCAN, on this rare path only), and
+   * never below `atLeast`.
+   */
+  async raiseCounterPast(atLeast: string): Promise<number> {
+    let highest = Number(atLeast);
+    for (const id of await this.redis.client.hvals(LOGINS_KEY)) {
+      if (Number(id) > highest) highest = Number(id);
+    }
+    for await (const keys of this.redis.scan(ACCOUNT_KEYS_PATTERN)) {
+      for (const key of keys) highest = Math.max(highest, userIdOfKey(key) ?? 0);
+    }
+    return this.raiseCounterScript.run([USER_ID_COUNTER_KEY], [highest]);
+  }
+
+  async generation(id: string): Promise<string | null> {
+    return this.redis.client.hget(this.keys(id).profile, 'gen');
   }
 
   async profile(id: string): Promise<UserProfile | null> {
+    return (await this.account(id))?.profile ?? null;
+  }
+
+  async account(id: string): Promise<StoredAccount | null> {
+    const keys = this.keys(id);
     const [hash, roles] = await Promise.all([
-      this.redis.client.hgetall(profileKey(id)),
-      this.redis.client.smembers(rolesKey(id)),
+      this.redis.client.hgetall(keys.profile),
+      this.redis.client.smembers(keys.roles),
     ]);
-    return toProfile(id, hash, roles);
+    const profile = toProfile(id, hash, roles);
+    return profile ? { profile, generation: hash.gen ?? '' } : null;
   }
 
   /** What a login needs, fetched the same way whether or not the account exists. */
   async credentials(
     id: string | null,
-  ): Promise<{ passwordHash: string | null; profile: UserProfile | null }> {
+  ): Promise<{ passwordHash: string | null; account: StoredAccount | null }> {
     const lookup = id ?? '0';
-    const [passwordHash, profile] = await Promise.all([
-      this.redis.client.get(passwordKey(lookup)),
-      this.profile(lookup),
+    const [passwordHash, account] = await Promise.all([
+      this.redis.client.get(this.keys(lookup).password),
+      this.account(lookup),
     ]);
-    return id ? { passwordHash, profile } : { passwordHash: null, profile: null };
+    return id ? { passwordHash, account } : { passwordHash: null, account: null };
   }
 
   async setPassword(id: string, passwordHash: string): Promise<void> {
-    await this.redis.client.set(passwordKey(id), passwordHash);
+    await this.redis.client.set(this.keys(id).password, passwordHash);
   }
 
   async addRole(id: string, role: string): Promise<void> {
-    await this.redis.client.sadd(rolesKey(id), role);
+    await this.redis.client.sadd(this.keys(id).roles, role);
   }
 }

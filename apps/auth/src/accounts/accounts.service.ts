@@ -1,20 +1,37 @@
-import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { UnavailableError } from '@lattice/common';
 import { LockService } from '@lattice/lock';
+import { SessionService } from '@lattice/session';
 import { loginLockResource } from './account-keys';
-import { AccountsRepository } from './accounts.repository';
+import { AccountsRepository, type StoredAccount } from './accounts.repository';
 import { InvalidCredentialsError, LoginTakenError } from './accounts.errors';
 import type { UserProfile } from './account.types';
 import { PasswordHasher } from './password.hasher';
 
 /** How long the login lock is held at most while one account is written. */
 const REGISTRATION_LOCK_TTL_MS = 5_000;
+/**
+ * Ids tried per registration before giving up with 503. Each refused id
+ * moves the counter past every id found, so a second try almost always
+ * succeeds; more are needed only while Redis keeps losing data.
+ */
+const MAX_ID_ATTEMPTS = 10;
+
+/** A new account's generation: 96 random bits, base64url (no `.` or `,`, as the session feed needs). */
+function newGeneration(): string {
+  return randomBytes(12).toString('base64url');
+}
 
 @Injectable()
 export class AccountsService {
+  private readonly logger = new Logger('Accounts');
+
   constructor(
     private readonly accounts: AccountsRepository,
     private readonly hasher: PasswordHasher,
     private readonly locks: LockService,
+    private readonly sessions: SessionService,
   ) {}
 
   /**
@@ -22,7 +39,8 @@ export class AccountsService {
    * the lower-cased login, check the login is free, take an id from INCR, write
    * the profile. The lock keeps concurrent registrations of one login (on any
    * instance, in any case) from both writing; the final HSETNX keeps a login
-   * from ever mapping to two ids even if the lock was lost.
+   * from ever mapping to two ids even if the lock was lost. An id is never
+   * given twice: see createAccount.
    */
   async register(input: {
     login: string;
@@ -31,34 +49,84 @@ export class AccountsService {
     roles?: string[];
   }): Promise<UserProfile> {
     const lowerCased = input.login.toLowerCase();
-    if (await this.accounts.idForLogin(lowerCased)) throw new LoginTakenError();
+    if (await this.accountOfLogin(lowerCased)) throw new LoginTakenError();
     // Hashing takes tens of milliseconds: done before the lock, not while holding it.
     const passwordHash = await this.hasher.hash(input.password);
     return this.locks.using([loginLockResource(lowerCased)], REGISTRATION_LOCK_TTL_MS, async () => {
-      if (await this.accounts.idForLogin(lowerCased)) throw new LoginTakenError();
-      const created = await this.accounts.create({ ...input, passwordHash });
-      if (!created) throw new LoginTakenError();
-      return created;
+      const mapped = await this.accounts.idForLogin(lowerCased);
+      if (mapped) {
+        if (await this.accountOfLogin(lowerCased)) throw new LoginTakenError();
+        // The login maps to an id whose account is gone (Redis lost it): free it again.
+        await this.accounts.releaseLogin(lowerCased, mapped);
+      }
+      return this.createAccount({ ...input, passwordHash }, lowerCased);
     });
   }
 
-  /** The same error, after the same work, for an unknown login and a wrong password. */
-  async verifyCredentials(login: string, password: string): Promise<UserProfile> {
-    const id = await this.accounts.idForLogin(login.toLowerCase());
-    const { passwordHash, profile } = await this.accounts.credentials(id);
-    const ok = await this.hasher.verify(passwordHash, password);
-    if (!ok || !profile) throw new InvalidCredentialsError();
-    return profile;
+  /**
+   * Takes ids from the counter until one was never given: the account's keys
+   * are written only if none of the id's keys exist, and a refused id moves
+   * the counter past every id known. Before an id is written, every instance
+   * learns the new account's generation, so no session of an earlier account
+   * at that id (cached anywhere) answers for the new one.
+   */
+  private async createAccount(
+    input: { login: string; name: string; passwordHash: string; roles?: string[] },
+    lowerCased: string,
+  ): Promise<UserProfile> {
+    for (let attempt = 0; attempt < MAX_ID_ATTEMPTS; attempt++) {
+      const id = await this.accounts.nextId();
+      const generation = newGeneration();
+      await this.sessions.announceAccount(id, generation);
+      if (!(await this.accounts.create({ ...input, id, generation }))) {
+        const counter = await this.accounts.raiseCounterPast(id);
+        this.logger.warn(
+          `User id ${id} was given before (Redis lost the id counter?): not reused, counter moved to ${counter}`,
+        );
+        continue;
+      }
+      if (!(await this.accounts.claimLogin(lowerCased, id))) {
+        await this.accounts.remove(id, generation);
+        throw new LoginTakenError();
+      }
+      const created = await this.accounts.account(id);
+      if (created?.generation === generation) return created.profile;
+      // Redis lost the account between its two writes: the login must not point at the id.
+      await this.accounts.releaseLogin(lowerCased, id);
+    }
+    throw new UnavailableError('Accounts cannot be created right now; try again shortly');
   }
 
-  profile(id: string): Promise<UserProfile | null> {
-    return this.accounts.profile(id);
+  /**
+   * The same error, after the same work, for an unknown login and a wrong
+   * password. A login that maps to an id now holding another account (Redis
+   * lost data under it) signs nobody in.
+   */
+  async verifyCredentials(login: string, password: string): Promise<StoredAccount> {
+    const lowerCased = login.toLowerCase();
+    const id = await this.accounts.idForLogin(lowerCased);
+    const { passwordHash, account } = await this.accounts.credentials(id);
+    const ok = await this.hasher.verify(passwordHash, password);
+    if (!ok || account?.profile.login.toLowerCase() !== lowerCased) {
+      throw new InvalidCredentialsError();
+    }
+    return account;
+  }
+
+  account(id: string): Promise<StoredAccount | null> {
+    return this.accounts.account(id);
+  }
+
+  /** The account that owns this lower-cased login, or null (none, or only a stale mapping). */
+  async accountOfLogin(lowerCased: string): Promise<StoredAccount | null> {
+    const id = await this.accounts.idForLogin(lowerCased);
+    const account = id ? await this.accounts.account(id) : null;
+    return account?.profile.login.toLowerCase() === lowerCased ? account : null;
   }
 
   /** Makes sure an admin account with exactly these credentials exists. */
   async ensureAdmin(login: string, password: string): Promise<UserProfile> {
-    const existing = await this.accounts.idForLogin(login.toLowerCase());
-    if (!existing) {
+    if (!(await this.accountOfLogin(login.toLowerCase()))) {
       try {
         return await this.register({ login, name: 'Administrator', password, roles: ['admin'] });
       } catch (error) {

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { NotFoundError, Public } from '@lattice/common';
+import { NotFoundError, Public, UnauthenticatedError } from '@lattice/common';
 import { ConfigService, type SessionConfig } from '@lattice/config';
 import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/http';
 import {
@@ -26,6 +26,7 @@ import {
 } from './account.dto';
 import type { UserProfile } from './account.types';
 import { AccountsService } from './accounts.service';
+import { AdminBootstrap } from './admin.bootstrap';
 import { LoginThrottle } from './login.throttle';
 import {
   sessionListItem,
@@ -45,6 +46,7 @@ export class AuthController {
     private readonly accounts: AccountsService,
     private readonly sessions: SessionService,
     private readonly loginThrottle: LoginThrottle,
+    private readonly adminBootstrap: AdminBootstrap,
     config: ConfigService,
   ) {
     this.ttl = config.get('session');
@@ -95,10 +97,15 @@ export class AuthController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ token: string; user: UserProfile; session: SessionView }> {
     await this.loginThrottle.check(request, reply, body.login);
-    const user = await this.accounts.verifyCredentials(body.login, body.password);
+    await this.adminBootstrap.restoreBeforeLogin(body.login);
+    const { profile: user, generation } = await this.accounts.verifyCredentials(
+      body.login,
+      body.password,
+    );
     const { token, record } = await this.sessions.create(
       { id: user.id, login: user.login, roles: user.roles },
       { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' },
+      generation,
     );
     setSessionCookie(reply, token, {
       secure: this.secureCookie,
@@ -111,14 +118,16 @@ export class AuthController {
   @ApiOperation({ summary: 'The signed-in user and session' })
   @ApiSession()
   @ApiAnswer(200, currentSessionSchema, 'The caller and the session of the request')
-  @ApiError(404, 'NOT_FOUND', 'the account no longer exists')
   async me(
     @CurrentUser() user: SessionUser,
     @CurrentSession() session: SessionRecord,
   ): Promise<{ user: UserProfile; session: SessionView }> {
-    const profile = await this.accounts.profile(user.id);
-    if (!profile) throw new NotFoundError('This account no longer exists');
-    return { user: profile, session: sessionView(session, this.ttl.idleTtlSeconds) };
+    const account = await this.accounts.account(user.id);
+    // Gone, or the id now holds a newer account (Redis lost data): never answer with that one.
+    if (account?.generation !== session.accountGeneration) {
+      throw new UnauthenticatedError('This session ended: its account no longer exists');
+    }
+    return { user: account.profile, session: sessionView(session, this.ttl.idleTtlSeconds) };
   }
 
   @Post('logout')
