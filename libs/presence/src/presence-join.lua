@@ -21,7 +21,6 @@
 -- the offset is the announcement's, or the channel's last one when nothing was announced, so the
 -- member list is exactly the channel's after the event with that offset.
 
-
 local userId, connId, worker = ARGV[6], ARGV[7], ARGV[8]
 local raw = redis.call('HGET', KEYS[2], userId)
 local rec, before, shownBefore

@@ -1,7 +1,7 @@
 import { ConfigService, loadConfig } from '@lattice/config';
 import { RedisService } from '@lattice/redis';
 import { RedisCluster, RedisServer, sleep, waitFor, type TestRedis } from '@lattice/testing';
-import { busChannelOf, roomOf } from './presence-keys';
+import { busChannelOf, offsetKey, roomOf } from './presence-keys';
 import { PresenceLeases } from './presence.leases';
 import { PresenceStore } from './presence.store';
 import type { PresenceChange, PresenceConnection } from './presence.types';
@@ -174,7 +174,7 @@ describe.each(['standalone', 'cluster'])('presence in Redis (%s)', (mode) => {
   it('never gives a channel an offset lower than one it gave before, even after losing its counter', async () => {
     const before = await store.join(connection('counted', '61'), null);
     // The channel's keys expired, or Redis came back empty: the counter starts again.
-    await raw.del(`${PREFIX}presence:{counted}:offset`);
+    await raw.del(`${PREFIX}${offsetKey('counted')}`);
     const after = await store.join(connection('counted', '62'), null);
     expect(after.change!.offset > before.change!.offset).toBe(true);
     expect(after.offset).toBe(after.change!.offset);
