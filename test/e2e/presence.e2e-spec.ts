@@ -105,9 +105,13 @@ describe('realtime presence across two instances', () => {
           joinedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
         },
       ],
+      offset: expect.stringMatching(/^\d{16}$/),
     });
     const second = await b.join('lobby');
     expect(second.ok && names(second.members)).toEqual([alice.login, bob.login].sort());
+    // The members are as of bob's own join, announced to alice under the same offset.
+    const ackOffset = second.ok ? second.offset : undefined;
+    expect(ackOffset! > (first.ok ? first.offset! : '')).toBe(true);
 
     const joined = await a.waitFor('presence:joined', (p) => memberOf(p).userId === bob.userId);
     expect(joined.payload).toEqual({
@@ -120,6 +124,7 @@ describe('realtime presence across two instances', () => {
         connections: 1,
         joinedAt: expect.any(String),
       },
+      offset: ackOffset,
     });
     expect(b.events('presence:joined')).toEqual([]); // the joiner learns from its acknowledgement
 
@@ -143,6 +148,7 @@ describe('realtime presence across two instances', () => {
       channel: 'lobby',
       member: { userId: alice.userId, meta: { status: 'away' }, connections: 1 },
     });
+    expect(String(updated.payload.offset) > ackOffset!).toBe(true);
     expect(b.events('presence:left')).toEqual([]);
     expect(b.events('presence:joined')).toEqual([]);
 
@@ -152,6 +158,7 @@ describe('realtime presence across two instances', () => {
       channel: 'lobby',
       member: { userId: bob.userId, connections: 0 },
     });
+    expect(String(left.payload.offset) > String(updated.payload.offset)).toBe(true);
     // Once out, bob hears nothing more of the channel.
     await a.emit('presence:update', { channel: 'lobby', meta: { status: 'back' } });
     await sleep(300);

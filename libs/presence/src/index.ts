@@ -24,6 +24,7 @@ export {
   membersKey,
   connectionsKey,
   workerConnectionsKey,
+  offsetKey,
   workerChannelsKey,
   LEASES_KEY,
   REAPED_KEY,

@@ -8,6 +8,7 @@
 -- KEYS[2] presence:{C}:conns    hash userId -> { l = login, nm = name, j = joinedAt, n = last meta
 --                                               sequence, c = { [connId] = { w = worker, s = seq, m = meta } } }
 -- KEYS[3] presence:{C}:worker:W set "<userId> <connId>" held by worker W
+-- KEYS[4] presence:{C}:offset   string, the offset of the channel's last event
 -- ARGV[1] channel, ARGV[2] its Socket.IO room, ARGV[3] the room's channel on the adapter's bus,
 -- ARGV[4] bus mode ('classic' PUBLISH or 'sharded' SPUBLISH), ARGV[5] socket id left out of the
 -- announcement ('' for none)
@@ -15,8 +16,10 @@
 -- ARGV[11] meta JSON ('' when the join carries none), ARGV[12] now (ISO 8601), ARGV[13] key TTL (ms),
 -- ARGV[14] '1' to return every member, ARGV[15] '1' to restore: a connection already there keeps
 -- its meta and only moves to worker ARGV[8] (when a worker comes back under a new id)
--- Uses effectiveMeta, countConnections, member and announce from presence-shared.lua.
--- Returns { change ('joined', 'updated' or 'none'), member JSON [, every member JSON...] }
+-- Uses effectiveMeta, countConnections, member, currentOffset and announce from presence-shared.lua.
+-- Returns { change ('joined', 'updated' or 'none'), member JSON, offset [, every member JSON...] }:
+-- the offset is the announcement's, or the channel's last one when nothing was announced, so the
+-- member list is exactly the channel's after the event with that offset.
 
 local userId, connId, worker = ARGV[6], ARGV[7], ARGV[8]
 local raw = redis.call('HGET', KEYS[2], userId)
@@ -48,7 +51,7 @@ local shown = member(userId, rec, after, countConnections(rec))
 redis.call('HSET', KEYS[2], userId, cjson.encode(rec))
 redis.call('HSET', KEYS[1], userId, shown)
 redis.call('SADD', KEYS[3], userId .. ' ' .. connId)
-for i = 1, 3 do
+for i = 1, 4 do
   redis.call('PEXPIRE', KEYS[i], ARGV[13])
 end
 
@@ -58,10 +61,13 @@ if not raw then
 elseif before ~= after or shownBefore ~= rec.l .. '\n' .. rec.nm then
   change = 'updated'
 end
+local offset
 if change ~= 'none' then
-  announce(change, shown, ARGV[5])
+  offset = announce(change, shown, ARGV[5], ARGV[13])
+else
+  offset = currentOffset(ARGV[13])
 end
-local out = { change, shown }
+local out = { change, shown, offset }
 if ARGV[14] == '1' then
   local all = redis.call('HVALS', KEYS[1])
   for i = 1, #all do

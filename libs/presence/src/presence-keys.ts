@@ -7,6 +7,7 @@
  *   presence:{<channel>}:members            hash  userId → member JSON (what clients are shown)
  *   presence:{<channel>}:conns              hash  userId → JSON of the user's connections here
  *   presence:{<channel>}:worker:<workerId>  set   "<userId> <connectionId>" held by that worker
+ *   presence:{<channel>}:offset             string  the offset of the channel's last event
  *   presence:worker:{<workerId>}:channels   set   channels where the worker has connections
  *   presence:{workers}:leases               zset  workerId → lease expiry (ms, Redis clock)
  *   presence:{workers}:reaped               zset  workerId → when its final sweep is due (ms)
@@ -20,17 +21,27 @@ export const connectionsKey = (channel: string): string => `presence:{${channel}
 export const workerConnectionsKey = (channel: string, workerId: string): string =>
   `presence:{${channel}}:worker:${workerId}`;
 
+/**
+ * The channel's event counter: every presence event carries the offset it
+ * gives, and a join's acknowledgement the offset its member list is current to.
+ */
+export const offsetKey = (channel: string): string => `presence:{${channel}}:offset`;
+
 export const workerChannelsKey = (workerId: string): string =>
   `presence:worker:{${workerId}}:channels`;
 
 export const LEASES_KEY = 'presence:{workers}:leases';
 export const REAPED_KEY = 'presence:{workers}:reaped';
 
-/** The three keys a channel script touches, in the order the scripts take them. */
-export const channelScriptKeys = (channel: string, workerId: string): [string, string, string] => [
+/** The keys a channel script touches, in the order the scripts take them. */
+export const channelScriptKeys = (
+  channel: string,
+  workerId: string,
+): [string, string, string, string] => [
   membersKey(channel),
   connectionsKey(channel),
   workerConnectionsKey(channel, workerId),
+  offsetKey(channel),
 ];
 
 /** The sharded adapter publishes a 20-character room (it takes it for a socket id) on its main channel. */

@@ -2,14 +2,14 @@
 -- channel's members must be told and tells them: 'left' when it was the user's
 -- last connection, 'updated' when the user's meta falls back to another
 -- connection's, nothing otherwise.
--- KEYS[1] presence:{C}:members, KEYS[2] presence:{C}:conns, KEYS[3] presence:{C}:worker:W
--- (layout in presence-join.lua)
+-- KEYS[1] presence:{C}:members, KEYS[2] presence:{C}:conns, KEYS[3] presence:{C}:worker:W,
+-- KEYS[4] presence:{C}:offset (layout in presence-join.lua)
 -- ARGV[1] channel, ARGV[2] its Socket.IO room, ARGV[3] the room's channel on the adapter's bus,
 -- ARGV[4] bus mode ('classic' PUBLISH or 'sharded' SPUBLISH), ARGV[5] socket id left out of the
 -- announcement ('' for none)
 -- ARGV[6] userId, ARGV[7] connection id, ARGV[8] key TTL (ms)
 -- Uses effectiveMeta, countConnections, member and announce from presence-shared.lua.
--- Returns { change ('left', 'updated' or 'none') [, member JSON] }
+-- Returns { change ('left', 'updated' or 'none') [, member JSON [, offset of the announcement]] }
 
 local userId, connId = ARGV[6], ARGV[7]
 redis.call('SREM', KEYS[3], userId .. ' ' .. connId)
@@ -28,8 +28,7 @@ if left == 0 then
   redis.call('HDEL', KEYS[2], userId)
   redis.call('HDEL', KEYS[1], userId)
   local shown = member(userId, rec, before, 0)
-  announce('left', shown, ARGV[5])
-  return { 'left', shown }
+  return { 'left', shown, announce('left', shown, ARGV[5], ARGV[8]) }
 end
 local after = effectiveMeta(rec)
 local shown = member(userId, rec, after, left)
@@ -38,7 +37,6 @@ redis.call('HSET', KEYS[1], userId, shown)
 redis.call('PEXPIRE', KEYS[1], ARGV[8])
 redis.call('PEXPIRE', KEYS[2], ARGV[8])
 if before ~= after then
-  announce('updated', shown, ARGV[5])
-  return { 'updated', shown }
+  return { 'updated', shown, announce('updated', shown, ARGV[5], ARGV[8]) }
 end
 return { 'none', shown }

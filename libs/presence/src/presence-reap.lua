@@ -4,14 +4,14 @@
 -- recorded under the dead worker (its own worker may have re-homed it under a
 -- new id). One change per user: 'left' when none of the user's connections
 -- remain, 'updated' when the user's meta falls back to another connection's.
--- KEYS[1] presence:{C}:members, KEYS[2] presence:{C}:conns, KEYS[3] presence:{C}:worker:W
--- (layout in presence-join.lua)
+-- KEYS[1] presence:{C}:members, KEYS[2] presence:{C}:conns, KEYS[3] presence:{C}:worker:W,
+-- KEYS[4] presence:{C}:offset (layout in presence-join.lua)
 -- ARGV[1] channel, ARGV[2] its Socket.IO room, ARGV[3] the room's channel on the adapter's bus,
 -- ARGV[4] bus mode ('classic' PUBLISH or 'sharded' SPUBLISH), ARGV[5] socket id left out of the
 -- announcement ('' for none)
 -- ARGV[6] dead worker id, ARGV[7] batch size, ARGV[8] key TTL (ms)
 -- Uses effectiveMeta, countConnections, member and announce from presence-shared.lua.
--- Returns { entries still to reap, change, member JSON, change, member JSON, ... }
+-- Returns { entries still to reap, change, member JSON, offset, change, member JSON, offset, ... }
 
 local popped = redis.call('SPOP', KEYS[3], tonumber(ARGV[7]))
 local byUser, users = {}, {}
@@ -47,9 +47,9 @@ for _, userId in ipairs(users) do
         redis.call('HDEL', KEYS[2], userId)
         redis.call('HDEL', KEYS[1], userId)
         local shown = member(userId, rec, before, 0)
-        announce('left', shown, '')
         out[#out + 1] = 'left'
         out[#out + 1] = shown
+        out[#out + 1] = announce('left', shown, '', ARGV[8])
       else
         local after = effectiveMeta(rec)
         local shown = member(userId, rec, after, left)
@@ -58,9 +58,9 @@ for _, userId in ipairs(users) do
         redis.call('PEXPIRE', KEYS[1], ARGV[8])
         redis.call('PEXPIRE', KEYS[2], ARGV[8])
         if before ~= after then
-          announce('updated', shown, '')
           out[#out + 1] = 'updated'
           out[#out + 1] = shown
+          out[#out + 1] = announce('updated', shown, '', ARGV[8])
         end
       end
     end

@@ -25,13 +25,38 @@ local function member(userId, rec, meta, connections)
     .. ',"connections":' .. connections .. ',"joinedAt":' .. cjson.encode(rec.j) .. '}'
 end
 
+-- The channel's event counter, KEYS[4]. Offsets are 16 decimal digits, so two
+-- offsets of one channel compare as strings. A missing counter (a new channel,
+-- one whose keys expired, a Redis that came back empty) starts from Redis's
+-- clock in microseconds, so a channel's offsets never go back: a client
+-- holding an old offset never takes a new event for an old one.
+local function formatOffset(n)
+  return string.format('%016.0f', n)
+end
+
+local function startOffsets(ttl)
+  if redis.call('EXISTS', KEYS[4]) == 0 then
+    local now = redis.call('TIME')
+    redis.call('SET', KEYS[4], now[1] .. string.format('%06d', tonumber(now[2])), 'PX', ttl)
+  end
+end
+
+-- The offset of the channel's last event: what a member list read now is current to.
+local function currentOffset(ttl)
+  startOffsets(ttl)
+  return formatOffset(tonumber(redis.call('GET', KEYS[4])))
+end
+
 -- Publishes presence:<change> to the channel's room on the Socket.IO adapter's
 -- bus, in the adapter's own message format, from inside the script: events
 -- reach clients in the order Redis decided the changes, and a worker dying
--- right after a change cannot lose its announcement.
-local function announce(change, shown, except)
+-- right after a change cannot lose its announcement. The event carries the
+-- channel's next offset, which it returns.
+local function announce(change, shown, except, ttl)
+  startOffsets(ttl)
+  local offset = formatOffset(redis.call('INCR', KEYS[4]))
   local packet = '{"type":2,"data":[' .. cjson.encode('presence:' .. change) .. ',{"channel":'
-    .. cjson.encode(ARGV[1]) .. ',"member":' .. shown .. '}],"nsp":"/"}'
+    .. cjson.encode(ARGV[1]) .. ',"member":' .. shown .. ',"offset":"' .. offset .. '"}],"nsp":"/"}'
   local exceptRooms = '[]'
   if except ~= '' then
     exceptRooms = '[' .. cjson.encode(except) .. ']'
@@ -43,4 +68,5 @@ local function announce(change, shown, except)
   else
     redis.call('PUBLISH', ARGV[3], '["presence",' .. packet .. ',' .. opts .. ']')
   end
+  return offset
 end

@@ -1,6 +1,7 @@
 -- Pushes the TTL of a channel's keys forward while a live worker holds
 -- connections there, in one round trip.
--- KEYS[1] presence:{C}:members, KEYS[2] presence:{C}:conns, KEYS[3] presence:{C}:worker:W
+-- KEYS[1] presence:{C}:members, KEYS[2] presence:{C}:conns, KEYS[3] presence:{C}:worker:W,
+-- KEYS[4] presence:{C}:offset
 -- ARGV[1] key TTL (ms)
 for i = 1, #KEYS do
   redis.call('PEXPIRE', KEYS[i], ARGV[1])

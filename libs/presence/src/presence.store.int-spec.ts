@@ -1,7 +1,7 @@
 import { ConfigService, loadConfig } from '@lattice/config';
 import { RedisService } from '@lattice/redis';
 import { RedisCluster, RedisServer, sleep, waitFor, type TestRedis } from '@lattice/testing';
-import { busChannelOf, roomOf } from './presence-keys';
+import { busChannelOf, offsetKey, roomOf } from './presence-keys';
 import { PresenceLeases } from './presence.leases';
 import { PresenceStore } from './presence.store';
 import type { PresenceChange, PresenceConnection } from './presence.types';
@@ -78,11 +78,15 @@ describe.each(['standalone', 'cluster'])('presence in Redis (%s)', (mode) => {
         connections: 1,
         joinedAt: expect.any(String),
       },
+      offset: expect.stringMatching(/^\d{16}$/),
     });
     expect(first.members).toEqual([first.change!.member]);
+    expect(first.offset).toBe(first.change!.offset);
     const second = await store.join(tab2, null, { withMembers: true });
     expect(second.change).toBeNull();
     expect(second.members).toEqual([{ ...first.change!.member, connections: 2 }]);
+    // Nothing announced: the members are as of the channel's last event.
+    expect(second.offset).toBe(first.offset);
 
     const update = await store.update(tab2, { status: 'typing' });
     expect(update).toMatchObject({ kind: 'updated', member: { meta: { status: 'typing' } } });
@@ -111,12 +115,12 @@ describe.each(['standalone', 'cluster'])('presence in Redis (%s)', (mode) => {
     expect(kinds(leaves).filter((k) => k !== 'none' && k !== 'left')).toEqual([]);
   });
 
-  it('announces every change once, on the room’s bus channel, in the order Redis decided', async () => {
+  it('announces every change once, on the room’s bus channel, in the order Redis decided, with increasing offsets', async () => {
     const channel = busChannelOf(PREFIX, roomOf('heard'));
     // SSUBSCRIBE is answered by the master of the channel's slot only.
     const listener =
       server instanceof RedisCluster ? (await server.masterOf(channel)).client() : server.client();
-    const heard: { event: string; member: string; except: string[] }[] = [];
+    const heard: { event: string; member: string; offset: string; except: string[] }[] = [];
     listener.on(mode === 'cluster' ? 'smessage' : 'message', (_from: string, text: string) => {
       // The two adapters' formats: [uid, packet, opts] and { uid, type, data: { packet, opts } }.
       const parsed = JSON.parse(text) as unknown;
@@ -126,10 +130,13 @@ describe.each(['standalone', 'cluster'])('presence in Redis (%s)', (mode) => {
             (parsed as { data: { packet: unknown } }).data.packet,
             (parsed as { data: { opts: unknown } }).data.opts,
           ];
-      const [event, payload] = (packet as { data: [string, { member: { userId: string } }] }).data;
+      const [event, payload] = (
+        packet as { data: [string, { member: { userId: string }; offset: string }] }
+      ).data;
       heard.push({
         event,
         member: payload.member.userId,
+        offset: payload.offset,
         except: (opts as { except: string[] }).except,
       });
     });
@@ -138,23 +145,39 @@ describe.each(['standalone', 'cluster'])('presence in Redis (%s)', (mode) => {
     try {
       const tab1 = connection('heard', '41');
       const tab2 = connection('heard', '41');
-      await store.join(tab1, null);
-      await store.join(tab2, null);
-      await store.update(tab2, { typing: true });
-      await store.join(connection('heard', '42'), null);
-      await store.leave(tab2);
-      await store.leave(tab1);
+      const changes = [
+        (await store.join(tab1, null)).change,
+        (await store.join(tab2, null)).change,
+        await store.update(tab2, { typing: true }),
+        (await store.join(connection('heard', '42'), null)).change,
+        await store.leave(tab2),
+        await store.leave(tab1),
+      ].filter((change) => change !== null);
       await waitFor('five announcements', () => heard.length === 5);
+      const offset = expect.stringMatching(/^\d{16}$/);
       expect(heard).toEqual([
-        { event: 'presence:joined', member: '41', except: [tab1.connectionId] },
-        { event: 'presence:updated', member: '41', except: [tab2.connectionId] },
-        { event: 'presence:joined', member: '42', except: [expect.any(String)] },
-        { event: 'presence:updated', member: '41', except: [tab2.connectionId] },
-        { event: 'presence:left', member: '41', except: [tab1.connectionId] },
+        { event: 'presence:joined', member: '41', offset, except: [tab1.connectionId] },
+        { event: 'presence:updated', member: '41', offset, except: [tab2.connectionId] },
+        { event: 'presence:joined', member: '42', offset, except: [expect.any(String)] },
+        { event: 'presence:updated', member: '41', offset, except: [tab2.connectionId] },
+        { event: 'presence:left', member: '41', offset, except: [tab1.connectionId] },
       ]);
+      // One counter per channel: each event's offset is the one before it plus one.
+      const offsets = heard.map((h) => BigInt(h.offset));
+      expect(offsets.slice(1).map((o, i) => o - offsets[i])).toEqual([1n, 1n, 1n, 1n]);
+      expect(changes.map((change) => change.offset)).toEqual(heard.map((h) => h.offset));
     } finally {
       listener.disconnect();
     }
+  });
+
+  it('never gives a channel an offset lower than one it gave before, even after losing its counter', async () => {
+    const before = await store.join(connection('counted', '61'), null);
+    // The channel's keys expired, or Redis came back empty: the counter starts again.
+    await raw.del(`${PREFIX}${offsetKey('counted')}`);
+    const after = await store.join(connection('counted', '62'), null);
+    expect(after.change!.offset > before.change!.offset).toBe(true);
+    expect(after.offset).toBe(after.change!.offset);
   });
 
   it('keeps meta exactly as the JSON the client sent', async () => {

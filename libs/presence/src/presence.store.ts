@@ -30,9 +30,10 @@ function changeOf(
   channel: string,
   kind: string,
   member: string | undefined,
+  offset: string | undefined,
 ): PresenceChange | null {
-  if (!CHANGES.has(kind) || member === undefined) return null;
-  return { kind: kind as PresenceChangeKind, channel, member: parseMember(member) };
+  if (!CHANGES.has(kind) || member === undefined || offset === undefined) return null;
+  return { kind: kind as PresenceChangeKind, channel, member: parseMember(member), offset };
 }
 
 /**
@@ -62,12 +63,12 @@ export class PresenceStore {
     this.timings = presenceTimings(config.get('presence'));
     // The scripts that change members share their Lua through presence-shared.lua.
     const shared = join(__dirname, 'presence-shared.lua');
-    const script = <T>(file: string) => redis.script<T>([shared, join(__dirname, file)], 3);
+    const script = <T>(file: string) => redis.script<T>([shared, join(__dirname, file)], 4);
     this.joinScript = script('presence-join.lua');
     this.leaveScript = script('presence-leave.lua');
     this.updateScript = script('presence-update.lua');
     this.reapScript = script('presence-reap.lua');
-    this.touchScript = redis.script(join(__dirname, 'presence-touch.lua'), 3);
+    this.touchScript = redis.script(join(__dirname, 'presence-touch.lua'), 4);
   }
 
   /** Everyone present in a channel, one entry per user, in the order they came. */
@@ -80,14 +81,16 @@ export class PresenceStore {
    * Adds a connection to a channel (with `meta`, or keeping the meta it has
    * when it is there already) and announces the change to the channel's other
    * connections. `restore` re-homes a connection that is there already to
-   * `connection.workerId` without touching its meta.
+   * `connection.workerId` without touching its meta. `members` (with
+   * `withMembers`) are the channel's exactly as of `offset`: its events up to
+   * that offset are in them, later ones are not.
    */
   async join(
     connection: PresenceConnection,
     meta: PresenceMeta | null,
     options: { withMembers?: boolean; restore?: boolean } = {},
-  ): Promise<{ change: PresenceChange | null; members: PresenceMember[] }> {
-    const [kind, member, ...all] = await orUnavailable(() =>
+  ): Promise<{ change: PresenceChange | null; members: PresenceMember[]; offset: string }> {
+    const [kind, member, offset, ...all] = await orUnavailable(() =>
       this.joinScript.run(channelScriptKeys(connection.channel, connection.workerId), [
         // A restored connection is announced to everyone, itself included (it may have been reaped).
         ...this.bus(connection.channel, options.restore ? '' : connection.connectionId),
@@ -104,14 +107,15 @@ export class PresenceStore {
       ]),
     );
     return {
-      change: changeOf(connection.channel, kind, member),
+      change: changeOf(connection.channel, kind, member, offset),
       members: all.map(parseMember).sort(byJoinedAt),
+      offset,
     };
   }
 
   /** Removes a connection from a channel and announces it; nothing happens when it is not there. */
   async leave(connection: PresenceConnection): Promise<PresenceChange | null> {
-    const [kind, member] = await orUnavailable(() =>
+    const [kind, member, offset] = await orUnavailable(() =>
       this.leaveScript.run(channelScriptKeys(connection.channel, connection.workerId), [
         ...this.bus(connection.channel, connection.connectionId),
         connection.userId,
@@ -119,12 +123,12 @@ export class PresenceStore {
         this.timings.keyTtlMs,
       ]),
     );
-    return changeOf(connection.channel, kind, member);
+    return changeOf(connection.channel, kind, member, offset);
   }
 
   /** Sets a connection's meta and announces it; NOT_A_MEMBER when it is not in the channel. */
   async update(connection: PresenceConnection, meta: PresenceMeta): Promise<PresenceChange | null> {
-    const [kind, member] = await orUnavailable(() =>
+    const [kind, member, offset] = await orUnavailable(() =>
       this.updateScript.run(channelScriptKeys(connection.channel, connection.workerId), [
         ...this.bus(connection.channel, connection.connectionId),
         connection.userId,
@@ -134,7 +138,7 @@ export class PresenceStore {
       ]),
     );
     if (kind === 'missing') throw new NotAMemberError(connection.channel);
-    return changeOf(connection.channel, kind, member);
+    return changeOf(connection.channel, kind, member, offset);
   }
 
   /** Keeps a channel's keys alive while `workerId` holds connections there. */
@@ -153,7 +157,7 @@ export class PresenceStore {
     deadWorkerId: string,
     batch: number,
   ): Promise<{ changes: PresenceChange[]; remaining: number }> {
-    const [remaining, ...pairs] = await orUnavailable(() =>
+    const [remaining, ...triples] = await orUnavailable(() =>
       this.reapScript.run(channelScriptKeys(channel, deadWorkerId), [
         ...this.bus(channel),
         deadWorkerId,
@@ -162,8 +166,9 @@ export class PresenceStore {
       ]),
     );
     const changes: PresenceChange[] = [];
-    for (let i = 0; i + 1 < pairs.length; i += 2) {
-      const change = changeOf(channel, String(pairs[i]), String(pairs[i + 1]));
+    for (let i = 0; i + 2 < triples.length; i += 3) {
+      const [kind, member, offset] = triples.slice(i, i + 3).map(String);
+      const change = changeOf(channel, kind, member, offset);
       if (change) changes.push(change);
     }
     return { changes, remaining: Number(remaining) };

@@ -22,6 +22,8 @@ export interface PresenceChange {
   kind: PresenceChangeKind;
   channel: string;
   member: PresenceMember;
+  /** The event's place among the channel's events: 16 decimal digits, increasing per channel. */
+  offset: string;
 }
 
 /** Who a connection speaks for, as recorded in presence. */

@@ -40,7 +40,7 @@ export interface ChannelMessage {
 
 /** Every acknowledgement: success, or a stable error code with a message. */
 export type Ack =
-  | { ok: true; members?: PresenceMember[] }
+  | { ok: true; members?: PresenceMember[]; offset?: string }
   | {
       ok: false;
       code: string;

@@ -194,11 +194,11 @@ export class PresenceService implements PresenceWorkerListener {
     this.registry.enter(connection, channel, membership);
     try {
       await this.worker.ensureIndexed(channel, workerId);
-      const { members } = await this.store.join(connection.in(channel, workerId), meta, {
+      const { members, offset } = await this.store.join(connection.in(channel, workerId), meta, {
         withMembers: true,
       });
       if (workerId !== this.worker.id) this.worker.requestReconcile();
-      return { ok: true, members };
+      return { ok: true, members, offset };
     } catch (error) {
       if (existing) {
         this.registry.enter(connection, channel, existing);
