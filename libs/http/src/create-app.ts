@@ -4,7 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '@lattice/config';
 import { ShutdownState } from '@lattice/health';
-import { PinoLogger } from '@lattice/observability';
+import { QuietStartupLogger } from '@lattice/observability';
 import { createFastifyAdapter } from './fastify-adapter.factory';
 
 /** Builds an app (not yet listening) from its root module, as main.ts and the tests do. */
@@ -20,7 +20,7 @@ export async function createApp(
       abortOnError: false,
     },
   );
-  app.useLogger(app.get(PinoLogger));
+  app.useLogger(app.get(QuietStartupLogger));
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('X-Request-Id', request.id);
