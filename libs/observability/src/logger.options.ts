@@ -5,14 +5,13 @@ import type { Config } from '@lattice/config';
 import { pathOf } from './request-id';
 
 /**
- * For a person at a terminal: one coloured line per entry, `HH:MM:ss.l app
+ * For a person at a terminal: one line per entry (coloured when it can be), `HH:MM:ss.l app
  * LEVEL [context] message`, other fields below it. Written synchronously, so
  * nothing is lost when the process exits.
  */
 const prettyStream = () =>
   pinoPretty({
     sync: true,
-    colorize: true,
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'pid,hostname,app,context',
     messageFormat: '{app} {if context}[{context}] {end}{msg}',
