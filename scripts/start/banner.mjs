@@ -1,4 +1,6 @@
 // The lines `npm start` prints once the three apps are ready: where to go next.
+/* global fetch -- Node's own, as in the browser */
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const READY_POLL_MS = 250;
 
@@ -13,7 +15,7 @@ export async function allReady(baseUrls, isStopping) {
       } catch {
         // not listening yet
       }
-      await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
+      await sleep(READY_POLL_MS);
     }
   }
   return !isStopping();

@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { URL } from 'node:url';
 import { Redis } from 'ioredis';
 
 const SERVER_NAMES = ['redis-server', 'valkey-server'];
@@ -155,7 +157,7 @@ async function startPrivateServer(binary, dataDir) {
         `lattice: ${binary} ${early ?? 'did not answer in time'}` + (log ? `:\n${log}` : ''),
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 
   return {
