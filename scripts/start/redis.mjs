@@ -10,6 +10,7 @@ import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { URL } from 'node:url';
 import { Redis } from 'ioredis';
+import { lockDataDir } from './data-lock.mjs';
 
 const SERVER_NAMES = ['redis-server', 'valkey-server'];
 const PROBE_TIMEOUT_MS = 500;
@@ -108,9 +109,34 @@ const tail = (file) => {
   }
 };
 
+/** Stops the server a killed `npm start` left running on `port`, should it still run. */
+async function shutDownOrphan(port) {
+  const url = `redis://127.0.0.1:${port}`;
+  if (!(await answersPing(url))) return;
+  const client = new Redis(url, { lazyConnect: true, retryStrategy: () => null });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.call('SHUTDOWN'); // answered by the connection closing
+  } catch {
+    // expected
+  } finally {
+    client.disconnect();
+  }
+  console.log(`lattice: stopped the private Redis a killed npm start left at ${url}`);
+}
+
 /** Starts `binary` on a free loopback port with its data in `dataDir`; resolves once it answers PING. */
 async function startPrivateServer(binary, dataDir) {
   mkdirSync(dataDir, { recursive: true });
+  const lock = lockDataDir(
+    dataDir,
+    (owner) =>
+      new NoRedisError(
+        `lattice: another npm start (pid ${owner}) is using the data in ${dataDir}; stop it first.`,
+      ),
+  );
+  if (lock.orphanPort !== null) await shutDownOrphan(lock.orphanPort);
   const port = await freeLoopbackPort();
   const logFile = join(dataDir, 'server.log');
   // Its own process group: a Ctrl-C at the terminal reaches the apps, not the
@@ -133,10 +159,19 @@ async function startPrivateServer(binary, dataDir) {
     ],
     { stdio: 'ignore', detached: true },
   );
+  lock.holdServer(port);
   const exited = new Promise((resolve) =>
-    child.once('exit', (code, signal) => resolve(signal ?? code)),
+    child.once('exit', (code, signal) => {
+      lock.release();
+      resolve(signal ?? code);
+    }),
   );
-  const failed = new Promise((resolve) => child.once('error', resolve));
+  const failed = new Promise((resolve) =>
+    child.once('error', (error) => {
+      lock.release();
+      resolve(error);
+    }),
+  );
   // Should this script end without stopping it (an uncaught error), take it along.
   const killOnExit = () => child.kill('SIGTERM');
   process.once('exit', killOnExit);

@@ -152,6 +152,16 @@ describe('npm start', () => {
         });
         expect(registered.status).toBe(201);
         expect((await login(first.gateway)).status).toBe(200);
+
+        // A second npm start on the same data refuses: two servers would corrupt one AOF.
+        const second = runStart(root, {
+          PATH: process.env.PATH ?? '',
+          DEFAULT_REDIS_URL: silentUrl,
+          GATEWAY_PORT: String(await freePort()),
+        });
+        expect(await second.exited).toBe(1);
+        expect(second.output()).toContain('another npm start');
+        expect((await login(first.gateway)).status).toBe(200);
       } finally {
         first.run.signal('SIGINT');
       }
