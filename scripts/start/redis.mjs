@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
+import { clearTimeout, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { URL } from 'node:url';
 import { Redis } from 'ioredis';
@@ -15,6 +16,7 @@ import { lockDataDir } from './data-lock.mjs';
 const SERVER_NAMES = ['redis-server', 'valkey-server'];
 const PROBE_TIMEOUT_MS = 500;
 const SERVER_START_TIMEOUT_MS = 15_000;
+const SERVER_STOP_TIMEOUT_MS = 10_000;
 
 /** Thrown when no Redis can be had; its message is for the user, as it is. */
 export class NoRedisError extends Error {}
@@ -201,7 +203,14 @@ async function startPrivateServer(binary, dataDir) {
       process.removeListener('exit', killOnExit);
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM'); // redis-server flushes the append-only file, then exits
+      // It refuses to exit when its final save fails (its folder gone, a full
+      // disk); the append-only file is at most a second behind, so end it.
+      const refused = setTimeout(() => {
+        console.error(`lattice: the private Redis did not stop (see ${logFile}); killing it`);
+        child.kill('SIGKILL');
+      }, SERVER_STOP_TIMEOUT_MS);
       await exited;
+      clearTimeout(refused);
     },
     /** Resolves with how the server ended, should it end by itself. */
     exited,
