@@ -53,6 +53,8 @@ export const envSchema = z.object({
     '',
   ),
   LOG_LEVEL: withDefault(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace']), 'info'),
+  // Unset: pretty when standard output is a terminal, JSON otherwise.
+  LOG_FORMAT: optional(oneOf(['json', 'pretty'])),
   TRUST_PROXY: withDefault(boolean(), 'false'),
   AUTH_URL: withDefault(url(['http', 'https']), 'http://127.0.0.1:3001'),
   REALTIME_URL: withDefault(url(['http', 'https']), 'http://127.0.0.1:3002'),

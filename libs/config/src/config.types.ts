@@ -46,7 +46,11 @@ export interface LockConfig {
 export interface Config {
   app: AppName;
   http: HttpConfig;
-  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' };
+  log: {
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+    /** `pretty`: one readable line per entry (pino-pretty); `json`: one JSON object per line. */
+    format: 'json' | 'pretty';
+  };
   redis: RedisConfig;
   rateLimit: RateLimitConfig;
   session: SessionConfig;

@@ -56,6 +56,7 @@ describe('loadConfig', () => {
     ['RATE_LIMIT_FAIL', 'maybe', 'RATE_LIMIT_FAIL: must be one of open, closed'],
     ['TRUST_PROXY', 'yes', 'TRUST_PROXY: must be "true" or "false"'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace'],
+    ['LOG_FORMAT', 'xml', 'LOG_FORMAT: must be one of json, pretty'],
     [
       'REDIS_CLUSTER_NODES',
       'a:1,b',
@@ -72,6 +73,20 @@ describe('loadConfig', () => {
     const problems = problemsFor({ [variable]: value });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(expected);
+  });
+
+  it('logs JSON unless standard output is a terminal, and LOG_FORMAT forces either', () => {
+    const wasTty = process.stdout.isTTY;
+    try {
+      process.stdout.isTTY = false;
+      expect(loadConfig('gateway', {}).log.format).toBe('json');
+      expect(loadConfig('gateway', { LOG_FORMAT: 'pretty' }).log.format).toBe('pretty');
+      process.stdout.isTTY = true;
+      expect(loadConfig('gateway', {}).log.format).toBe('pretty');
+      expect(loadConfig('gateway', { LOG_FORMAT: 'json' }).log.format).toBe('json');
+    } finally {
+      process.stdout.isTTY = wasTty;
+    }
   });
 
   it('reports every bad variable, one line each, without echoing values', () => {

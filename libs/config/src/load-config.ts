@@ -87,7 +87,10 @@ function toConfig(app: AppName, env: Env): Config {
       cookieSecure: env.COOKIE_SECURE,
       shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     },
-    log: { level: env.LOG_LEVEL },
+    log: {
+      level: env.LOG_LEVEL,
+      format: env.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
+    },
     redis: redisConfig(env),
     rateLimit: {
       ip: env.RATE_LIMIT_IP,

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { UnavailableError } from '@lattice/common';
 import type { Config } from '@lattice/config';
 import { ShutdownState } from '@lattice/health';
-import { PinoLogger } from '@lattice/observability';
+import { QuietStartupLogger } from '@lattice/observability';
 import { sendErrorReply } from './error-reply';
 import { createFastifyAdapter } from './fastify-adapter.factory';
 import { BODY_LIMIT_BYTES } from './http-limits';
@@ -24,7 +24,7 @@ export async function createApp(
       abortOnError: false,
     },
   );
-  app.useLogger(app.get(PinoLogger));
+  app.useLogger(app.get(QuietStartupLogger));
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
   app.useBodyParser(
     'application/json',

@@ -17,7 +17,6 @@ export { ApiError, ApiErrors } from './openapi/api-errors.decorator';
 export { ApiSession, SESSION_COOKIE_SCHEME, BEARER_SCHEME } from './openapi/api-session.decorator';
 export type { ApiSessionOptions } from './openapi/api-session.decorator';
 export { errorBodySchema, ErrorBodyModel } from './openapi/error-body.schema';
-export { documentationModule } from './openapi/documentation.module';
 export { buildOpenApiDocument } from './openapi/openapi-document';
 export type { OpenApiDocumentOptions } from './openapi/openapi-document';
 export { controllersOf, routesOf } from './openapi/route-inventory';

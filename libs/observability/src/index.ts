@@ -2,4 +2,4 @@ export { ObservabilityModule } from './observability.module';
 export { MetricsService } from './metrics.service';
 export type { HotCounter, HotHistogram } from './hot-metrics';
 export { pathOf, requestIdFor, REQUEST_ID_HEADER } from './request-id';
-export { Logger as PinoLogger } from 'nestjs-pino';
+export { QuietStartupLogger } from './quiet-startup.logger';

@@ -5,6 +5,7 @@ import { MetricsService } from './metrics.service';
 import { MetricsController } from './metrics.controller';
 import { HttpMetricsHook } from './http-metrics.hook';
 import { loggerOptions } from './logger.options';
+import { QuietStartupLogger } from './quiet-startup.logger';
 import { RequestLogHook } from './request-log.hook';
 
 @Global()
@@ -21,8 +22,8 @@ export class ObservabilityModule {
         }),
       ],
       controllers: [MetricsController],
-      providers: [MetricsService, HttpMetricsHook, RequestLogHook],
-      exports: [MetricsService],
+      providers: [MetricsService, HttpMetricsHook, RequestLogHook, QuietStartupLogger],
+      exports: [MetricsService, QuietStartupLogger],
     };
   }
 }

@@ -132,18 +132,25 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     return `${this.config.keyPrefix}${name}`;
   }
 
-  /** Resolves when the shared connection is ready, or false after `timeoutMs`. */
-  async whenReady(timeoutMs: number): Promise<boolean> {
-    if (this.client.status === 'ready') return true;
+  /**
+   * Resolves true when `connection` (the shared one unless given) is ready,
+   * or false after `timeoutMs` or once it is closed for good.
+   */
+  async whenReady(timeoutMs: number, connection: RedisClient = this.client): Promise<boolean> {
+    if (connection.status === 'ready') return true;
+    if (connection.status === 'end') return false;
     return new Promise((resolve) => {
       const done = (ready: boolean) => {
         clearTimeout(timer);
-        this.client.off('ready', onReady);
+        connection.off('ready', onReady);
+        connection.off('end', onEnd);
         resolve(ready);
       };
       const onReady = () => done(true);
+      const onEnd = () => done(false);
       const timer = setTimeout(() => done(false), timeoutMs);
-      this.client.on('ready', onReady);
+      connection.on('ready', onReady);
+      connection.on('end', onEnd);
     });
   }
 

@@ -28,6 +28,9 @@ type Fields = string[];
 type StreamReply = [stream: string, entries: [id: string, fields: Fields][]][] | null;
 type PendingEntry = [id: string, consumer: string, idleMs: number, deliveries: number];
 
+/** How long the first read waits for Redis before a failure counts as an outage. */
+const STARTUP_WAIT_MS = 5000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function field(fields: Fields, name: string): string | undefined {
@@ -107,6 +110,11 @@ export class CacheSyncConsumer implements OnApplicationBootstrap, BeforeApplicat
 
   private async loop(connection: RedisClient): Promise<void> {
     let backoff = 100;
+    // Connections still being made at start-up are not an outage: read once they are ready.
+    await Promise.all([
+      this.redis.whenReady(STARTUP_WAIT_MS),
+      this.redis.whenReady(STARTUP_WAIT_MS, connection),
+    ]);
     while (!this.stopping) {
       try {
         if (!this.groupReady) await this.createGroup();

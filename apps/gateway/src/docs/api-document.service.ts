@@ -15,16 +15,12 @@ export class ApiDocument implements OnApplicationBootstrap {
 
   constructor(private readonly discovery: DiscoveryService) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     const controllers = new Set<Type>();
     for (const wrapper of this.discovery.getControllers()) {
       if (typeof wrapper.metatype === 'function') controllers.add(wrapper.metatype as Type);
     }
-    // Nest announces the documentation module's preview mode in the log; say what it is first.
-    this.logger.log(
-      'Building the OpenAPI document from a documentation-only module (preview mode)',
-    );
-    const document = await buildGatewayDocument([...controllers]);
+    const document = buildGatewayDocument([...controllers]);
     this.text = JSON.stringify(document);
     this.logger.log(`OpenAPI document ready: ${Object.keys(document.paths).length} paths`);
   }

@@ -40,7 +40,7 @@ const TAGS = [
  * running gateway registers) and the auth and realtime apps' controllers, at
  * their public paths, which are the same through the gateway.
  */
-export function buildGatewayDocument(gatewayControllers: readonly Type[]): Promise<OpenAPIObject> {
+export function buildGatewayDocument(gatewayControllers: readonly Type[]): OpenAPIObject {
   return buildOpenApiDocument({
     title: 'Lattice API',
     version: API_VERSION,

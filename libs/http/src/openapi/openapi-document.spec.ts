@@ -85,7 +85,7 @@ describe('buildOpenApiDocument', () => {
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    document = await buildOpenApiDocument({
+    document = buildOpenApiDocument({
       title: 'Test',
       version: '1',
       description: 'A test',

@@ -1,9 +1,7 @@
-import type { Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { INestApplication, Type } from '@nestjs/common';
+import { ApplicationConfig } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { BEARER_SCHEME, SESSION_COOKIE_SCHEME } from './api-session.decorator';
-import { documentationModule } from './documentation.module';
 
 export interface OpenApiDocumentOptions {
   title: string;
@@ -16,55 +14,70 @@ export interface OpenApiDocumentOptions {
 }
 
 /**
- * Builds an OpenAPI 3 document from controllers' own metadata (routes,
- * ZodDto parameters, @Api* decorators), with @nestjs/swagger's scanner over a
- * documentation-only module created in preview mode: nothing is instantiated,
- * no dependency is needed, nothing listens. Operation ids are
- * `<Controller>_<handler>` unless a route's @ApiOperation names its own.
+ * What @nestjs/swagger's scanner reads of an application — its modules'
+ * controllers, the application config (global prefix, versioning) and the
+ * HTTP adapter's type — made from the controller classes alone. The scanner
+ * reads metadata from each controller's prototype and never calls it, so no
+ * Nest application (not even a preview one) is created, no provider is
+ * needed and nothing is instantiated.
  */
-export async function buildOpenApiDocument(
-  options: OpenApiDocumentOptions,
-): Promise<OpenAPIObject> {
-  const app = await NestFactory.create(
-    documentationModule(options.controllers),
-    new FastifyAdapter(),
-    {
-      preview: true,
-      // Errors are thrown to the caller rather than ending the process.
-      abortOnError: false,
-    },
+function controllersOnlyApplication(controllers: readonly Type[]): INestApplication {
+  const wrappers = new Map(
+    [...new Set(controllers)].map((metatype) => [
+      metatype,
+      { metatype, instance: Object.create(metatype.prototype) as object },
+    ]),
   );
-  try {
-    const builder = new DocumentBuilder()
-      .setOpenAPIVersion('3.0.3')
-      .setTitle(options.title)
-      .setVersion(options.version)
-      .setDescription(options.description)
-      .addCookieAuth(
-        SESSION_COOKIE_SCHEME,
-        {
-          type: 'apiKey',
-          in: 'cookie',
-          name: 'sid',
-          description: 'The session token, as set by POST /auth/login',
-        },
-        SESSION_COOKIE_SCHEME,
-      )
-      .addBearerAuth(
-        {
-          type: 'http',
-          scheme: 'bearer',
-          description:
-            'The session token returned by POST /auth/login (or, for POST /api/cache/events, CACHE_SYNC_TOKEN)',
-        },
-        BEARER_SCHEME,
-      );
-    for (const tag of options.tags ?? []) builder.addTag(tag.name, tag.description);
-    return SwaggerModule.createDocument(app, builder.build(), {
-      operationIdFactory: (controller, handler) =>
-        `${controller.replace(/Controller$/, '')}_${handler}`,
-    });
-  } finally {
-    await app.close();
-  }
+  class OpenApiDocumentationModule {}
+  const modules = new Map([
+    [
+      'documentation',
+      { metatype: OpenApiDocumentationModule, controllers: wrappers, imports: new Set() },
+    ],
+  ]);
+  return {
+    container: { getModules: () => modules, isGlobalModule: () => false },
+    config: new ApplicationConfig(),
+    getHttpAdapter: () => ({ getType: () => 'fastify' }),
+  } as unknown as INestApplication;
+}
+
+/**
+ * Builds an OpenAPI 3 document from controllers' own metadata (routes,
+ * ZodDto parameters, @Api* decorators) with @nestjs/swagger's scanner;
+ * nothing is instantiated, no dependency is needed, nothing listens.
+ * Operation ids are `<Controller>_<handler>` unless a route's @ApiOperation
+ * names its own.
+ */
+export function buildOpenApiDocument(options: OpenApiDocumentOptions): OpenAPIObject {
+  const app = controllersOnlyApplication(options.controllers);
+  const builder = new DocumentBuilder()
+    .setOpenAPIVersion('3.0.3')
+    .setTitle(options.title)
+    .setVersion(options.version)
+    .setDescription(options.description)
+    .addCookieAuth(
+      SESSION_COOKIE_SCHEME,
+      {
+        type: 'apiKey',
+        in: 'cookie',
+        name: 'sid',
+        description: 'The session token, as set by POST /auth/login',
+      },
+      SESSION_COOKIE_SCHEME,
+    )
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          'The session token returned by POST /auth/login (or, for POST /api/cache/events, CACHE_SYNC_TOKEN)',
+      },
+      BEARER_SCHEME,
+    );
+  for (const tag of options.tags ?? []) builder.addTag(tag.name, tag.description);
+  return SwaggerModule.createDocument(app, builder.build(), {
+    operationIdFactory: (controller, handler) =>
+      `${controller.replace(/Controller$/, '')}_${handler}`,
+  });
 }
