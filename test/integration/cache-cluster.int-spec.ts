@@ -71,6 +71,40 @@ describe('the cache on a Redis Cluster of three masters', () => {
     for (const key of keys.slice(0, 50)) expect(await b.cache.get(key)).toBeUndefined();
   });
 
+  it('deletes a tag whose entries lie on every master from every L1, without SCAN', async () => {
+    const keys = Array.from({ length: 120 }, (_, i) => `tagged:${i}`);
+    await Promise.all(keys.map((k, i) => a.cache.set(k, i, { tags: [i < 60 ? 'low' : 'high'] })));
+    for (const key of keys) await b.cache.get(key); // into b's L1
+    const perMaster = await cluster.keysPerMaster('c:cache:tagged:*');
+    expect(perMaster.every((n) => n > 0)).toBe(true);
+    const scans = async () => {
+      let calls = 0;
+      for (const node of cluster.nodes) {
+        const client = node.client();
+        const info = await client.info('commandstats');
+        client.disconnect();
+        calls += Number(/cmdstat_scan:calls=(\d+)/.exec(info)?.[1] ?? 0);
+      }
+      return calls;
+    };
+    const scansBefore = await scans();
+
+    expect(await b.cache.deleteTags('low')).toBe(60);
+
+    expect(await scans()).toBe(scansBefore);
+    expect((await cluster.keysPerMaster('c:cache:tagged:*')).reduce((x, y) => x + y, 0)).toBe(60);
+    await waitFor(
+      'a to drop the low entries',
+      async () => (await a.cache.get('tagged:0')) === undefined,
+      2000,
+      1,
+    );
+    for (const [i, key] of keys.entries()) {
+      expect(await a.cache.get(key)).toBe(i < 60 ? undefined : i);
+      expect(await b.cache.get(key)).toBe(i < 60 ? undefined : i);
+    }
+  });
+
   it('reads cache-sync events from the hash-tagged streams, and dead-letters on one slot', async () => {
     let gateway: TestApp | undefined;
     try {

@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { LockLostError, LockNotAcquiredError, type LockService } from '@lattice/lock';
 import { type MetricsService } from '@lattice/observability';
 import { type RedisService } from '@lattice/redis';
-import { CACHE_DEFAULTS, MAX_TTL_SECONDS } from './cache.constants';
+import { CACHE_DEFAULTS, MAX_KEYS_PER_MESSAGE, MAX_TTL_SECONDS } from './cache.constants';
 import {
   CacheLockTimeoutError,
   CacheUnavailableError,
@@ -45,6 +45,8 @@ export interface StoreSettings {
 interface WriteSettings {
   ttlMs: number;
   graceMs: number;
+  /** Full tags (namespace included); empty for none. */
+  tags: readonly string[];
 }
 
 interface Outcome {
@@ -244,9 +246,12 @@ export class CacheStore {
   }
 
   async set(key: string, value: unknown, options: CacheSetOptions): Promise<void> {
-    const { raw, record, pxMs } = this.prepare(key, value, this.writeSettings(options));
+    const write = this.writeSettings(options);
+    const { raw, record, pxMs } = this.prepare(key, value, write);
     const fill = this.tracker.begin(key);
     try {
+      // Tagged first: an entry in Redis is always listed under its tags.
+      if (write.tags.length > 0) await this.l2.tag(key, write.tags, pxMs);
       await this.l2.write(key, raw, pxMs, this.bus.message({ key, version: record.version }));
     } catch (error) {
       // It may or may not have been written: this instance drops its copy either way.
@@ -312,6 +317,46 @@ export class CacheStore {
     } finally {
       forget();
       this.notify(matcher);
+    }
+  }
+
+  /**
+   * Deletes every entry stored with any of `tags` (full tags), from Redis and
+   * from every L1: the tags' member sets are taken, the entries they list
+   * removed (one UNLINK per key on a cluster, where they lie in many slots),
+   * and the list of keys announced to every instance. No SCAN. Resolves with
+   * how many entries Redis had.
+   */
+  async deleteTags(tags: readonly string[]): Promise<number> {
+    let keys: string[];
+    try {
+      keys = await this.l2.takeTagged([...new Set(tags)]);
+    } catch (error) {
+      this.metrics.l2Errors.inc({ operation: 'deleteTags' });
+      throw new CacheUnavailableError(error);
+    }
+    for (const key of keys) this.forgetLocally(key);
+    this.metrics.invalidations.local.inc();
+    const announce = async () => {
+      for (let i = 0; i < keys.length; i += MAX_KEYS_PER_MESSAGE) {
+        await this.l2.publish(this.bus.message({ keys: keys.slice(i, i + MAX_KEYS_PER_MESSAGE) }));
+      }
+    };
+    try {
+      const removed = await this.l2.removeKeys(keys, CACHE_DEFAULTS.scanCount);
+      await announce();
+      return removed;
+    } catch (error) {
+      this.metrics.l2Errors.inc({ operation: 'deleteTags' });
+      // Some entries may be gone: tell the others anyway, if Redis takes it.
+      await announce().catch(() => undefined);
+      throw new CacheUnavailableError(error);
+    } finally {
+      // Reads that raced with the deletes may have filled L1 meanwhile.
+      for (const key of keys) {
+        this.forgetLocally(key);
+        this.notify(key);
+      }
     }
   }
 
@@ -475,6 +520,7 @@ export class CacheStore {
     const { raw, record, pxMs } = this.prepare(key, loaded, write);
     let stored;
     try {
+      if (write.tags.length > 0) await this.l2.tag(key, write.tags, pxMs);
       stored = await this.l2.fill(
         key,
         raw,
@@ -568,7 +614,7 @@ export class CacheStore {
     }
     // Jitter only ever shortens a TTL: an entry never outlives what its writer asked for.
     const ttlMs = Math.max(1, Math.round(ttl * 1000 * (1 - jitter * Math.random())));
-    return { ttlMs, graceMs: Math.round(grace * 1000) };
+    return { ttlMs, graceMs: Math.round(grace * 1000), tags: options.tags ?? [] };
   }
 
   private prepare(
@@ -597,6 +643,13 @@ export class CacheStore {
         this.memory.delete(change.key);
       }
       this.notify(change.key);
+      return;
+    }
+    if ('keys' in change) {
+      for (const key of change.keys) {
+        this.forgetLocally(key);
+        this.notify(key);
+      }
       return;
     }
     let matcher: RegExp;

@@ -11,6 +11,11 @@ export interface CacheSetOptions {
   grace?: number;
   /** Fraction (0 to 1) by which the TTL is shortened at random. Default: the module's `jitter` (0.1). */
   jitter?: number;
+  /**
+   * Tags the entry carries (at most 32, each following the key rule, relative
+   * to the namespace like keys): `deleteTags` of any of them deletes it.
+   */
+  tags?: readonly string[];
 }
 
 export interface GetOrSetOptions extends CacheSetOptions {
