@@ -105,6 +105,46 @@ describe('the cache on a Redis Cluster of three masters', () => {
     }
   });
 
+  it('refreshes a hot key early on one instance and answers stale at the soft timeout', async () => {
+    let calls = 0;
+    const loader = async () => {
+      calls++;
+      await sleep(100);
+      return `v${calls}`;
+    };
+    const options = { ttl: 1, earlyRefresh: 0.5, jitter: 0 };
+    expect(await a.cache.getOrSet('hot', loader, options)).toBe('v1');
+    await sleep(600); // inside the refresh window
+    const answers = await Promise.all(
+      [a, b].flatMap((i) =>
+        Array.from({ length: 10 }, () => i.cache.getOrSetEntry('hot', loader, options)),
+      ),
+    );
+    expect(answers.every((r) => r.value === 'v1' && r.source !== 'loader')).toBe(true);
+    await waitFor(
+      'b to see the refresh',
+      async () => (await b.cache.getOrSet('hot', loader, options)) === 'v2',
+      2000,
+      10,
+    );
+    expect(calls).toBe(2);
+
+    await a.cache.set('slow', 'old', { ttl: 0.1, grace: 60, jitter: 0 });
+    await sleep(150);
+    const slow = async () => {
+      await sleep(500);
+      return 'new';
+    };
+    const stale = await b.cache.getOrSetEntry('slow', slow, { lock: true, softTimeoutMs: 50 });
+    expect(stale).toMatchObject({ value: 'old', stale: true });
+    await waitFor(
+      'the background load',
+      async () => (await a.cache.get('slow')) === 'new',
+      5000,
+      10,
+    );
+  });
+
   it('reads cache-sync events from the hash-tagged streams, and dead-letters on one slot', async () => {
     let gateway: TestApp | undefined;
     try {
