@@ -71,6 +71,80 @@ describe('the cache on a Redis Cluster of three masters', () => {
     for (const key of keys.slice(0, 50)) expect(await b.cache.get(key)).toBeUndefined();
   });
 
+  it('deletes a tag whose entries lie on every master from every L1, without SCAN', async () => {
+    const keys = Array.from({ length: 120 }, (_, i) => `tagged:${i}`);
+    await Promise.all(keys.map((k, i) => a.cache.set(k, i, { tags: [i < 60 ? 'low' : 'high'] })));
+    for (const key of keys) await b.cache.get(key); // into b's L1
+    const perMaster = await cluster.keysPerMaster('c:cache:tagged:*');
+    expect(perMaster.every((n) => n > 0)).toBe(true);
+    const scans = async () => {
+      let calls = 0;
+      for (const node of cluster.nodes) {
+        const client = node.client();
+        const info = await client.info('commandstats');
+        client.disconnect();
+        calls += Number(/cmdstat_scan:calls=(\d+)/.exec(info)?.[1] ?? 0);
+      }
+      return calls;
+    };
+    const scansBefore = await scans();
+
+    expect(await b.cache.deleteTags('low')).toBe(60);
+
+    expect(await scans()).toBe(scansBefore);
+    expect((await cluster.keysPerMaster('c:cache:tagged:*')).reduce((x, y) => x + y, 0)).toBe(60);
+    await waitFor(
+      'a to drop the low entries',
+      async () => (await a.cache.get('tagged:0')) === undefined,
+      2000,
+      1,
+    );
+    for (const [i, key] of keys.entries()) {
+      expect(await a.cache.get(key)).toBe(i < 60 ? undefined : i);
+      expect(await b.cache.get(key)).toBe(i < 60 ? undefined : i);
+    }
+  });
+
+  it('refreshes a hot key early on one instance and answers stale at the soft timeout', async () => {
+    let calls = 0;
+    const loader = async () => {
+      calls++;
+      await sleep(100);
+      return `v${calls}`;
+    };
+    const options = { ttl: 1, earlyRefresh: 0.5, jitter: 0 };
+    expect(await a.cache.getOrSet('hot', loader, options)).toBe('v1');
+    await sleep(600); // inside the refresh window
+    const answers = await Promise.all(
+      [a, b].flatMap((i) =>
+        Array.from({ length: 10 }, () => i.cache.getOrSetEntry('hot', loader, options)),
+      ),
+    );
+    expect(answers.every((r) => r.value === 'v1' && r.source !== 'loader')).toBe(true);
+    await waitFor(
+      'b to see the refresh',
+      async () => (await b.cache.getOrSet('hot', loader, options)) === 'v2',
+      2000,
+      10,
+    );
+    expect(calls).toBe(2);
+
+    await a.cache.set('slow', 'old', { ttl: 0.1, grace: 60, jitter: 0 });
+    await sleep(150);
+    const slow = async () => {
+      await sleep(500);
+      return 'new';
+    };
+    const stale = await b.cache.getOrSetEntry('slow', slow, { lock: true, softTimeoutMs: 50 });
+    expect(stale).toMatchObject({ value: 'old', stale: true });
+    await waitFor(
+      'the background load',
+      async () => (await a.cache.get('slow')) === 'new',
+      5000,
+      10,
+    );
+  });
+
   it('reads cache-sync events from the hash-tagged streams, and dead-letters on one slot', async () => {
     let gateway: TestApp | undefined;
     try {

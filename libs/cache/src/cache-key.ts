@@ -34,6 +34,20 @@ export function assertCacheKey(key: unknown): asserts key is string {
   if (problem) throw new InvalidCacheKeyError(`A cache key ${problem}`);
 }
 
+/**
+ * A list of tags: an array of at most `max` tags, each following the key
+ * rule (so a tag, like a key, never contains a brace or a glob character).
+ */
+export function assertCacheTags(tags: unknown, max: number): asserts tags is readonly string[] {
+  if (!Array.isArray(tags) || tags.length > max) {
+    throw new InvalidCacheKeyError(`Cache tags must be an array of at most ${max} tags`);
+  }
+  for (const tag of tags as unknown[]) {
+    const problem = cacheKeyProblem(tag);
+    if (problem) throw new InvalidCacheKeyError(`A cache tag ${problem}`);
+  }
+}
+
 export function assertNamespace(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !NAMESPACE.test(name)) {
     throw new InvalidCacheKeyError(`A cache namespace must be ${CACHE_NAMESPACE_RULE}`);

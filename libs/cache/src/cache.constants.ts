@@ -5,6 +5,13 @@
  */
 export const CACHE_KEY_PREFIX = 'cache:';
 
+/**
+ * A tag's member set: `cache-tag:{<tag>}` (after KEY_PREFIX), the keys of the
+ * entries stored with the tag. The braces keep each set in one slot on Redis
+ * Cluster; keys and tags never contain braces.
+ */
+export const CACHE_TAG_PREFIX = 'cache-tag:';
+
 /** Pub/sub channel of the invalidation bus (KEY_PREFIX is applied to it). */
 export const INVALIDATION_CHANNEL = 'cache:invalidations';
 
@@ -16,6 +23,12 @@ export const MAX_KEY_LENGTH = 256;
 /** A pattern: 1 to 256 characters, at most this many wildcards. */
 export const MAX_PATTERN_LENGTH = 256;
 export const MAX_PATTERN_WILDCARDS = 16;
+/** Tags one entry may carry. */
+export const MAX_TAGS_PER_ENTRY = 32;
+/** Tags one deleteTags call may name. */
+export const MAX_TAGS_PER_DELETE = 100;
+/** Keys named in one bus message of a tag delete (a longer list goes in several). */
+export const MAX_KEYS_PER_MESSAGE = 1000;
 /** Seconds; a longer TTL is refused (entries must expire). */
 export const MAX_TTL_SECONDS = 365 * 24 * 60 * 60;
 

@@ -57,3 +57,24 @@ export class CacheLockTimeoutError extends LatticeError {
     );
   }
 }
+
+/**
+ * 503 CACHE_LOAD_TIMEOUT: a getOrSet loader ran longer than its
+ * `hardTimeoutMs` and no value in grace could be served instead. Also the
+ * `error` of a stale answer given at `softTimeoutMs`.
+ */
+export class CacheLoadTimeoutError extends LatticeError {
+  constructor(
+    readonly key: string,
+    readonly timeoutMs: number,
+    readonly kind: 'soft' | 'hard',
+  ) {
+    super(
+      'CACHE_LOAD_TIMEOUT',
+      kind === 'hard'
+        ? `Loading this value took longer than ${timeoutMs} ms; try again shortly`
+        : `Loading this value is taking longer than ${timeoutMs} ms; a stale value was served`,
+      503,
+    );
+  }
+}

@@ -1,4 +1,5 @@
-import { assertCacheKey, assertCachePattern, assertNamespace } from './cache-key';
+import { assertCacheKey, assertCachePattern, assertCacheTags, assertNamespace } from './cache-key';
+import { MAX_TAGS_PER_DELETE, MAX_TAGS_PER_ENTRY } from './cache.constants';
 import type { CacheStore } from './cache.store';
 import type { CacheLoader, CacheResult, CacheSetOptions, GetOrSetOptions } from './cache.types';
 
@@ -50,7 +51,7 @@ export class CacheNamespace {
    */
   async set(key: string, value: unknown, options: CacheSetOptions = {}): Promise<void> {
     assertCacheKey(key);
-    return this.store.set(this.prefix + key, value, options);
+    return this.store.set(this.prefix + key, value, this.withFullTags(options));
   }
 
   /** Deletes one key or several, everywhere; resolves with how many Redis had. */
@@ -92,6 +93,24 @@ export class CacheNamespace {
     options: GetOrSetOptions = {},
   ): Promise<CacheResult<T>> {
     assertCacheKey(key);
-    return this.store.getOrSet(this.prefix + key, loader, options);
+    return this.store.getOrSet(this.prefix + key, loader, this.withFullTags(options));
+  }
+
+  /**
+   * Deletes every entry of this namespace stored with any of `tags`, from
+   * Redis and every L1 at once, on standalone Redis and on a cluster, without
+   * a SCAN; resolves with how many entries Redis had.
+   */
+  async deleteTags(tags: string | readonly string[]): Promise<number> {
+    const list = typeof tags === 'string' ? [tags] : tags;
+    assertCacheTags(list, MAX_TAGS_PER_DELETE);
+    return this.store.deleteTags(list.map((tag) => this.prefix + tag));
+  }
+
+  /** The options with their tags checked and placed in this namespace, as keys are. */
+  private withFullTags<O extends CacheSetOptions>(options: O): O {
+    if (options.tags === undefined) return options;
+    assertCacheTags(options.tags, MAX_TAGS_PER_ENTRY);
+    return { ...options, tags: options.tags.map((tag) => this.prefix + tag) };
   }
 }

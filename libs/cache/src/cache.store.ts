@@ -1,15 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
-import { LockLostError, LockNotAcquiredError, type LockService } from '@lattice/lock';
+import { type LockService } from '@lattice/lock';
 import { type MetricsService } from '@lattice/observability';
 import { type RedisService } from '@lattice/redis';
-import { CACHE_DEFAULTS, MAX_TTL_SECONDS } from './cache.constants';
-import {
-  CacheLockTimeoutError,
-  CacheUnavailableError,
-  InvalidCacheOptionsError,
-} from './cache.errors';
+import { CACHE_DEFAULTS, MAX_KEYS_PER_MESSAGE, MAX_TTL_SECONDS } from './cache.constants';
+import { CacheUnavailableError, InvalidCacheOptionsError } from './cache.errors';
 import { CacheMetrics } from './cache.metrics';
 import {
   encodeValue,
@@ -17,16 +12,10 @@ import {
   recordOf,
   serializeRecord,
   valueFor,
-  versionOf,
   type CacheRecord,
 } from './cache-record';
-import type {
-  CacheLoader,
-  CacheResult,
-  CacheSetOptions,
-  CacheSource,
-  GetOrSetOptions,
-} from './cache.types';
+import { CacheLoads, type LoadPlan, type WriteSettings } from './cache.loader';
+import type { CacheLoader, CacheResult, CacheSetOptions, GetOrSetOptions } from './cache.types';
 import { FillTracker, type PendingFill } from './fill.tracker';
 import { globToRegExp } from './glob.matcher';
 import { InvalidationBus, type Invalidation } from './invalidation.bus';
@@ -41,34 +30,10 @@ export interface StoreSettings {
   lockTtlMs: number;
 }
 
-/** What a write needs, resolved from the caller's options and the defaults. */
-interface WriteSettings {
-  ttlMs: number;
-  graceMs: number;
-}
-
-interface Outcome {
-  record: CacheRecord;
-  source: CacheSource;
-  stale: boolean;
-  error?: unknown;
-}
-
-/** A value past its TTL but inside its grace period, and the tier it was found in. */
-interface Stale {
-  record: CacheRecord;
-  source: 'l1' | 'l2';
-}
-
 interface Flight<T> {
   fill: PendingFill;
   promise: Promise<T>;
 }
-
-/** Pause between attempts at the loader lock while another instance loads. */
-const LOCK_POLL_MS = 25;
-/** A stale value served for a key is logged at most once per this long. */
-const STALE_LOG_INTERVAL_MS = 10_000;
 
 /**
  * The two-level cache behind every namespace: L1 in process, L2 in Redis,
@@ -90,11 +55,7 @@ export class CacheStore {
   private readonly bus: InvalidationBus;
   private readonly metrics: CacheMetrics;
   private readonly reads = new Map<string, Flight<CacheRecord | null>>();
-  private readonly loads = new Map<string, Flight<Outcome>>();
-  private readonly staleLogged = new LRUCache<string, true>({
-    max: 1000,
-    ttl: STALE_LOG_INTERVAL_MS,
-  });
+  private readonly loads: CacheLoads;
   private readonly shutdown = new AbortController();
   /** Versions are this instance's random prefix plus a counter: unique without a random draw per write. */
   private readonly versionPrefix = randomBytes(6).toString('base64url');
@@ -104,7 +65,7 @@ export class CacheStore {
 
   constructor(
     redis: RedisService,
-    private readonly locks: LockService,
+    locks: LockService,
     metrics: MetricsService,
     private readonly settings: StoreSettings,
   ) {
@@ -137,6 +98,18 @@ export class CacheStore {
       },
       settings.bus,
     );
+    this.loads = new CacheLoads({
+      l2: this.l2,
+      memory: this.memory,
+      tracker: this.tracker,
+      bus: this.bus,
+      metrics: this.metrics,
+      locks,
+      lockTtlMs: settings.lockTtlMs,
+      shutdown: this.shutdown.signal,
+      prepare: (key, value, write) => this.prepare(key, value, write),
+      parse: (raw, key) => this.parse(raw, key),
+    });
   }
 
   start(): void {
@@ -193,6 +166,7 @@ export class CacheStore {
     loader: CacheLoader<T>,
     options: GetOrSetOptions,
   ): Promise<CacheResult<T>> {
+    const plan = this.loadPlan(options);
     const now = Date.now();
     let staleCopy: CacheRecord | undefined;
     if (this.tracker.isTrusted) {
@@ -200,40 +174,14 @@ export class CacheStore {
       if (record !== undefined) {
         if (now < record.freshUntil) {
           this.metrics.hit.l1.inc();
+          this.loads.refreshIfDue(key, loader, plan, record);
           return { value: valueFor(record) as T, source: 'l1', stale: false };
         }
         staleCopy = record;
       }
     }
     this.metrics.miss.l1.inc();
-    // Join a load in flight unless its key was invalidated since it began: its answer may predate the change.
-    let flight = this.loads.get(key);
-    if (flight === undefined || !this.tracker.isCurrent(flight.fill)) {
-      const write = this.writeSettings(options);
-      const lockWaitMs = options.lockWaitMs ?? CACHE_DEFAULTS.lockWaitMs;
-      if (options.lock && !(Number.isSafeInteger(lockWaitMs) && lockWaitMs >= 0)) {
-        throw new InvalidCacheOptionsError('lockWaitMs must be a non-negative integer');
-      }
-      const fill = this.tracker.begin(key);
-      const started = this.load(
-        key,
-        loader as CacheLoader<unknown>,
-        write,
-        options.lock ? lockWaitMs : null,
-        fill,
-        staleCopy,
-      );
-      const current: Flight<Outcome> = {
-        fill,
-        promise: started.finally(() => {
-          this.tracker.settle(fill);
-          if (this.loads.get(key) === current) this.loads.delete(key);
-        }),
-      };
-      this.loads.set(key, current);
-      flight = current;
-    }
-    const outcome = await flight.promise;
+    const outcome = await this.loads.getOrLoad(key, loader, plan, staleCopy);
     const result: CacheResult<T> = {
       value: valueFor(outcome.record) as T,
       source: outcome.source,
@@ -244,9 +192,12 @@ export class CacheStore {
   }
 
   async set(key: string, value: unknown, options: CacheSetOptions): Promise<void> {
-    const { raw, record, pxMs } = this.prepare(key, value, this.writeSettings(options));
+    const write = this.writeSettings(options);
+    const { raw, record, pxMs } = this.prepare(key, value, write);
     const fill = this.tracker.begin(key);
     try {
+      // Tagged first: an entry in Redis is always listed under its tags.
+      if (write.tags.length > 0) await this.l2.tag(key, write.tags, pxMs);
       await this.l2.write(key, raw, pxMs, this.bus.message({ key, version: record.version }));
     } catch (error) {
       // It may or may not have been written: this instance drops its copy either way.
@@ -315,6 +266,46 @@ export class CacheStore {
     }
   }
 
+  /**
+   * Deletes every entry stored with any of `tags` (full tags), from Redis and
+   * from every L1: the tags' member sets are taken, the entries they list
+   * removed (one UNLINK per key on a cluster, where they lie in many slots),
+   * and the list of keys announced to every instance. No SCAN. Resolves with
+   * how many entries Redis had.
+   */
+  async deleteTags(tags: readonly string[]): Promise<number> {
+    let keys: string[];
+    try {
+      keys = await this.l2.takeTagged([...new Set(tags)]);
+    } catch (error) {
+      this.metrics.l2Errors.inc({ operation: 'deleteTags' });
+      throw new CacheUnavailableError(error);
+    }
+    for (const key of keys) this.forgetLocally(key);
+    this.metrics.invalidations.local.inc();
+    const announce = async () => {
+      for (let i = 0; i < keys.length; i += MAX_KEYS_PER_MESSAGE) {
+        await this.l2.publish(this.bus.message({ keys: keys.slice(i, i + MAX_KEYS_PER_MESSAGE) }));
+      }
+    };
+    try {
+      const removed = await this.l2.removeKeys(keys, CACHE_DEFAULTS.scanCount);
+      await announce();
+      return removed;
+    } catch (error) {
+      this.metrics.l2Errors.inc({ operation: 'deleteTags' });
+      // Some entries may be gone: tell the others anyway, if Redis takes it.
+      await announce().catch(() => undefined);
+      throw new CacheUnavailableError(error);
+    } finally {
+      // Reads that raced with the deletes may have filled L1 meanwhile.
+      for (const key of keys) {
+        this.forgetLocally(key);
+        this.notify(key);
+      }
+    }
+  }
+
   /** A coalesced read of L2: concurrent misses of one key share one GET. */
   private readThrough(key: string): Promise<CacheRecord | null> {
     const pending = this.reads.get(key);
@@ -350,198 +341,40 @@ export class CacheStore {
     return current.promise;
   }
 
-  private async load(
-    key: string,
-    loader: CacheLoader<unknown>,
-    write: WriteSettings,
-    lockWaitMs: number | null,
-    fill: PendingFill,
-    staleCopy: CacheRecord | undefined,
-  ): Promise<Outcome> {
-    let raw: string | null;
-    try {
-      raw = await this.l2.read(key);
-    } catch (error) {
-      this.metrics.l2Errors.inc({ operation: 'getOrSet' });
-      return this.loadWithoutRedis(key, loader, write, this.usable(staleCopy, 'l1'), error);
-    }
-    const record = raw === null ? null : this.parse(raw, key);
-    const now = Date.now();
-    if (record !== null && now < record.freshUntil) {
-      this.metrics.hit.l2.inc();
-      if (this.tracker.settle(fill, record.version)) this.memory.set(key, record);
-      return { record, source: 'l2', stale: false };
-    }
-    this.metrics.miss.l2.inc();
-    const stale = this.usable(record ?? undefined, 'l2') ?? this.usable(staleCopy, 'l1');
-    const expected = raw === null ? '' : (versionOf(raw) ?? '');
-    if (lockWaitMs === null) {
-      return this.loadAndStore(key, loader, write, fill, expected, stale, this.shutdown.signal);
-    }
-    return this.loadUnderLock(key, loader, write, fill, stale, lockWaitMs);
-  }
-
-  /**
-   * `lock: true`: the loader runs under the lock `cache:<key>` of the lock
-   * lib, on one instance at a time. The others do not queue for the lock:
-   * between attempts they look in Redis, and take the value as soon as the
-   * loading instance has stored it. Whoever gets the lock reads Redis again
-   * first, in case the value arrived just before.
-   */
-  private async loadUnderLock(
-    key: string,
-    loader: CacheLoader<unknown>,
-    write: WriteSettings,
-    fill: PendingFill,
-    stale: Stale | undefined,
-    lockWaitMs: number,
-  ): Promise<Outcome> {
-    const deadline = Date.now() + lockWaitMs;
-    let outcome: Outcome | undefined;
-    const work = async (signal: AbortSignal): Promise<Outcome> => {
-      let raw: string | null;
-      try {
-        raw = await this.l2.read(key);
-      } catch (error) {
-        this.metrics.l2Errors.inc({ operation: 'getOrSet' });
-        return (outcome = await this.loadWithoutRedis(key, loader, write, stale, error));
-      }
-      const record = raw === null ? null : this.parse(raw, key);
-      if (record !== null && Date.now() < record.freshUntil) {
-        if (this.tracker.settle(fill, record.version)) this.memory.set(key, record);
-        return (outcome = { record, source: 'l2', stale: false });
-      }
-      const expected = raw === null ? '' : (versionOf(raw) ?? '');
-      const both = AbortSignal.any([signal, this.shutdown.signal]);
-      const fallback = this.usable(record ?? undefined, 'l2') ?? stale;
-      return (outcome = await this.loadAndStore(
-        key,
-        loader,
-        write,
-        fill,
-        expected,
-        fallback,
-        both,
-      ));
-    };
-    for (;;) {
-      try {
-        return await this.locks.using(`cache:${key}`, this.settings.lockTtlMs, work, {
-          retryCount: 0,
-        });
-      } catch (error) {
-        // Loaded and stored, but the lease ran out on the way: the value is still good.
-        if (outcome !== undefined && error instanceof LockLostError) return outcome;
-        if (!(error instanceof LockNotAcquiredError)) throw error;
-        if (error.reason === 'unreachable')
-          return this.loadWithoutRedis(key, loader, write, stale, error);
-      }
-      // Another instance holds the lock and is loading.
-      await new Promise((resolve) =>
-        setTimeout(resolve, LOCK_POLL_MS + Math.random() * LOCK_POLL_MS),
-      );
-      const raw = await this.l2.read(key).catch(() => null);
-      const record = raw === null ? null : this.parse(raw, key);
-      if (record !== null && Date.now() < record.freshUntil) {
-        if (this.tracker.settle(fill, record.version)) this.memory.set(key, record);
-        return { record, source: 'l2', stale: false };
-      }
-      if (Date.now() >= deadline || this.shutdown.signal.aborted) {
-        const timeout = new CacheLockTimeoutError(key, lockWaitMs);
-        if (stale) return this.serveStale(key, stale, timeout);
-        throw timeout;
-      }
-    }
-  }
-
-  private async loadAndStore(
-    key: string,
-    loader: CacheLoader<unknown>,
-    write: WriteSettings,
-    fill: PendingFill,
-    expected: string,
-    stale: Stale | undefined,
-    signal: AbortSignal,
-  ): Promise<Outcome> {
-    let loaded: unknown;
-    try {
-      loaded = await loader(signal);
-      this.metrics.loads.ok.inc();
-    } catch (error) {
-      this.metrics.loads.failed.inc();
-      if (stale) return this.serveStale(key, stale, error);
-      throw error;
-    }
-    const { raw, record, pxMs } = this.prepare(key, loaded, write);
-    let stored;
-    try {
-      stored = await this.l2.fill(
-        key,
-        raw,
-        pxMs,
-        expected,
-        this.bus.message({ key, version: record.version }),
-      );
-    } catch {
-      // Redis is away: the value is good, it just cannot be shared.
-      this.metrics.l2Errors.inc({ operation: 'getOrSet' });
-      return { record, source: 'loader', stale: false };
-    }
-    if (stored.written) {
-      if (this.tracker.settle(fill, record.version)) this.memory.set(key, record);
-      return { record, source: 'loader', stale: false };
-    }
-    // Someone wrote the entry while this loader ran: theirs is newer than what it started from.
-    const theirs = stored.current === null ? null : this.parse(stored.current, key);
-    if (theirs !== null && Date.now() < theirs.freshUntil)
-      return { record: theirs, source: 'l2', stale: false };
-    return { record, source: 'loader', stale: false };
-  }
-
-  /** Redis cannot be read: load anyway (once per instance) and serve without caching. */
-  private async loadWithoutRedis(
-    key: string,
-    loader: CacheLoader<unknown>,
-    write: WriteSettings,
-    stale: Stale | undefined,
-    cause: unknown,
-  ): Promise<Outcome> {
-    let loaded: unknown;
-    try {
-      loaded = await loader(this.shutdown.signal);
-      this.metrics.loads.ok.inc();
-    } catch (error) {
-      this.metrics.loads.failed.inc();
-      if (stale) return this.serveStale(key, stale, error);
-      throw error;
-    }
-    this.logger.debug(
-      `Loaded "${key}" without caching it: Redis is unreachable (${String(cause)})`,
-    );
-    return { record: this.prepare(key, loaded, write).record, source: 'loader', stale: false };
-  }
-
-  private serveStale(key: string, stale: Stale, error: unknown): Outcome {
-    this.metrics.staleServed.inc();
-    if (!this.staleLogged.has(key)) {
-      this.staleLogged.set(key, true);
-      const reason = error instanceof Error ? error.message : String(error);
-      this.logger.warn(
-        `Serving a value past its TTL (in grace) for "${key}": the loader failed: ${reason}`,
-      );
-    }
-    return { record: stale.record, source: stale.source, stale: true, error };
-  }
-
-  private usable(record: CacheRecord | undefined, source: 'l1' | 'l2'): Stale | undefined {
-    return record !== undefined && Date.now() < record.staleUntil ? { record, source } : undefined;
-  }
-
   private parse(raw: string, key: string): CacheRecord | null {
     const record = parseRecord(raw, key);
     if (record === null)
       this.logger.warn(`"${key}" holds a value the cache did not write; treated as absent`);
     return record;
+  }
+
+  private loadPlan(options: GetOrSetOptions): LoadPlan {
+    const write = this.writeSettings(options);
+    const plan: LoadPlan = { write, lockWaitMs: null };
+    const lockWaitMs = options.lockWaitMs ?? CACHE_DEFAULTS.lockWaitMs;
+    if (options.lock) {
+      if (!(Number.isSafeInteger(lockWaitMs) && lockWaitMs >= 0)) {
+        throw new InvalidCacheOptionsError('lockWaitMs must be a non-negative integer');
+      }
+      plan.lockWaitMs = lockWaitMs;
+    }
+    for (const name of ['softTimeoutMs', 'hardTimeoutMs'] as const) {
+      const value = options[name];
+      if (value === undefined) continue;
+      if (!(Number.isSafeInteger(value) && value > 0 && value <= MAX_TTL_SECONDS * 1000)) {
+        throw new InvalidCacheOptionsError(`${name} must be a positive integer of milliseconds`);
+      }
+      plan[name] = value;
+    }
+    const { earlyRefresh } = options;
+    if (earlyRefresh !== undefined) {
+      if (typeof earlyRefresh !== 'number' || !(earlyRefresh > 0 && earlyRefresh < 1)) {
+        throw new InvalidCacheOptionsError('earlyRefresh must be a fraction above 0 and below 1');
+      }
+      const ttlMs = (options.ttl ?? this.settings.ttl) * 1000;
+      plan.refreshWithinMs = Math.round(ttlMs * (1 - earlyRefresh));
+    }
+    return plan;
   }
 
   private writeSettings(options: CacheSetOptions): WriteSettings {
@@ -568,7 +401,7 @@ export class CacheStore {
     }
     // Jitter only ever shortens a TTL: an entry never outlives what its writer asked for.
     const ttlMs = Math.max(1, Math.round(ttl * 1000 * (1 - jitter * Math.random())));
-    return { ttlMs, graceMs: Math.round(grace * 1000) };
+    return { ttlMs, graceMs: Math.round(grace * 1000), tags: options.tags ?? [] };
   }
 
   private prepare(
@@ -597,6 +430,13 @@ export class CacheStore {
         this.memory.delete(change.key);
       }
       this.notify(change.key);
+      return;
+    }
+    if ('keys' in change) {
+      for (const key of change.keys) {
+        this.forgetLocally(key);
+        this.notify(key);
+      }
       return;
     }
     let matcher: RegExp;

@@ -11,6 +11,11 @@ export interface CacheSetOptions {
   grace?: number;
   /** Fraction (0 to 1) by which the TTL is shortened at random. Default: the module's `jitter` (0.1). */
   jitter?: number;
+  /**
+   * Tags the entry carries (at most 32, each following the key rule, relative
+   * to the namespace like keys): `deleteTags` of any of them deletes it.
+   */
+  tags?: readonly string[];
 }
 
 export interface GetOrSetOptions extends CacheSetOptions {
@@ -22,6 +27,25 @@ export interface GetOrSetOptions extends CacheSetOptions {
   lock?: boolean;
   /** With `lock`: how long to wait for another instance's loader, in ms. Default 10000. */
   lockWaitMs?: number;
+  /**
+   * When the loader has not finished after this many ms and a value in grace
+   * exists, that value is answered at once (`stale: true`) and the load
+   * finishes in the background, storing its value. Default: none.
+   */
+  softTimeoutMs?: number;
+  /**
+   * The loader is aborted (its signal fires) after this many ms: the stale
+   * value in grace is answered if there is one, else 503 CACHE_LOAD_TIMEOUT.
+   * Bounds every load, in the background too. Default: none.
+   */
+  hardTimeoutMs?: number;
+  /**
+   * Fraction (0 to 1) of `ttl` after which a fresh value is reloaded in the
+   * background, by one instance at a time, while callers keep getting the
+   * current value: with `ttl: 60, earlyRefresh: 0.8`, a getOrSet that finds
+   * less than 12 s of life left starts a refresh. Default: none.
+   */
+  earlyRefresh?: number;
 }
 
 /**
@@ -35,8 +59,9 @@ export interface CacheResult<T> {
   value: T;
   source: CacheSource;
   /**
-   * True when the loader failed and a value past its TTL but inside its grace
-   * period was returned instead; `error` is what the loader threw.
+   * True when a value past its TTL but inside its grace period was returned
+   * because the loader failed or was slower than `softTimeoutMs`; `error` is
+   * what the loader threw, or a CacheLoadTimeoutError.
    */
   stale: boolean;
   error?: unknown;

@@ -8,6 +8,7 @@ export {
   InvalidCacheOptionsError,
   CacheUnavailableError,
   CacheLockTimeoutError,
+  CacheLoadTimeoutError,
 } from './cache.errors';
 export {
   cacheKeyProblem,

@@ -4,10 +4,15 @@ import { HEARTBEAT_CHANNEL_PREFIX, INVALIDATION_CHANNEL } from './cache.constant
 
 /**
  * A change announced on the bus: one key (with the version written, absent
- * for a delete), or a pattern; keys and patterns are relative to `cache:`.
+ * for a delete), several deleted keys (a tag delete), or a pattern; keys and
+ * patterns are relative to `cache:`.
  */
 export type Invalidation =
-  { origin: string; key: string; version?: string } | { origin: string; pattern: string };
+  | { origin: string; key: string; version?: string }
+  | { origin: string; keys: string[] }
+  | { origin: string; pattern: string };
+
+export type Change = { key: string; version?: string } | { keys: string[] } | { pattern: string };
 
 export interface BusListener {
   /** A change made by another instance. */
@@ -81,8 +86,9 @@ export class InvalidationBus {
   }
 
   /** The bus message announcing a change made by this instance. */
-  message(change: { key: string; version?: string } | { pattern: string }): string {
+  message(change: Change): string {
     if ('pattern' in change) return JSON.stringify({ o: this.origin, p: change.pattern });
+    if ('keys' in change) return JSON.stringify({ o: this.origin, ks: change.keys });
     return JSON.stringify(
       change.version === undefined
         ? { o: this.origin, k: change.key }
@@ -135,7 +141,7 @@ export class InvalidationBus {
 
   private receive(message: string): void {
     if (message.startsWith(this.ownPrefix)) return;
-    let parsed: { o?: unknown; k?: unknown; v?: unknown; p?: unknown };
+    let parsed: { o?: unknown; k?: unknown; v?: unknown; p?: unknown; ks?: unknown };
     try {
       parsed = JSON.parse(message) as typeof parsed;
     } catch {
@@ -149,6 +155,8 @@ export class InvalidationBus {
     if (typeof parsed.k === 'string') {
       const version = typeof parsed.v === 'string' ? parsed.v : undefined;
       this.listener.invalidated({ origin: parsed.o, key: parsed.k, version });
+    } else if (Array.isArray(parsed.ks) && parsed.ks.every((k) => typeof k === 'string')) {
+      this.listener.invalidated({ origin: parsed.o, keys: parsed.ks as string[] });
     } else if (typeof parsed.p === 'string') {
       this.listener.invalidated({ origin: parsed.o, pattern: parsed.p });
     } else {

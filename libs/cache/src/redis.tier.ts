@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type RedisService, type RedisScript } from '@lattice/redis';
-import { CACHE_KEY_PREFIX, INVALIDATION_CHANNEL } from './cache.constants';
+import { CACHE_KEY_PREFIX, CACHE_TAG_PREFIX, INVALIDATION_CHANNEL } from './cache.constants';
 
 export type FillOutcome =
   | { written: true }
@@ -16,12 +16,16 @@ export class RedisTier {
   private readonly writeScript: RedisScript<number>;
   private readonly fillScript: RedisScript<number | string>;
   private readonly deleteScript: RedisScript<number>;
+  private readonly tagAddScript: RedisScript<number>;
+  private readonly tagTakeScript: RedisScript<string[]>;
   readonly channel: string;
 
   constructor(private readonly redis: RedisService) {
     this.writeScript = redis.script<number>(join(__dirname, 'cache-write.lua'), 1);
     this.fillScript = redis.script<number | string>(join(__dirname, 'cache-fill.lua'), 1);
     this.deleteScript = redis.script<number>(join(__dirname, 'cache-delete.lua'), 1);
+    this.tagAddScript = redis.script<number>(join(__dirname, 'cache-tag-add.lua'), 1);
+    this.tagTakeScript = redis.script<string[]>(join(__dirname, 'cache-tag-take.lua'), 1);
     this.channel = redis.channel(INVALIDATION_CHANNEL);
   }
 
@@ -50,6 +54,45 @@ export class RedisTier {
 
   remove(key: string, message: string): Promise<number> {
     return this.deleteScript.run([CACHE_KEY_PREFIX + key], [this.channel, message]);
+  }
+
+  /**
+   * Adds `key` to the member set of each of `tags`, each set at
+   * `cache-tag:{<tag>}` (its own slot on a cluster), kept at least `ttlMs`.
+   * Called before the entry is written: an entry Redis holds is always
+   * listed under its tags.
+   */
+  async tag(key: string, tags: readonly string[], ttlMs: number): Promise<void> {
+    await Promise.all(
+      tags.map((tag) => this.tagAddScript.run([`${CACHE_TAG_PREFIX}{${tag}}`], [key, ttlMs])),
+    );
+  }
+
+  /** Removes the member sets of `tags` and returns the keys they listed, each once. */
+  async takeTagged(tags: readonly string[]): Promise<string[]> {
+    const lists = await Promise.all(
+      tags.map((tag) => this.tagTakeScript.run([`${CACHE_TAG_PREFIX}{${tag}}`])),
+    );
+    return [...new Set(lists.flat())];
+  }
+
+  /**
+   * Removes entries by key (relative to `cache:`), `batch` at a time; returns
+   * how many Redis had. On Redis Cluster one UNLINK per key (sent together),
+   * since the keys lie in many slots.
+   */
+  async removeKeys(keys: readonly string[], batch: number): Promise<number> {
+    let removed = 0;
+    for (let i = 0; i < keys.length; i += batch) {
+      const full = keys.slice(i, i + batch).map((key) => CACHE_KEY_PREFIX + key);
+      if (this.redis.isCluster) {
+        const counts = await Promise.all(full.map((key) => this.redis.client.unlink(key)));
+        removed += counts.reduce((sum, n) => sum + n, 0);
+      } else {
+        removed += await this.redis.client.unlink(...full);
+      }
+    }
+    return removed;
   }
 
   async publish(message: string): Promise<void> {

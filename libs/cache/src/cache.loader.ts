@@ -1,0 +1,406 @@
+import { Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { LockLostError, LockNotAcquiredError, type LockService } from '@lattice/lock';
+import { CacheLoadTimeoutError, CacheLockTimeoutError } from './cache.errors';
+import { type CacheMetrics } from './cache.metrics';
+import { versionOf, type CacheRecord } from './cache-record';
+import type { CacheLoader, CacheSource } from './cache.types';
+import { type FillTracker, type PendingFill } from './fill.tracker';
+import { type InvalidationBus } from './invalidation.bus';
+import { type MemoryTier } from './memory.tier';
+import { type RedisTier } from './redis.tier';
+
+/** What a write needs, resolved from the caller's options and the defaults. */
+export interface WriteSettings {
+  ttlMs: number;
+  graceMs: number;
+  /** Full tags (namespace included); empty for none. */
+  tags: readonly string[];
+}
+
+/** How one getOrSet loads, resolved from the caller's options. */
+export interface LoadPlan {
+  write: WriteSettings;
+  /** With `lock: true`: how long to wait for another instance's loader; null without the lock. */
+  lockWaitMs: number | null;
+  softTimeoutMs?: number;
+  hardTimeoutMs?: number;
+  /** A fresh value with less than this many ms of life left is refreshed in the background. */
+  refreshWithinMs?: number;
+}
+
+export interface Outcome {
+  record: CacheRecord;
+  source: CacheSource;
+  stale: boolean;
+  error?: unknown;
+}
+
+/** What the loads need of the store: its tiers, and how it builds and reads records. */
+export interface LoadContext {
+  l2: RedisTier;
+  memory: MemoryTier;
+  tracker: FillTracker;
+  bus: InvalidationBus;
+  metrics: CacheMetrics;
+  locks: LockService;
+  lockTtlMs: number;
+  /** Aborts at shutdown. */
+  shutdown: AbortSignal;
+  prepare(
+    key: string,
+    value: unknown,
+    write: WriteSettings,
+  ): { raw: string; record: CacheRecord; pxMs: number };
+  parse(raw: string, key: string): CacheRecord | null;
+}
+
+/** A value past its TTL but inside its grace period, and the tier it was found in. */
+interface Stale {
+  record: CacheRecord;
+  source: 'l1' | 'l2';
+}
+
+/** One load on this instance: callers of its key share `answer` while it is current. */
+interface Flight {
+  fill: PendingFill;
+  answer: Promise<Outcome>;
+  /** Answers early (a stale value at the soft timeout); later answers are ignored. */
+  settle(outcome: Outcome): void;
+  startedAt: number;
+  softTimer?: NodeJS.Timeout;
+}
+
+/** Pause between attempts at the loader lock while another instance loads. */
+const LOCK_POLL_MS = 25;
+/** A stale value served for a key is logged at most once per this long. */
+const STALE_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * The loads behind `getOrSet`: one flight per key on this instance, the
+ * cross-instance lock and poll of `lock: true`, the conditional store of the
+ * result, the stale fallback of grace, the soft and hard timeouts, and early
+ * refresh of values near the end of their life.
+ */
+export class CacheLoads {
+  private readonly logger = new Logger('Cache');
+  private readonly flights = new Map<string, Flight>();
+  /** Keys this instance is refreshing early (at most one refresh per key here). */
+  private readonly refreshing = new Set<string>();
+  private readonly staleLogged = new LRUCache<string, true>({
+    max: 1000,
+    ttl: STALE_LOG_INTERVAL_MS,
+  });
+
+  constructor(private readonly ctx: LoadContext) {}
+
+  /**
+   * The value of `key` after an L1 miss: joins the load in flight for the
+   * key unless something invalidated the key since it began (its answer may
+   * predate the change), else starts one. `staleCopy`: L1's copy in grace.
+   */
+  getOrLoad(
+    key: string,
+    loader: CacheLoader<unknown>,
+    plan: LoadPlan,
+    staleCopy: CacheRecord | undefined,
+  ): Promise<Outcome> {
+    const current = this.flights.get(key);
+    if (current !== undefined && this.ctx.tracker.isCurrent(current.fill)) return current.answer;
+    let settle!: (outcome: Outcome) => void;
+    let fail!: (error: unknown) => void;
+    const answer = new Promise<Outcome>((resolve, reject) => {
+      settle = resolve;
+      fail = reject;
+    });
+    const flight: Flight = {
+      fill: this.ctx.tracker.begin(key),
+      answer,
+      settle,
+      startedAt: Date.now(),
+    };
+    this.flights.set(key, flight);
+    // The flight lasts until the load is over, in the background too, so no second load starts meanwhile.
+    void this.load(key, loader, plan, flight, staleCopy)
+      .then(settle, fail)
+      .finally(() => {
+        clearTimeout(flight.softTimer);
+        this.ctx.tracker.settle(flight.fill);
+        if (this.flights.get(key) === flight) this.flights.delete(key);
+      });
+    return answer;
+  }
+
+  /**
+   * Starts a background refresh of `key` when `record` (fresh) has less than
+   * `plan.refreshWithinMs` left: under the lock `cache-refresh:<key>`, not
+   * waited for, so one instance refreshes and the others skip; skipped too if
+   * the entry in Redis is no longer the one seen (someone refreshed it).
+   */
+  refreshIfDue(
+    key: string,
+    loader: CacheLoader<unknown>,
+    plan: LoadPlan,
+    record: CacheRecord,
+  ): void {
+    if (plan.refreshWithinMs === undefined) return;
+    if (record.freshUntil - Date.now() > plan.refreshWithinMs) return;
+    if (this.refreshing.has(key) || this.flights.has(key)) return;
+    this.refreshing.add(key);
+    const refresh = async (signal: AbortSignal) => {
+      const raw = await this.ctx.l2.read(key);
+      if (raw === null || versionOf(raw) !== record.version) return;
+      const fill = this.ctx.tracker.begin(key);
+      try {
+        const both = AbortSignal.any([signal, this.ctx.shutdown]);
+        await this.loadAndStore(key, loader, plan, fill, record.version, undefined, both);
+      } finally {
+        this.ctx.tracker.settle(fill);
+      }
+    };
+    this.ctx.locks
+      .using(`cache-refresh:${key}`, this.ctx.lockTtlMs, refresh, { retryCount: 0 })
+      .catch((error: unknown) => {
+        if (error instanceof LockNotAcquiredError) return; // another instance is refreshing
+        this.logger.warn(`Refreshing "${key}" early failed: ${describe(error)}`);
+      })
+      .finally(() => this.refreshing.delete(key));
+  }
+
+  private async load(
+    key: string,
+    loader: CacheLoader<unknown>,
+    plan: LoadPlan,
+    flight: Flight,
+    staleCopy: CacheRecord | undefined,
+  ): Promise<Outcome> {
+    const { fill } = flight;
+    let raw: string | null;
+    try {
+      raw = await this.ctx.l2.read(key);
+    } catch (error) {
+      this.ctx.metrics.l2Errors.inc({ operation: 'getOrSet' });
+      const stale = this.usable(staleCopy, 'l1');
+      this.answerStaleAfterSoftTimeout(key, plan, flight, stale);
+      return this.loadWithoutRedis(key, loader, plan, stale, error);
+    }
+    const record = raw === null ? null : this.ctx.parse(raw, key);
+    if (record !== null && Date.now() < record.freshUntil) {
+      this.ctx.metrics.hit.l2.inc();
+      if (this.ctx.tracker.settle(fill, record.version)) this.ctx.memory.set(key, record);
+      this.refreshIfDue(key, loader, plan, record);
+      return { record, source: 'l2', stale: false };
+    }
+    this.ctx.metrics.miss.l2.inc();
+    const stale = this.usable(record ?? undefined, 'l2') ?? this.usable(staleCopy, 'l1');
+    this.answerStaleAfterSoftTimeout(key, plan, flight, stale);
+    const expected = raw === null ? '' : (versionOf(raw) ?? '');
+    if (plan.lockWaitMs === null) {
+      return this.loadAndStore(key, loader, plan, fill, expected, stale, this.ctx.shutdown);
+    }
+    return this.loadUnderLock(key, loader, plan, fill, stale, plan.lockWaitMs);
+  }
+
+  /** `softTimeoutMs` after the flight began, callers get the value in grace; the load goes on. */
+  private answerStaleAfterSoftTimeout(
+    key: string,
+    plan: LoadPlan,
+    flight: Flight,
+    stale: Stale | undefined,
+  ): void {
+    if (plan.softTimeoutMs === undefined || stale === undefined) return;
+    const timeoutMs = plan.softTimeoutMs;
+    const answer = () =>
+      flight.settle(this.serveStale(key, stale, new CacheLoadTimeoutError(key, timeoutMs, 'soft')));
+    flight.softTimer = setTimeout(answer, Math.max(0, flight.startedAt + timeoutMs - Date.now()));
+  }
+
+  /**
+   * `lock: true`: the loader runs under the lock `cache:<key>` of the lock
+   * lib, on one instance at a time. The others do not queue for the lock:
+   * between attempts they look in Redis, and take the value as soon as the
+   * loading instance has stored it. Whoever gets the lock reads Redis again
+   * first, in case the value arrived just before.
+   */
+  private async loadUnderLock(
+    key: string,
+    loader: CacheLoader<unknown>,
+    plan: LoadPlan,
+    fill: PendingFill,
+    stale: Stale | undefined,
+    lockWaitMs: number,
+  ): Promise<Outcome> {
+    const { l2, tracker, memory, metrics } = this.ctx;
+    const deadline = Date.now() + lockWaitMs;
+    let outcome: Outcome | undefined;
+    const work = async (signal: AbortSignal): Promise<Outcome> => {
+      let raw: string | null;
+      try {
+        raw = await l2.read(key);
+      } catch (error) {
+        metrics.l2Errors.inc({ operation: 'getOrSet' });
+        return (outcome = await this.loadWithoutRedis(key, loader, plan, stale, error));
+      }
+      const record = raw === null ? null : this.ctx.parse(raw, key);
+      if (record !== null && Date.now() < record.freshUntil) {
+        if (tracker.settle(fill, record.version)) memory.set(key, record);
+        return (outcome = { record, source: 'l2', stale: false });
+      }
+      const expected = raw === null ? '' : (versionOf(raw) ?? '');
+      const both = AbortSignal.any([signal, this.ctx.shutdown]);
+      const fallback = this.usable(record ?? undefined, 'l2') ?? stale;
+      return (outcome = await this.loadAndStore(key, loader, plan, fill, expected, fallback, both));
+    };
+    for (;;) {
+      try {
+        return await this.ctx.locks.using(`cache:${key}`, this.ctx.lockTtlMs, work, {
+          retryCount: 0,
+        });
+      } catch (error) {
+        // Loaded and stored, but the lease ran out on the way: the value is still good.
+        if (outcome !== undefined && error instanceof LockLostError) return outcome;
+        if (!(error instanceof LockNotAcquiredError)) throw error;
+        if (error.reason === 'unreachable')
+          return this.loadWithoutRedis(key, loader, plan, stale, error);
+      }
+      // Another instance holds the lock and is loading.
+      await new Promise((resolve) =>
+        setTimeout(resolve, LOCK_POLL_MS + Math.random() * LOCK_POLL_MS),
+      );
+      const raw = await l2.read(key).catch(() => null);
+      const record = raw === null ? null : this.ctx.parse(raw, key);
+      if (record !== null && Date.now() < record.freshUntil) {
+        if (tracker.settle(fill, record.version)) memory.set(key, record);
+        return { record, source: 'l2', stale: false };
+      }
+      if (Date.now() >= deadline || this.ctx.shutdown.aborted) {
+        const timeout = new CacheLockTimeoutError(key, lockWaitMs);
+        if (stale) return this.serveStale(key, stale, timeout);
+        throw timeout;
+      }
+    }
+  }
+
+  private async loadAndStore(
+    key: string,
+    loader: CacheLoader<unknown>,
+    plan: LoadPlan,
+    fill: PendingFill,
+    expected: string,
+    stale: Stale | undefined,
+    signal: AbortSignal,
+  ): Promise<Outcome> {
+    const { l2, tracker, memory, metrics, bus } = this.ctx;
+    let loaded: unknown;
+    try {
+      loaded = await this.callLoader(key, loader, plan, signal);
+    } catch (error) {
+      if (stale) return this.serveStale(key, stale, error);
+      throw error;
+    }
+    const { raw, record, pxMs } = this.ctx.prepare(key, loaded, plan.write);
+    let stored;
+    try {
+      if (plan.write.tags.length > 0) await l2.tag(key, plan.write.tags, pxMs);
+      stored = await l2.fill(
+        key,
+        raw,
+        pxMs,
+        expected,
+        bus.message({ key, version: record.version }),
+      );
+    } catch {
+      // Redis is away: the value is good, it just cannot be shared.
+      metrics.l2Errors.inc({ operation: 'getOrSet' });
+      return { record, source: 'loader', stale: false };
+    }
+    if (stored.written) {
+      if (tracker.settle(fill, record.version)) memory.set(key, record);
+      return { record, source: 'loader', stale: false };
+    }
+    // Someone wrote the entry while this loader ran: theirs is newer than what it started from.
+    const theirs = stored.current === null ? null : this.ctx.parse(stored.current, key);
+    if (theirs !== null && Date.now() < theirs.freshUntil)
+      return { record: theirs, source: 'l2', stale: false };
+    return { record, source: 'loader', stale: false };
+  }
+
+  /** Redis cannot be read: load anyway (once per instance) and serve without caching. */
+  private async loadWithoutRedis(
+    key: string,
+    loader: CacheLoader<unknown>,
+    plan: LoadPlan,
+    stale: Stale | undefined,
+    cause: unknown,
+  ): Promise<Outcome> {
+    let loaded: unknown;
+    try {
+      loaded = await this.callLoader(key, loader, plan, this.ctx.shutdown);
+    } catch (error) {
+      if (stale) return this.serveStale(key, stale, error);
+      throw error;
+    }
+    this.logger.debug(
+      `Loaded "${key}" without caching it: Redis is unreachable (${String(cause)})`,
+    );
+    const { record } = this.ctx.prepare(key, loaded, plan.write);
+    return { record, source: 'loader', stale: false };
+  }
+
+  /**
+   * Calls the loader, counting the outcome. With `hardTimeoutMs`, the
+   * loader's signal aborts at the deadline and the call fails with
+   * CacheLoadTimeoutError, whether or not the loader heeds the signal.
+   */
+  private async callLoader(
+    key: string,
+    loader: CacheLoader<unknown>,
+    plan: LoadPlan,
+    signal: AbortSignal,
+  ): Promise<unknown> {
+    const { metrics } = this.ctx;
+    const hardMs = plan.hardTimeoutMs;
+    const deadline = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const expired =
+      hardMs === undefined
+        ? undefined
+        : new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              const timeout = new CacheLoadTimeoutError(key, hardMs, 'hard');
+              deadline.abort(timeout);
+              reject(timeout);
+            }, hardMs);
+          });
+    try {
+      const loading = Promise.resolve().then(() =>
+        loader(expired ? AbortSignal.any([signal, deadline.signal]) : signal),
+      );
+      const loaded = await (expired ? Promise.race([loading, expired]) : loading);
+      metrics.loads.ok.inc();
+      return loaded;
+    } catch (error) {
+      metrics.loads.failed.inc();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private serveStale(key: string, stale: Stale, error: unknown): Outcome {
+    this.ctx.metrics.staleServed.inc();
+    if (!this.staleLogged.has(key)) {
+      this.staleLogged.set(key, true);
+      this.logger.warn(`Serving a value past its TTL (in grace) for "${key}": ${describe(error)}`);
+    }
+    return { record: stale.record, source: stale.source, stale: true, error };
+  }
+
+  private usable(record: CacheRecord | undefined, source: 'l1' | 'l2'): Stale | undefined {
+    return record !== undefined && Date.now() < record.staleUntil ? { record, source } : undefined;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
