@@ -258,6 +258,20 @@ describe('the edge under abusive clients', () => {
     expect(seenAt('/plain/busy?status=503')).toHaveLength(1);
   });
 
+  it('forwards Socket.IO long-polling bodies whole to the realtime app', async () => {
+    const polling = '/socket.io/?EIO=4&transport=polling';
+    const opened = await (await routed(polling)).text();
+    const { sid } = JSON.parse(opened.slice(1)) as { sid: string };
+    const sent = await routed(`${polling}&sid=${sid}`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain;charset=UTF-8' },
+      body: '40',
+    });
+    expect(await sent.text()).toBe('ok');
+    // The namespace heard the connect packet, and refuses it without a session.
+    expect(await (await routed(`${polling}&sid=${sid}`)).text()).toMatch(/^44.*UNAUTHENTICATED/);
+  });
+
   it('closes WebSockets whose frames exceed the realtime limit, without holding them in memory', async () => {
     const frameBytes = 48 * MIB;
     const pid = gateway.pid!;
