@@ -233,15 +233,12 @@ describe('the gateway as the only origin a client knows', () => {
     expect((await call('/public/slow?ms=10')).status).toBe(200);
   });
 
-  it('streams large bodies both ways, far beyond the 1 MiB limit of the gateway’s own routes', async () => {
-    const mib = 24;
+  it('forwards request bodies up to 1 MiB whole, and streams answers far beyond it', async () => {
     const chunk = pattern();
-    let sent = 0;
-    const upload = Readable.from(
-      (function* () {
-        for (; sent < mib; sent++) yield chunk;
-      })(),
-    );
+    const upload = Readable.from([
+      chunk.subarray(0, chunk.length / 2),
+      chunk.subarray(chunk.length / 2),
+    ]);
     const res = await call('/public/upload', {
       method: 'PUT',
       headers: { 'content-type': 'application/octet-stream' },
@@ -249,9 +246,10 @@ describe('the gateway as the only origin a client knows', () => {
       duplex: 'half',
     } as RequestInit);
     const seen = await echo(res);
-    expect(seen.bodyBytes).toBe(mib * chunk.length);
-    expect(seen.bodySha256).toBe(patternSha256(mib));
+    expect(seen.bodyBytes).toBe(chunk.length);
+    expect(seen.bodySha256).toBe(patternSha256(1));
 
+    const mib = 24;
     const download = await call(`/public/download?mib=${mib}`);
     expect(download.status).toBe(200);
     const hash = createHash('sha256');

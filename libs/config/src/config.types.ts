@@ -43,6 +43,18 @@ export interface LockConfig {
   quorumUrls: string[];
 }
 
+/** What one client of the gateway may hold, so that it cannot stop the edge answering others. */
+export interface ClientLimitsConfig {
+  /** How long a client may take to send a request's headers. */
+  headersTimeoutMs: number;
+  /** How long a client may take to send a whole request, headers and body. */
+  requestTimeoutMs: number;
+  /** Open connections per client address (0: no cap); not applied with TRUST_PROXY=true. */
+  connectionsPerClient: number;
+  /** Request bodies one client may be sending at once (0: no cap). */
+  uploadsPerClient: number;
+}
+
 export interface Config {
   app: AppName;
   http: HttpConfig;
@@ -62,6 +74,7 @@ export interface Config {
     routes: UpstreamRoute[];
     /** How long an upstream may take to start answering, and may stay silent mid-body. */
     upstreamTimeoutMs: number;
+    clientLimits: ClientLimitsConfig;
   };
   cacheSync: { token: string | null; allowedHosts: string[] };
   prizeDraw: { githubApiUrl: string };

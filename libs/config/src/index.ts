@@ -14,4 +14,5 @@ export type {
   RateLimitConfig,
   SessionConfig,
   LockConfig,
+  ClientLimitsConfig,
 } from './config.types';

@@ -38,6 +38,12 @@ describe('loadConfig', () => {
       realtimeUrl: 'http://127.0.0.1:3002',
       routes: [],
       upstreamTimeoutMs: 30000,
+      clientLimits: {
+        headersTimeoutMs: 10000,
+        requestTimeoutMs: 60000,
+        connectionsPerClient: 256,
+        uploadsPerClient: 16,
+      },
     });
     expect(config.presence).toEqual({ heartbeatMs: 5000, ttlMs: 15000 });
     expect(config.admin).toBeNull();
@@ -69,6 +75,17 @@ describe('loadConfig', () => {
     ],
     ['KEY_PREFIX', 'a b', 'KEY_PREFIX: must be at most 64 characters'],
     ['CACHE_SYNC_TOKEN', 'short', 'CACHE_SYNC_TOKEN: must be at least 16 characters'],
+    [
+      'CLIENT_HEADERS_TIMEOUT_MS',
+      '500',
+      'CLIENT_HEADERS_TIMEOUT_MS: must be an integer from 1000 to 600000',
+    ],
+    [
+      'CLIENT_HEADERS_TIMEOUT_MS',
+      '90000',
+      'CLIENT_HEADERS_TIMEOUT_MS: must not be greater than CLIENT_REQUEST_TIMEOUT_MS',
+    ],
+    ['MAX_UPLOADS_PER_CLIENT', '-1', 'MAX_UPLOADS_PER_CLIENT: must be an integer from 0 to'],
   ])('refuses %s=%s with one line naming it', (variable, value, expected) => {
     const problems = problemsFor({ [variable]: value });
     expect(problems).toHaveLength(1);

@@ -54,6 +54,10 @@ function crossChecks(env: Partial<Env>): string[] {
   if (idle !== undefined && absolute !== undefined && idle > absolute) {
     problems.push('SESSION_IDLE_TTL: must not be greater than SESSION_ABSOLUTE_TTL');
   }
+  const { CLIENT_HEADERS_TIMEOUT_MS: headers, CLIENT_REQUEST_TIMEOUT_MS: request } = env;
+  if (headers !== undefined && request !== undefined && headers > request) {
+    problems.push('CLIENT_HEADERS_TIMEOUT_MS: must not be greater than CLIENT_REQUEST_TIMEOUT_MS');
+  }
   const { PRESENCE_TTL_MS: ttl, PRESENCE_HEARTBEAT_MS: heartbeat } = env;
   if (ttl !== undefined && heartbeat !== undefined && ttl <= heartbeat) {
     problems.push('PRESENCE_TTL_MS: must be greater than PRESENCE_HEARTBEAT_MS');
@@ -110,6 +114,12 @@ function toConfig(app: AppName, env: Env): Config {
       realtimeUrl: env.REALTIME_URL,
       routes: env.ROUTES,
       upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
+      clientLimits: {
+        headersTimeoutMs: env.CLIENT_HEADERS_TIMEOUT_MS,
+        requestTimeoutMs: env.CLIENT_REQUEST_TIMEOUT_MS,
+        connectionsPerClient: env.MAX_CONNECTIONS_PER_CLIENT,
+        uploadsPerClient: env.MAX_UPLOADS_PER_CLIENT,
+      },
     },
     cacheSync: { token: env.CACHE_SYNC_TOKEN ?? null, allowedHosts: env.CACHE_SYNC_ALLOWED_HOSTS },
     prizeDraw: { githubApiUrl: env.GITHUB_API_URL },

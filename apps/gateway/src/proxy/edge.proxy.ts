@@ -5,7 +5,7 @@ import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import replyFrom, { type FastifyReplyFromHooks } from '@fastify/reply-from';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError } from '@lattice/common';
-import { ConfigService } from '@lattice/config';
+import { ConfigService, type ClientLimitsConfig } from '@lattice/config';
 import { toErrorBody } from '@lattice/http';
 import { pathOf } from '@lattice/observability';
 import {
@@ -14,9 +14,17 @@ import {
   writeRateLimitHeaders,
   type RateLimitDecision,
 } from '@lattice/rate-limit';
+import { applyClientDeadlines, capConnectionsPerClient } from './client-limits';
 import { EdgePolicy } from './edge.policy';
 import { clientHeaders, upstreamHeaders, type ForwardedRequest } from './forwarded-headers';
-import { BadGatewayError, GatewayTimeoutError, UnforwardablePathError } from './proxy.errors';
+import { PerClientCounter } from './per-client.counter';
+import {
+  BadGatewayError,
+  GatewayTimeoutError,
+  TooManyUploadsError,
+  UnforwardablePathError,
+} from './proxy.errors';
+import { bufferRequestBodies } from './request-bodies';
 import type { ProxyRoute } from './route-table';
 import { RouteTableSource } from './route-table.source';
 
@@ -24,6 +32,28 @@ import { RouteTableSource } from './route-table.source';
 const CONNECTIONS_PER_UPSTREAM = 128;
 const KEEP_ALIVE_MS = 60_000;
 const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * The largest WebSocket message a client may send through /socket.io/: the
+ * realtime app's own Socket.IO `maxHttpBufferSize` (MAX_PACKET_BYTES in its
+ * gateways), so the edge never holds more of a message than realtime would
+ * accept. A larger frame closes the connection (1009) as soon as its header
+ * announces the size, before any of it is buffered.
+ */
+const WEBSOCKET_MAX_MESSAGE_BYTES = 256 * 1024;
+
+/**
+ * reply-from retries a GET that got 503 up to ten times by default (and
+ * `maxRetriesOn503: 0` cannot turn that off). The edge never retries: an
+ * upstream's answer, 503 included, goes to the client at once.
+ */
+const NEVER_RETRY = (): null => null;
+
+/** The query string as the client sent it (without `?`), forwarded untouched. */
+const clientQuery = (_search: string | undefined, url: string): string => {
+  const mark = url.indexOf('?');
+  return mark === -1 ? '' : url.slice(mark + 1);
+};
 
 const TIMEOUT_CODES = new Set([
   'FST_REPLY_FROM_GATEWAY_TIMEOUT',
@@ -35,15 +65,19 @@ const TIMEOUT_CODES = new Set([
 /**
  * The gateway's forwarding, registered on Fastify beside Nest's routes
  * (which, being more specific, win): every path that is not the gateway's
- * own goes by the route table to its upstream, bodies streamed both ways,
- * over pooled keep-alive connections, with the edge's checks first.
- * `/socket.io/` (HTTP and WebSocket upgrades) goes to the realtime app.
+ * own goes by the route table to its upstream, over pooled keep-alive
+ * connections, with the edge's checks first; request bodies are read whole
+ * first (up to 1 MiB), answers streamed. `/socket.io/` (HTTP and WebSocket
+ * upgrades) goes to the realtime app. No client may hold what others need:
+ * see limitClients and bufferRequestBodies.
  */
 @Injectable()
 export class EdgeProxy implements OnModuleInit {
   private readonly logger = new Logger('Proxy');
   private readonly timeoutMs: number;
   private readonly realtimeUrl: string;
+  private readonly clientLimits: ClientLimitsConfig;
+  private readonly trustProxy: boolean;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -53,10 +87,15 @@ export class EdgeProxy implements OnModuleInit {
   ) {
     this.timeoutMs = config.get('gateway').upstreamTimeoutMs;
     this.realtimeUrl = config.get('gateway').realtimeUrl;
+    this.clientLimits = config.get('gateway').clientLimits;
+    this.trustProxy = config.get('http').trustProxy;
   }
 
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    this.limitClients(fastify);
+    const { uploadsPerClient } = this.clientLimits;
+    const uploads = uploadsPerClient > 0 ? new PerClientCounter(uploadsPerClient) : undefined;
     const undici = {
       connections: CONNECTIONS_PER_UPSTREAM,
       keepAliveTimeout: KEEP_ALIVE_MS,
@@ -67,9 +106,8 @@ export class EdgeProxy implements OnModuleInit {
     const onError = this.onUpstreamError;
 
     void fastify.register(async (proxy) => {
-      // Bodies are forwarded as the client streams them, never parsed or buffered here.
-      proxy.removeAllContentTypeParsers();
-      proxy.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+      bufferRequestBodies(proxy, uploads);
+      proxy.setErrorHandler(this.onRefusedBody);
       await proxy.register(replyFrom, { undici, disableRequestLogging: true });
       proxy.all('/*', (request, reply) => this.forward(request, reply));
     });
@@ -80,20 +118,25 @@ export class EdgeProxy implements OnModuleInit {
       auth: 'platform',
     };
     void fastify.register(async (socket) => {
-      // Its own parsers in its own context: Nest's stay as they are for the gateway's routes.
-      socket.removeAllContentTypeParsers();
+      // Parsers of its own in its own context: Nest's stay as they are for the gateway's routes.
+      bufferRequestBodies(socket, uploads);
+      socket.setErrorHandler(this.onRefusedBody);
       await socket.register(httpProxy, {
         upstream: this.realtimeUrl,
         prefix: '/socket.io',
         rewritePrefix: '/socket.io',
         websocket: true,
+        // Bodies are read by bufferRequestBodies, not streamed by the plugin's own parser.
+        proxyPayloads: false,
         undici,
         disableRequestLogging: true,
         replyOptions: {
           rewriteRequestHeaders: (request, headers) =>
             upstreamHeaders(request, socketRoute, headers),
           onError,
+          retryDelay: NEVER_RETRY,
         },
+        wsServerOptions: { maxPayload: WEBSOCKET_MAX_MESSAGE_BYTES },
         // Supported by @fastify/http-proxy, missing from its types. The upgrade carries the
         // session cookie and the Origin, so the realtime app refuses cross-site sockets as before.
         wsClientOptions: {
@@ -108,6 +151,18 @@ export class EdgeProxy implements OnModuleInit {
         } as FastifyHttpProxyOptions['wsClientOptions'],
       });
     });
+  }
+
+  /**
+   * What no one client may hold: deadlines for its requests, and (where the
+   * gateway sees clients' own addresses) a cap on its open connections.
+   */
+  private limitClients(fastify: FastifyInstance): void {
+    applyClientDeadlines(fastify.server, this.clientLimits);
+    const { connectionsPerClient } = this.clientLimits;
+    if (connectionsPerClient > 0 && !this.trustProxy) {
+      capConnectionsPerClient(fastify.server, connectionsPerClient);
+    }
   }
 
   private forward(request: FastifyRequest, reply: FastifyReply): FastifyReply {
@@ -133,16 +188,39 @@ export class EdgeProxy implements OnModuleInit {
     if (refused) return this.fail(request, reply, new RateLimitedError(refused));
     if (!route) return this.fail(request, reply, new NotFoundError('No such route or resource'));
     try {
-      reply.from(route.target + request.url, {
+      // The path alone: reply-from would refuse `../` anywhere in the URL, query included.
+      reply.from(route.target + pathOf(request.url), {
+        queryString: clientQuery,
         rewriteRequestHeaders: (req, headers) => upstreamHeaders(req, route, headers),
         rewriteHeaders: clientHeaders,
         onError: this.onUpstreamError,
+        retryDelay: NEVER_RETRY,
       });
     } catch {
       // reply-from refuses `..` segments synchronously, before anything is sent.
       this.fail(request, reply, new UnforwardablePathError());
     }
   }
+
+  /**
+   * A request body the gateway refuses (over 1 MiB, too many uploads at once,
+   * not matching its Content-Length) is answered with the contract's error
+   * body before the client has finished sending it. Node then reads what is
+   * left of it and drops it (within CLIENT_REQUEST_TIMEOUT_MS) before the next
+   * request on the connection. Closing at once instead, as Fastify would,
+   * resets the connection under a client still sending, which then never
+   * sees the answer (and the body's framing, Content-Length or chunked, tells
+   * Node exactly where the next request starts).
+   */
+  private readonly onRefusedBody = (
+    error: unknown,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void => {
+    reply.removeHeader('Connection');
+    if (error instanceof TooManyUploadsError) reply.header('Retry-After', '1');
+    this.fail(request, reply, error);
+  };
 
   private readonly onUpstreamError: FastifyReplyFromHooks['onError'] = (reply, { error }) => {
     const code = (error as { code?: string }).code ?? '';
@@ -154,6 +232,8 @@ export class EdgeProxy implements OnModuleInit {
     );
     // reply-from types its reply for HTTP/2 servers too; the gateway serves HTTP/1.1.
     const http1 = reply as unknown as FastifyReply;
+    // The request was not finished: the client starts afresh on a new connection.
+    http1.header('Connection', 'close');
     this.fail(http1.request, http1, timedOut ? new GatewayTimeoutError() : new BadGatewayError());
   };
 

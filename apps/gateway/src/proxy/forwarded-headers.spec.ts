@@ -81,6 +81,31 @@ describe('upstreamHeaders', () => {
     }
   });
 
+  it('drops the gateway’s own headers spelled with underscores, in any case, on every route', () => {
+    const disguised = {
+      x_user_id: '999',
+      X_User_Login: 'root',
+      'x-user_roles': 'admin',
+      'X_SESSION-ID': 'forged',
+      x_forwarded_for: '10.0.0.1',
+      x_request_id: 'forged-id',
+    };
+    for (const auth of ['optional', 'none', 'platform'] as const) {
+      const headers = upstreamHeaders(request(null), route(auth), {
+        ...disguised,
+        x_trace: 'kept',
+        'x-user-idx': 'kept',
+      });
+      for (const name of Object.keys(disguised)) expect(headers[name]).toBeUndefined();
+      expect(headers).toMatchObject({
+        x_trace: 'kept',
+        'x-user-idx': 'kept',
+        'x-request-id': 'req-1',
+        'x-forwarded-for': '203.0.113.9',
+      });
+    }
+  });
+
   it('gives the platform apps the credentials and the public Host, without spoofed identity', () => {
     const headers = upstreamHeaders(request('cookie'), route('platform'), {
       ...spoofed,

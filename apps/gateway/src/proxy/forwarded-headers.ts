@@ -35,8 +35,19 @@ const SET_BY_THE_GATEWAY = new Set([
 ]);
 
 /**
+ * Whether a client's header name stands for one the gateway sets. CGI-style
+ * servers (and the frameworks on them) read `X_User_Id` as `X-User-Id`, so a
+ * name counts with its underscores read as dashes, in any case.
+ */
+function isSetByTheGateway(name: string): boolean {
+  if (SET_BY_THE_GATEWAY.has(name)) return true;
+  return name.includes('_') && SET_BY_THE_GATEWAY.has(name.toLowerCase().replace(/_/g, '-'));
+}
+
+/**
  * The headers an upstream receives (reply-from has already set `host` to the
- * upstream's). Always: no client-made identity headers, the request id, and
+ * upstream's). Always: no client-made identity headers (nor their spellings
+ * with underscores, see isSetByTheGateway), the request id, and
  * X-Forwarded-For/-Proto/-Host as the gateway saw them (replaced, not
  * appended to, so an upstream that trusts them sees the address the gateway
  * decided on). Platform apps keep the original Host and the session
@@ -59,7 +70,7 @@ export function upstreamHeaders(
   const dropsAuthorization = !keepsCredentials && request.authenticatedVia === 'bearer';
   const forwarded: IncomingHttpHeaders = {};
   for (const name in headers) {
-    if (SET_BY_THE_GATEWAY.has(name)) continue;
+    if (isSetByTheGateway(name)) continue;
     if (name === 'authorization' && dropsAuthorization) continue;
     if (name === 'cookie' && !keepsCredentials) {
       const cookie = headers.cookie && withoutSessionCookie(headers.cookie);

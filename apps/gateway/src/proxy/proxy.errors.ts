@@ -20,3 +20,10 @@ export class UnforwardablePathError extends LatticeError {
     super('BAD_REQUEST', 'The request path cannot be forwarded', 400);
   }
 }
+
+/** 429 RATE_LIMITED: the client is sending too many request bodies at once (MAX_UPLOADS_PER_CLIENT). */
+export class TooManyUploadsError extends LatticeError {
+  constructor() {
+    super('RATE_LIMITED', 'Too many uploads in progress from this client; try again shortly', 429);
+  }
+}
