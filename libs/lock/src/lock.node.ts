@@ -98,6 +98,15 @@ export class LockNode {
     return counts.reduce((sum, n) => sum + n, 0);
   }
 
+  /**
+   * `WAIT 1 timeoutMs` on this node's connection: true once at least one
+   * replica has every write this connection made so far (so the lease or
+   * extension just written), false when none confirmed within `timeoutMs`.
+   */
+  async acknowledged(timeoutMs: number): Promise<boolean> {
+    return (await this.client.wait(1, timeoutMs)) >= 1;
+  }
+
   /** Marks a run-once task done and ends its lease, if `value` still holds it. */
   async finish(keys: LockKeys, value: string, done: string, doneTtlMs: number): Promise<boolean> {
     return (await this.run<number>('finish', [keys.leases[0], done], [value, doneTtlMs])) === 1;
