@@ -105,6 +105,27 @@ describe('LockService with replica acknowledgement', () => {
     expect((await lock.release()).released).toBe(true);
   });
 
+  it('is refused in quorum mode, where WAIT on one node would promise nothing', async () => {
+    const config = new ConfigService(
+      loadConfig('gateway', {
+        REDIS_URL: master.url,
+        // Three distinct addresses; no node is asked before the option is refused.
+        LOCK_QUORUM_URLS: [master.url, replica.url, `redis://localhost:${master.port}`].join(','),
+        KEY_PREFIX: PREFIX,
+      }),
+    );
+    const quorumRedis = new RedisService(config);
+    const quorum = new LockService(quorumRedis, config);
+    try {
+      await expect(
+        quorum.acquire('quorum', 5_000, { replicaAckTimeoutMs: 100 }),
+      ).rejects.toBeInstanceOf(TypeError);
+    } finally {
+      await quorum.beforeApplicationShutdown();
+      await quorumRedis.onApplicationShutdown();
+    }
+  });
+
   it('checks the timeout it is given', async () => {
     for (const replicaAckTimeoutMs of [0, -1, 1.5]) {
       await expect(locks.acquire('bad', 5_000, { replicaAckTimeoutMs })).rejects.toBeInstanceOf(
