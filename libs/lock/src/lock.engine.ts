@@ -7,12 +7,15 @@ export type Attempt =
   | { kind: 'granted'; token: bigint; validUntil: number }
   | { kind: 'held'; retryAfterMs: number }
   | { kind: 'done' }
-  | { kind: 'unreachable'; cause: unknown };
+  | { kind: 'unreachable'; cause: unknown }
+  /** Granted, but no replica confirmed it within the acknowledgement timeout: given back. */
+  | { kind: 'unacknowledged' };
 
 export type Extension =
   | { kind: 'extended'; validUntil: number }
   | { kind: 'refused' }
-  | { kind: 'unreachable'; cause: unknown };
+  | { kind: 'unreachable'; cause: unknown }
+  | { kind: 'unacknowledged' };
 
 export type Release =
   { kind: 'released' } | { kind: 'expired' } | { kind: 'unreachable'; cause: unknown };
@@ -38,7 +41,17 @@ export class LockEngine {
     return this.nodes.length > 1;
   }
 
-  async attempt(keys: LockKeys, value: string, ttlMs: number, guard?: string): Promise<Attempt> {
+  /**
+   * @param ackTimeoutMs Single node only: the grant counts once a replica
+   *   acknowledged it within this time (see LockNode.acknowledged).
+   */
+  async attempt(
+    keys: LockKeys,
+    value: string,
+    ttlMs: number,
+    guard?: string,
+    ackTimeoutMs?: number,
+  ): Promise<Attempt> {
     const started = monotonicNow();
     const validUntil = started + ttlMs - driftMs(ttlMs);
     if (!this.isQuorum) {
@@ -49,6 +62,13 @@ export class LockEngine {
         return { kind: 'unreachable', cause };
       }
       if (grant.kind !== 'granted') return grant;
+      if (ackTimeoutMs !== undefined) {
+        const acknowledged = await this.nodes[0].acknowledged(ackTimeoutMs).catch(() => false);
+        if (!acknowledged) {
+          await this.releaseQuietly(keys, value);
+          return { kind: 'unacknowledged' };
+        }
+      }
       // Granted too late to be of use (a stalled event loop, a slow Redis): give it back.
       if (monotonicNow() >= validUntil) {
         await this.releaseQuietly(keys, value);
@@ -94,13 +114,22 @@ export class LockEngine {
     return { kind: 'granted', token, validUntil };
   }
 
-  async extend(keys: LockKeys, value: string, ttlMs: number): Promise<Extension> {
+  async extend(
+    keys: LockKeys,
+    value: string,
+    ttlMs: number,
+    ackTimeoutMs?: number,
+  ): Promise<Extension> {
     const started = monotonicNow();
     const validUntil = started + ttlMs - driftMs(ttlMs);
     if (!this.isQuorum) {
       try {
         const extended = await this.nodes[0].extend(keys, value, ttlMs);
-        return extended ? { kind: 'extended', validUntil } : { kind: 'refused' };
+        if (!extended) return { kind: 'refused' };
+        if (ackTimeoutMs !== undefined && !(await this.nodes[0].acknowledged(ackTimeoutMs))) {
+          return { kind: 'unacknowledged' };
+        }
+        return { kind: 'extended', validUntil };
       } catch (cause) {
         return { kind: 'unreachable', cause };
       }

@@ -11,7 +11,8 @@ import { LatticeError } from '@lattice/common';
  * another holder is the reason.
  */
 
-export type NotAcquiredReason = 'held' | 'unreachable' | 'aborted';
+/** `unacknowledged`: granted, but no replica confirmed it in time (`replicaAckTimeoutMs`), so given back. */
+export type NotAcquiredReason = 'held' | 'unreachable' | 'aborted' | 'unacknowledged';
 
 export class LockNotAcquiredError extends LatticeError {
   constructor(
@@ -48,9 +49,10 @@ export class LockLostError extends LatticeError {
 /**
  * `refused`: Redis no longer has the lease as ours; `expired`: it is already
  * past its validity here, or was released; `unreachable`: no answer from Redis
- * (or from a majority of quorum nodes).
+ * (or from a majority of quorum nodes); `unacknowledged`: extended, but no
+ * replica confirmed it in time (`replicaAckTimeoutMs`).
  */
-export type ExtendFailedReason = 'refused' | 'expired' | 'unreachable';
+export type ExtendFailedReason = 'refused' | 'expired' | 'unreachable' | 'unacknowledged';
 
 export class LockExtendFailedError extends LatticeError {
   constructor(
@@ -61,7 +63,7 @@ export class LockExtendFailedError extends LatticeError {
     super(
       'LOCK_EXTEND_FAILED',
       'The lock could not be extended',
-      reason === 'unreachable' ? 503 : 409,
+      reason === 'unreachable' || reason === 'unacknowledged' ? 503 : 409,
     );
     if (cause !== undefined) this.cause = cause;
   }

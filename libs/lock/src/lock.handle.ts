@@ -28,6 +28,8 @@ export class Lock {
     validUntil: number,
     /** Told which leases this lock released, so waiters in this process can try at once. */
     private readonly onReleased?: (leases: readonly string[]) => void,
+    /** Extensions too wait for a replica's acknowledgement (`replicaAckTimeoutMs`). */
+    private readonly ackTimeoutMs?: number,
   ) {
     this.validUntil = validUntil;
     this.wallExpiry = Date.now() + (validUntil - monotonicNow());
@@ -65,7 +67,7 @@ export class Lock {
   async extend(ttlMs: number): Promise<void> {
     assertTtl(ttlMs);
     if (!this.isHeld) throw new LockExtendFailedError(this.resources, 'expired');
-    const outcome = await this.engine.extend(this.keys, this.value, ttlMs);
+    const outcome = await this.engine.extend(this.keys, this.value, ttlMs, this.ackTimeoutMs);
     switch (outcome.kind) {
       case 'extended':
         // An answer that arrives after the lock was given up changes nothing.
@@ -78,6 +80,8 @@ export class Lock {
         throw new LockExtendFailedError(this.resources, 'refused');
       case 'unreachable':
         throw new LockExtendFailedError(this.resources, 'unreachable', outcome.cause);
+      case 'unacknowledged':
+        throw new LockExtendFailedError(this.resources, 'unacknowledged');
     }
   }
 

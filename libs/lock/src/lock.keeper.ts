@@ -81,7 +81,10 @@ export class LockKeeper {
       if (!this.stopped && !this.lostError) this.arm();
     } catch (error) {
       if (this.stopped || this.lostError) return;
-      if (error instanceof LockExtendFailedError && error.reason === 'unreachable') {
+      if (
+        error instanceof LockExtendFailedError &&
+        (error.reason === 'unreachable' || error.reason === 'unacknowledged')
+      ) {
         // Retry until the expiry timer decides; commands fail fast while Redis is down.
         const retryIn = Math.min(Math.max(this.ttlMs / 10, 20), 1000);
         this.renewTimer = setTimeout(() => void this.renew(), retryIn);

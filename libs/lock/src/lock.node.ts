@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { RedisScript, type RedisClient } from '@lattice/redis';
 import type { LockKeys } from './lock.keys';
 import { FENCE_RETENTION_MS } from './lock.timing';
-import { ScriptBatch } from './script.batch';
+import { ScriptBatch, type BatchRequest } from './script.batch';
 
 export type NodeGrant =
   | { kind: 'granted'; token: string }
@@ -10,7 +10,8 @@ export type NodeGrant =
   | { kind: 'held'; retryAfterMs: number }
   | { kind: 'done' };
 
-type ScriptName = 'acquire' | 'extend' | 'release' | 'raise' | 'finish';
+type ScriptName =
+  'acquire' | 'acquire-one' | 'extend' | 'release' | 'release-one' | 'raise' | 'finish';
 type AcquireReply = [number, (string | number)?];
 
 const fenceTtl = (ttlMs: number): number => ttlMs + FENCE_RETENTION_MS;
@@ -42,9 +43,17 @@ export class LockNode {
     private readonly cluster: boolean,
   ) {
     const batching = !cluster;
-    this.acquires = new ScriptBatch((keys, args) => this.run('acquire', keys, args), batching);
+    this.acquires = new ScriptBatch(
+      (keys, args) => this.run('acquire', keys, args),
+      batching,
+      (request) => this.acquireAlone(request),
+    );
     this.extends = new ScriptBatch((keys, args) => this.run('extend', keys, args), batching);
-    this.releases = new ScriptBatch((keys, args) => this.run('release', keys, args), batching);
+    this.releases = new ScriptBatch(
+      (keys, args) => this.run('release', keys, args),
+      batching,
+      (request) => this.releaseAlone(request),
+    );
   }
 
   async acquire(keys: LockKeys, value: string, ttlMs: number, guard?: string): Promise<NodeGrant> {
@@ -89,6 +98,15 @@ export class LockNode {
     return counts.reduce((sum, n) => sum + n, 0);
   }
 
+  /**
+   * `WAIT 1 timeoutMs` on this node's connection: true once at least one
+   * replica has every write this connection made so far (so the lease or
+   * extension just written), false when none confirmed within `timeoutMs`.
+   */
+  async acknowledged(timeoutMs: number): Promise<boolean> {
+    return (await this.client.wait(1, timeoutMs)) >= 1;
+  }
+
   /** Marks a run-once task done and ends its lease, if `value` still holds it. */
   async finish(keys: LockKeys, value: string, done: string, doneTtlMs: number): Promise<boolean> {
     return (await this.run<number>('finish', [keys.leases[0], done], [value, doneTtlMs])) === 1;
@@ -105,6 +123,32 @@ export class LockNode {
       keys: guard ? [...pairs, guard] : pairs,
       args: [value, ttlMs, floor, fenceTtl(ttlMs), pairs.length / 2, guard ? '1' : '0'],
     });
+  }
+
+  /**
+   * An acquisition alone in its call: one resource without guard or token
+   * floor (two keys, floor '0') takes acquire-one.lua, anything else
+   * acquire.lua with a single request.
+   */
+  private async acquireAlone({ keys, args }: BatchRequest): Promise<AcquireReply> {
+    const [value, ttlMs, floor, fenceTtlMs] = args;
+    if (keys.length === 2 && floor === '0') {
+      const reply = await this.run<string | number>('acquire-one', keys, [
+        value,
+        ttlMs,
+        fenceTtlMs,
+      ]);
+      return typeof reply === 'string' ? [1, reply] : [0, reply];
+    }
+    const replies = await this.run<AcquireReply[]>('acquire', keys, args);
+    return replies[0];
+  }
+
+  /** A release alone in its call: one lease takes release-one.lua. */
+  private async releaseAlone({ keys, args }: BatchRequest): Promise<number> {
+    if (keys.length === 1) return this.run<number>('release-one', keys, [args[0]]);
+    const replies = await this.run<number[]>('release', keys, args);
+    return replies[0];
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@lattice/config';
-import { RedisService } from '@lattice/redis';
+import { RedisService, type RedisClient } from '@lattice/redis';
 import { runInLockScope } from './lock.context';
 import { LockEngine } from './lock.engine';
 import { LockNotAcquiredError } from './lock.errors';
@@ -17,6 +17,8 @@ import { RunOnceTask } from './run-once.task';
 
 const RETRY_DEFAULTS = { retryCount: 50, retryDelayMs: 50, retryJitterMs: 50 };
 const RUN_ONCE_DEFAULTS = { leaseTtlMs: 15_000, doneTtlMs: 3_600_000, pollMs: 250 };
+/** How long the first acknowledged lock waits for its dedicated connection. */
+const ACK_CONNECTION_READY_MS = 2_000;
 
 function nonNegativeInteger(value: number, name: string): number {
   if (!Number.isSafeInteger(value) || value < 0) {
@@ -38,8 +40,17 @@ export class LockService implements BeforeApplicationShutdown {
   private readonly leaderships = new Set<Leadership>();
   private readonly waiters = new LocalWaiters();
   private readonly wakeWaiters = (leases: readonly string[]) => this.waiters.wake(leases);
+  /**
+   * Locks with replica acknowledgement run on a connection of their own:
+   * WAIT blocks the connection it is sent on, and must follow that
+   * connection's own write. Opened on first use.
+   */
+  private acknowledging?: { connection: RedisClient; engine: LockEngine };
 
-  constructor(redis: RedisService, config: ConfigService) {
+  constructor(
+    private readonly redis: RedisService,
+    config: ConfigService,
+  ) {
     const urls = config.get('lock').quorumUrls;
     const nodes = urls.length
       ? urls.map(
@@ -151,7 +162,8 @@ export class LockService implements BeforeApplicationShutdown {
       options.retryJitterMs ?? RETRY_DEFAULTS.retryJitterMs,
       'retryJitterMs',
     );
-    const { signal } = options;
+    const { signal, replicaAckTimeoutMs: ackMs } = options;
+    const engine = ackMs === undefined ? this.engine : await this.acknowledgingEngine(ackMs);
     const value = ownerValue();
     let turn: WaitTurn | undefined;
     try {
@@ -159,15 +171,19 @@ export class LockService implements BeforeApplicationShutdown {
         if (signal?.aborted) {
           throw new LockNotAcquiredError(keys.resources, 'aborted', attempts - 1, signal.reason);
         }
-        const attempt = await this.engine.attempt(keys, value, ttlMs);
+        const attempt = await engine.attempt(keys, value, ttlMs, undefined, ackMs);
         if (attempt.kind === 'granted') {
           const { token, validUntil } = attempt;
-          return new Lock(this.engine, keys, value, token, validUntil, this.wakeWaiters);
+          return new Lock(engine, keys, value, token, validUntil, this.wakeWaiters, ackMs);
         }
         if (attempts > retryCount) {
           throw attempt.kind === 'unreachable'
             ? new LockNotAcquiredError(keys.resources, 'unreachable', attempts, attempt.cause)
-            : new LockNotAcquiredError(keys.resources, 'held', attempts);
+            : new LockNotAcquiredError(
+                keys.resources,
+                attempt.kind === 'unacknowledged' ? 'unacknowledged' : 'held',
+                attempts,
+              );
         }
         const pause = delay + jitter(spread);
         // No use waiting past the moment the blocking lease runs out.
@@ -181,6 +197,38 @@ export class LockService implements BeforeApplicationShutdown {
     } finally {
       turn?.leave();
     }
+  }
+
+  /**
+   * The engine for locks with replica acknowledgement (see AcquireOptions),
+   * over the dedicated connection, once it is ready.
+   */
+  private async acknowledgingEngine(ackTimeoutMs: number): Promise<LockEngine> {
+    if (!Number.isSafeInteger(ackTimeoutMs) || ackTimeoutMs < 1 || ackTimeoutMs > 2_147_483_647) {
+      throw new RangeError('replicaAckTimeoutMs must be an integer number of milliseconds from 1');
+    }
+    if (this.engine.isQuorum || this.redis.isCluster) {
+      throw new TypeError('replicaAckTimeoutMs needs a standalone or Sentinel Redis');
+    }
+    if (!this.acknowledging) {
+      const connection = this.redis.createBlockingConnection('lock-replica-ack');
+      const engine = new LockEngine([new LockNode(connection, false)]);
+      this.acknowledging = { connection, engine };
+    }
+    const { connection, engine } = this.acknowledging;
+    if (connection.status !== 'ready') {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          connection.off('ready', done);
+          resolve();
+        };
+        const timer = setTimeout(done, ACK_CONNECTION_READY_MS);
+        connection.on('ready', done);
+      });
+    }
+    // Not ready in time: the attempts fail fast as `unreachable` and are retried as usual.
+    return engine;
   }
 
   private async hold<T>(lock: Lock, ttlMs: number, work: LockedWork<T>): Promise<T> {

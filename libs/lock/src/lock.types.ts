@@ -8,6 +8,16 @@ export interface AcquireOptions {
   retryJitterMs?: number;
   /** Stops waiting: the acquisition fails with LOCK_NOT_ACQUIRED, reason `aborted`. */
   signal?: AbortSignal;
+  /**
+   * Replica acknowledgement: after the grant (and after every extension) Redis
+   * is asked `WAIT 1 <replicaAckTimeoutMs>`, and the lock counts only once at
+   * least one replica has the lease, so a Sentinel failover to that replica
+   * keeps it. Without an acknowledgement in time the lease is given back and
+   * the attempt fails like an unreachable Redis (reason `unacknowledged`).
+   * Standalone or Sentinel Redis only (not Cluster, not LOCK_QUORUM_URLS).
+   * See docs/locks.md for what this does not guarantee.
+   */
+  replicaAckTimeoutMs?: number;
 }
 
 /** What `release()` found: `false` means the lease had already expired (or was taken over). */

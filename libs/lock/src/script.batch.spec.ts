@@ -43,4 +43,43 @@ describe('ScriptBatch', () => {
     await Promise.all([1, 2, 3].map((i) => batch.submit({ keys: [`k${i}`], args: [i] })));
     expect(calls).toEqual([['k1'], ['k2'], ['k3']]);
   });
+
+  it('sends a call that carries one request to sendAlone, with or without batching', async () => {
+    for (const batching of [true, false]) {
+      const batched: string[][] = [];
+      const alone: string[][] = [];
+      const batch = new ScriptBatch<string>(
+        async (keys, args) => {
+          batched.push(keys);
+          return args.map(String);
+        },
+        batching,
+        async (request) => {
+          alone.push([...request.keys]);
+          return `alone ${request.args[0]}`;
+        },
+      );
+      expect(await batch.submit({ keys: ['k1'], args: ['a'] })).toBe('alone a');
+      expect(alone).toEqual([['k1']]);
+      expect(batched).toEqual([]);
+    }
+  });
+
+  it('still batches the requests of one tick when sendAlone is given', async () => {
+    const calls: string[][] = [];
+    const batch = new ScriptBatch<string>(
+      async (keys, args) => {
+        calls.push(keys);
+        return args.map(String);
+      },
+      true,
+      async () => 'alone',
+    );
+    const replies = await Promise.all([
+      batch.submit({ keys: ['k1'], args: ['a'] }),
+      batch.submit({ keys: ['k2'], args: ['b'] }),
+    ]);
+    expect(replies).toEqual(['a', 'b']);
+    expect(calls).toEqual([['k1', 'k2']]);
+  });
 });

@@ -26,7 +26,9 @@ export const BATCH_KEYS = 16;
  * command for several requests multiplies throughput; a lone request goes out
  * in the same tick it was made, so nothing waits. Disabled on Redis Cluster,
  * where the keys of one call must share a slot: each request is then a call
- * of its own.
+ * of its own. A call that carries a single request goes to `sendAlone` when
+ * given: a leaner script for that case, since one sequential caller pays for
+ * every argument and every nested reply.
  */
 export class ScriptBatch<T> {
   private queue: Pending<T>[] = [];
@@ -35,12 +37,11 @@ export class ScriptBatch<T> {
   constructor(
     private readonly send: (keys: string[], args: (string | number)[]) => Promise<T[]>,
     private readonly batching: boolean,
+    private readonly sendAlone?: (request: BatchRequest) => Promise<T>,
   ) {}
 
   submit(request: BatchRequest): Promise<T> {
-    if (!this.batching) {
-      return this.send([...request.keys], [...request.args]).then((replies) => replies[0]);
-    }
+    if (!this.batching) return this.sendOne(request);
     return new Promise<T>((resolve, reject) => {
       if (this.queue.length === 0) process.nextTick(() => this.flush());
       this.queue.push({ request, resolve, reject });
@@ -54,6 +55,11 @@ export class ScriptBatch<T> {
     if (batch.length === 0) return;
     this.queue = [];
     this.queuedKeys = 0;
+    if (batch.length === 1) {
+      const [{ request, resolve, reject }] = batch;
+      this.sendOne(request).then(resolve, reject);
+      return;
+    }
     const keys: string[] = [];
     const args: (string | number)[] = [];
     for (const { request } of batch) {
@@ -64,5 +70,10 @@ export class ScriptBatch<T> {
       (replies) => batch.forEach((pending, i) => pending.resolve(replies[i])),
       (error: unknown) => batch.forEach((pending) => pending.reject(error)),
     );
+  }
+
+  private sendOne(request: BatchRequest): Promise<T> {
+    if (this.sendAlone) return this.sendAlone(request);
+    return this.send([...request.keys], [...request.args]).then((replies) => replies[0]);
   }
 }
