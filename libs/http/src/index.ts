@@ -8,7 +8,12 @@ export { MAX_VALIDATION_ISSUES, boundIssues, zodIssues, issuesSummary } from './
 export { GlobalExceptionFilter } from './global-exception.filter';
 export { toErrorBody } from './error-body';
 export type { ErrorBody } from './error-body';
-export { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH, MAX_HEADER_BYTES } from './http-limits';
+export {
+  BODY_LIMIT_BYTES,
+  MAX_PARAM_LENGTH,
+  MAX_HEADER_BYTES,
+  SOCKET_MESSAGE_LIMIT_BYTES,
+} from './http-limits';
 export { toOpenApiSchema } from './openapi/zod-to-openapi';
 export type { SchemaSide } from './openapi/zod-to-openapi';
 export { ApiAnswer, ApiZodBody } from './openapi/api-answer.decorator';

@@ -6,7 +6,7 @@ import replyFrom, { type FastifyReplyFromHooks } from '@fastify/reply-from';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError } from '@lattice/common';
 import { ConfigService, type ClientLimitsConfig } from '@lattice/config';
-import { toErrorBody } from '@lattice/http';
+import { SOCKET_MESSAGE_LIMIT_BYTES, toErrorBody } from '@lattice/http';
 import { pathOf } from '@lattice/observability';
 import {
   RateLimitedError,
@@ -32,15 +32,6 @@ import { RouteTableSource } from './route-table.source';
 const CONNECTIONS_PER_UPSTREAM = 128;
 const KEEP_ALIVE_MS = 60_000;
 const CONNECT_TIMEOUT_MS = 5_000;
-
-/**
- * The largest WebSocket message a client may send through /socket.io/: the
- * realtime app's own Socket.IO `maxHttpBufferSize` (MAX_PACKET_BYTES in its
- * gateways), so the edge never holds more of a message than realtime would
- * accept. A larger frame closes the connection (1009) as soon as its header
- * announces the size, before any of it is buffered.
- */
-const WEBSOCKET_MAX_MESSAGE_BYTES = 256 * 1024;
 
 /**
  * reply-from retries a GET that got 503 up to ten times by default (and
@@ -136,7 +127,10 @@ export class EdgeProxy implements OnModuleInit {
           onError,
           retryDelay: NEVER_RETRY,
         },
-        wsServerOptions: { maxPayload: WEBSOCKET_MAX_MESSAGE_BYTES },
+        // The realtime app's own limit, so the edge never holds more of a message than
+        // realtime would accept; a larger frame closes the connection (1009) as soon
+        // as its header announces the size, before any of it is buffered.
+        wsServerOptions: { maxPayload: SOCKET_MESSAGE_LIMIT_BYTES },
         // Supported by @fastify/http-proxy, missing from its types. The upgrade carries the
         // session cookie and the Origin, so the realtime app refuses cross-site sockets as before.
         wsClientOptions: {

@@ -11,12 +11,7 @@ import type { Gauge } from 'prom-client';
 import { LatticeError } from '@lattice/common';
 import { MetricsService } from '@lattice/observability';
 import { DRAWS_NAMESPACE, drawRoom, subscribedDraw } from './draw-subscription';
-
-/**
- * The same as the main namespace's gateway, so that whichever gateway Nest
- * sets up first creates the shared Socket.IO server with these settings.
- */
-const MAX_PACKET_BYTES = 256 * 1024;
+import { SOCKET_MESSAGE_LIMIT_BYTES } from '@lattice/http';
 
 /**
  * Live updates for the public draw pages: an anonymous, read-only namespace
@@ -30,7 +25,9 @@ const MAX_PACKET_BYTES = 256 * 1024;
 @WebSocketGateway({
   namespace: DRAWS_NAMESPACE,
   serveClient: false,
-  maxHttpBufferSize: MAX_PACKET_BYTES,
+  // The same as the main namespace's, so whichever gateway Nest sets up first
+  // creates the shared Socket.IO server with these settings.
+  maxHttpBufferSize: SOCKET_MESSAGE_LIMIT_BYTES,
 })
 export class DrawsGateway
   implements

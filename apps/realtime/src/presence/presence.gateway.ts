@@ -19,9 +19,7 @@ import type { ConnectionUser } from './realtime-connection';
 import { SessionWatcher } from './session.watcher';
 import { connectError, SocketAuthenticator } from './socket.authenticator';
 import { createSocketBus } from './socket-adapter.factory';
-
-/** Largest Socket.IO packet a client may send; a larger one closes that client's connection. */
-const MAX_PACKET_BYTES = 256 * 1024;
+import { SOCKET_MESSAGE_LIMIT_BYTES } from '@lattice/http';
 
 type Handler = (socketId: string, payload: unknown) => Promise<Ack>;
 
@@ -30,7 +28,7 @@ type Handler = (socketId: string, payload: unknown) => Promise<Ack>;
  * server across every realtime instance by the Redis adapter. Handshakes need
  * a session; the events are CONTRACT 5's.
  */
-@WebSocketGateway({ serveClient: false, maxHttpBufferSize: MAX_PACKET_BYTES })
+@WebSocketGateway({ serveClient: false, maxHttpBufferSize: SOCKET_MESSAGE_LIMIT_BYTES })
 export class PresenceGateway
   implements
     OnGatewayInit<Server>,
