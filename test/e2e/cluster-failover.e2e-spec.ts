@@ -115,6 +115,18 @@ describe('a Redis Cluster failover under traffic', () => {
     }
   }
 
+  /** Waits until both gateways count in Redis (not in memory, as while Redis was away). */
+  const gatewaysShareCounts = () =>
+    waitFor(
+      'the gateways to share counts',
+      async () => {
+        const ip = nextIp();
+        await request(gateways[0], '/api/ping', { ip });
+        return (await request(gateways[1], '/api/ping', { ip })).remaining === LIMIT - 2;
+      },
+      15_000,
+    );
+
   type Phase = 'before' | 'gap' | 'after';
   interface Timed {
     phase: Phase;
@@ -145,17 +157,22 @@ describe('a Redis Cluster failover under traffic', () => {
       (c) => `{${c}}`,
     );
     const ip0 = nextIp();
-    await request(gateways[0], '/api/ping', { ip: ip0 });
-    const [countKey] = await cluster.keys(`${PREFIX}ratelimit:*${ip0}`);
-    expect(countKey).toBeDefined();
+    const countKey = await waitFor('a rate-limit count in Redis', async () => {
+      expect((await request(gateways[0], '/api/ping', { ip: ip0 })).status).toBe(200);
+      return (await cluster.keys(`${PREFIX}ratelimit:*${ip0}`))[0];
+    });
     const limitedIp = await nameOn(
       victim,
       () => nextIp(),
       (ip) => countKey.replace(ip0, ip),
     );
-    for (let i = 0; i < 5; i++) {
-      expect((await request(gateways[i % 2], '/api/ping', { ip: limitedIp })).status).toBe(200);
-    }
+    await gatewaysShareCounts();
+    const used = [];
+    for (let i = 0; i < 5; i++)
+      used.push(await request(gateways[i % 2], '/api/ping', { ip: limitedIp }));
+    expect(used.map((answer) => [answer.status, answer.remaining])).toEqual(
+      [1, 2, 3, 4, 5].map((n) => [200, LIMIT - n]),
+    );
     const held = await locks.acquire(resource, 60_000);
     const member = await PresenceClient.connect(realtime.url(''), { token: stays.token });
     sockets.push(member);
@@ -311,6 +328,8 @@ describe('a Redis Cluster failover under traffic', () => {
 
     // Rate limits: the count from before survived on the promoted replica (5 used), and the
     // two gateways share it exactly: LIMIT - 5 more answers, then 429.
+    // A gateway that counted in memory during the gap (fail open) goes back to Redis after a probe.
+    await gatewaysShareCounts();
     const statuses: number[] = [];
     for (let i = 5; i <= LIMIT; i++) {
       statuses.push((await request(gateways[i % 2], '/api/ping', { ip: limitedIp })).status);
