@@ -289,7 +289,8 @@ describe('a Redis Cluster failover under traffic', () => {
       `cluster failover: replica promoted ${promotedAfterMs} ms after the kill; ` +
         `${refused.length} of ${timed.filter((t) => t.phase === 'gap').length} answers in the gap were 503, ` +
         `the first ${Math.min(...refused.map((t) => t.at))} ms and the last ${last503} ms after the kill; ` +
-        `readiness 503s: ${readiness.filter((r) => r.answer.status === 503).length}`,
+        `readiness: ${readiness.filter((r) => r.answer.status === 503).length} of ` +
+        `${readiness.filter((r) => r.phase === 'gap').length} probes in the gap were 503`,
     );
 
     // Sessions: the one from before still works everywhere; new logins work.
