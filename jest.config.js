@@ -26,6 +26,7 @@ const STANDALONE_ONLY_E2E = [
   'presence-failover', // stops and restarts Redis under the realtime workers
   'readiness', // stops and restarts Redis to watch readiness follow
   'redis-refusals', // puts its redis-server out of memory, into a replica, busy
+  'cluster-failover', // brings its own cluster with replicas, and kills a master
   'sentinel-failover', // brings its own Sentinel deployment
 ];
 

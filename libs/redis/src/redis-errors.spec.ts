@@ -18,6 +18,9 @@ describe('isRedisUnavailableError', () => {
     'EXECABORT Transaction discarded because of previous errors.',
     'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.',
     'NOREPLICAS Not enough good replicas to write.',
+    'Too many Cluster redirections. Last error: ReplyError: CLUSTERDOWN The cluster is down',
+    'Too many Cluster redirections. Last error: ReplyError: MOVED 6347 127.0.0.1:35489',
+    'Too many Cluster redirections. Last error: Error: Connection is closed.',
   ])('is true for "%s"', (message) => {
     expect(isRedisUnavailableError(new Error(message))).toBe(true);
   });

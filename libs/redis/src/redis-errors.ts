@@ -7,7 +7,10 @@
  * replies of a master refusing work: OOM (over `maxmemory` with
  * `noeviction`), EXECABORT (a MULTI whose commands were refused, by OOM for
  * one), BUSY (a script running past its time limit), NOREPLICAS (fewer
- * replicas than `min-replicas-to-write`). Each is answered 503 UNAVAILABLE.
+ * replicas than `min-replicas-to-write`), and ioredis giving up routing a
+ * command on a cluster (`Too many Cluster redirections`: during a failover
+ * its retries meet CLUSTERDOWN, MOVED to the dead master, or a closed
+ * connection until they run out). Each is answered 503 UNAVAILABLE.
  */
 const UNAVAILABLE_MESSAGES = [
   "Stream isn't writeable and enableOfflineQueue options is false",
@@ -17,6 +20,7 @@ const UNAVAILABLE_MESSAGES = [
   'Cluster is disconnected.',
   'None of startup nodes is available',
   'Reached the max retries per request limit',
+  'Too many Cluster redirections',
 ];
 const UNAVAILABLE_REPLIES =
   /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM|EXECABORT|BUSY|NOREPLICAS)\b/;
