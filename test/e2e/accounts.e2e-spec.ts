@@ -19,7 +19,11 @@ async function call(
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : null, headers: res.headers };
+  return {
+    status: res.status,
+    body: text ? (JSON.parse(text) as Json) : null,
+    headers: res.headers,
+  };
 }
 
 const PASSWORD = 'password-123';

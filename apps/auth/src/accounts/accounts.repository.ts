@@ -177,8 +177,10 @@ export class AccountsRepository {
   async setPassword(id: string, generation: string, passwordHash: string): Promise<boolean> {
     const keys = this.keys(id);
     return (
-      (await this.setPasswordScript.run([keys.profile, keys.password], [generation, passwordHash])) ===
-      1
+      (await this.setPasswordScript.run(
+        [keys.profile, keys.password],
+        [generation, passwordHash],
+      )) === 1
     );
   }
 
