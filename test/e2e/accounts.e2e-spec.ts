@@ -1,4 +1,5 @@
 import { AppProcess, startTestRedis, waitFor, type TestRedis } from '@lattice/testing';
+import { PresenceClient } from '../fixtures/presence/presence-client';
 
 interface Json {
   [key: string]: unknown;
@@ -295,5 +296,105 @@ describe('accounts people can live with, across two auth instances', () => {
       expect(both.map((res) => res.status)).toContain(204);
       expect(await keysOf(id, 'Twice')).toEqual([]);
     });
+  });
+});
+
+/** The same operations through two gateways (each with its own session cache) and a realtime app. */
+describe('accounts through two gateways, with sockets open', () => {
+  let redis: TestRedis;
+  let authOne: AppProcess;
+  let authTwo: AppProcess;
+  let realtime: AppProcess;
+  let gatewayOne: AppProcess;
+  let gatewayTwo: AppProcess;
+  const sockets: PresenceClient[] = [];
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    [authOne, authTwo, realtime] = await Promise.all([
+      AppProcess.start('auth', redis.env),
+      AppProcess.start('auth', redis.env),
+      AppProcess.start('realtime', redis.env),
+    ]);
+    [gatewayOne, gatewayTwo] = await Promise.all([
+      AppProcess.start('gateway', {
+        ...redis.env,
+        AUTH_URL: authOne.url(''),
+        REALTIME_URL: realtime.url(''),
+      }),
+      AppProcess.start('gateway', {
+        ...redis.env,
+        AUTH_URL: authTwo.url(''),
+        REALTIME_URL: realtime.url(''),
+      }),
+    ]);
+    await Promise.all(
+      [authOne, authTwo, realtime, gatewayOne, gatewayTwo].map((app) =>
+        waitFor('ready', async () => (await fetch(app.url('/health/ready'))).status === 200),
+      ),
+    );
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.close();
+    await Promise.all(
+      [authOne, authTwo, realtime, gatewayOne, gatewayTwo].map((app) => app?.kill()),
+    );
+    await redis?.dispose();
+  });
+
+  async function signIn(gateway: AppProcess, login: string, password = PASSWORD) {
+    const res = await call(gateway, 'POST', '/auth/login', { body: { login, password } });
+    expect(res.status).toBe(200);
+    return res.body!.token as string;
+  }
+
+  async function socketOf(token: string): Promise<PresenceClient> {
+    const socket = await PresenceClient.connect(realtime.url(''), { token });
+    sockets.push(socket);
+    return socket;
+  }
+
+  const closed = (socket: PresenceClient) =>
+    waitFor('the socket to be closed', () => !socket.connected, 1_000, 5);
+
+  it('closes the other sessions’ sockets on a change of password, and every socket on deletion', async () => {
+    const registered = await call(gatewayOne, 'POST', '/auth/register', {
+      body: { login: 'Sock', name: 'Sock', password: PASSWORD },
+    });
+    expect(registered.status).toBe(201);
+    const current = await signIn(gatewayOne, 'Sock');
+    const other = await signIn(gatewayTwo, 'Sock');
+    // Both gateways have the other session cached.
+    for (const gateway of [gatewayOne, gatewayTwo]) {
+      expect((await call(gateway, 'GET', '/auth/me', { token: other })).status).toBe(200);
+    }
+    const currentSocket = await socketOf(current);
+    const otherSocket = await socketOf(other);
+
+    const changed = await call(gatewayOne, 'POST', '/auth/password', {
+      token: current,
+      body: { currentPassword: PASSWORD, newPassword: 'new-password-456' },
+    });
+    expect(changed.status).toBe(204);
+    for (const gateway of [gatewayTwo, gatewayOne]) {
+      expect((await call(gateway, 'GET', '/auth/me', { token: other })).status).toBe(401);
+    }
+    await closed(otherSocket);
+    expect(otherSocket.disconnectReason).toBe('io server disconnect');
+    expect(currentSocket.connected).toBe(true);
+
+    const deleted = await call(gatewayTwo, 'DELETE', '/auth/me', {
+      token: current,
+      body: { password: 'new-password-456' },
+    });
+    expect(deleted.status).toBe(204);
+    for (const gateway of [gatewayOne, gatewayTwo]) {
+      expect((await call(gateway, 'GET', '/auth/me', { token: current })).status).toBe(401);
+    }
+    await closed(currentSocket);
+    await expect(
+      PresenceClient.connect(realtime.url(''), { token: current }),
+    ).rejects.toMatchObject({ message: 'UNAUTHENTICATED' });
   });
 });
