@@ -10,6 +10,7 @@ interface Document {
   openapi: string;
   info: { title: string };
   paths: Record<string, Record<string, unknown>>;
+  components?: { schemas: Record<string, unknown> };
 }
 
 describe('the OpenAPI document and its page, served by the gateway', () => {
@@ -52,6 +53,38 @@ describe('the OpenAPI document and its page, served by the gateway', () => {
     );
     expect(documented.sort()).toEqual(routes.sort());
     expect(documented).toEqual(expect.arrayContaining(['post /auth/login', 'get /api/ping']));
+  });
+
+  it("describes the account routes' bodies and error answers (CONTRACT 8.2)", async () => {
+    const document = (await (await fetch(gateway.url('/docs/json'))).json()) as Document;
+    const expected: [string, string, string[], string[]][] = [
+      ['/auth/password', 'post', ['currentPassword', 'newPassword'], ['204', '400', '401', '429']],
+      ['/auth/me', 'patch', ['name'], ['200', '400', '401', '429']],
+      ['/auth/me', 'delete', ['password'], ['204', '400', '401', '429']],
+    ];
+    for (const [path, method, fields, statuses] of expected) {
+      const operation = document.paths[path]![method] as {
+        requestBody: { content: Record<string, { schema: { properties: object } }> };
+        responses: Record<string, unknown>;
+      };
+      let body = operation.requestBody.content['application/json']!.schema as {
+        properties: object;
+        $ref?: string;
+      };
+      if (body.$ref)
+        body = document.components!.schemas[body.$ref.split('/').pop()!] as typeof body;
+      expect({ path, method, fields: Object.keys(body.properties).sort() }).toEqual({
+        path,
+        method,
+        fields: fields.sort(),
+      });
+      expect({ path, method, statuses: Object.keys(operation.responses) }).toEqual({
+        path,
+        method,
+        statuses: expect.arrayContaining(statuses),
+      });
+    }
+    expect(JSON.stringify(document.paths['/auth/password']!.post)).toContain('INVALID_CREDENTIALS');
   });
 
   it('serves the Swagger UI page at /docs with its assets from the gateway itself', async () => {

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Config } from '@lattice/config';
 import { PlatformModule } from '@lattice/http';
+import { AccountSettingsService } from './accounts/account-settings.service';
 import { AccountsRepository } from './accounts/accounts.repository';
 import { AccountsService } from './accounts/accounts.service';
 import { AdminBootstrap } from './accounts/admin.bootstrap';
@@ -21,6 +22,7 @@ export class AuthModule {
       providers: [
         AccountsRepository,
         AccountsService,
+        AccountSettingsService,
         PasswordHasher,
         LoginThrottle,
         AdminBootstrap,

@@ -1,3 +1,4 @@
+import { AccountSettingsController } from './accounts/account-settings.controller';
 import { AdminSessionsController } from './accounts/admin-sessions.controller';
 import { AuthController } from './accounts/auth.controller';
 import { VerificationController } from './verification/verification.controller';
@@ -7,4 +8,9 @@ import { VerificationController } from './verification/verification.controller';
  * gateway's OpenAPI document describes them (a documentation-only import: the
  * gateway reads their route metadata and never instantiates them).
  */
-export const AUTH_CONTROLLERS = [AuthController, AdminSessionsController, VerificationController];
+export const AUTH_CONTROLLERS = [
+  AuthController,
+  AccountSettingsController,
+  AdminSessionsController,
+  VerificationController,
+];

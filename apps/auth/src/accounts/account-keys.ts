@@ -20,6 +20,8 @@ export const LOGINS_KEY = 'users:';
 export const USER_ID_COUNTER_KEY = 'user:id:';
 /** The lock taken on a lower-cased login while its account is created. */
 export const loginLockResource = (lowerCasedLogin: string): string => `user:${lowerCasedLogin}`;
+/** How long the login lock is held at most while one account is written or removed. */
+export const LOGIN_LOCK_TTL_MS = 5_000;
 /** The SCAN pattern that finds every profile key (and, standalone, its private keys). */
 export const ACCOUNT_KEYS_PATTERN = 'user:*';
 /** The user id in a key found with ACCOUNT_KEYS_PATTERN, or null for other keys (`user:id:`). */

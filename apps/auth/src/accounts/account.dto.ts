@@ -12,24 +12,33 @@ const password = z
   .min(8, 'must be at least 8 characters')
   .max(128, 'must be at most 128 characters');
 
-export class RegisterBody extends ZodDto(
-  z.strictObject({
-    login,
-    name: z
-      .string()
-      .trim()
-      .min(1, 'must not be empty')
-      .max(100, 'must be at most 100 characters')
-      .refine(isSafeDisplayText, DISPLAY_TEXT_RULE),
-    password,
-  }),
+const name = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters')
+  .refine(isSafeDisplayText, DISPLAY_TEXT_RULE);
+/** A password the caller already has: any string up to the longest valid one. */
+const givenPassword = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters');
+
+export class RegisterBody extends ZodDto(z.strictObject({ login, name, password })) {}
+
+export class ProfileBody extends ZodDto(z.strictObject({ name })) {}
+
+export class ChangePasswordBody extends ZodDto(
+  z.strictObject({ currentPassword: givenPassword, newPassword: password }),
 ) {}
+
+export class DeleteAccountBody extends ZodDto(z.strictObject({ password: givenPassword })) {}
 
 export class LoginBody extends ZodDto(
   z.strictObject({
     // Any string up to the longest valid login: a malformed one simply fails like an unknown one.
     login: z.string().min(1, 'must not be empty').max(32, 'must be at most 32 characters'),
-    password: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
+    password: givenPassword,
   }),
 ) {}
 

@@ -11,3 +11,10 @@ export class InvalidCredentialsError extends LatticeError {
     super('INVALID_CREDENTIALS', 'Wrong login or password', 401);
   }
 }
+
+/** The signed-in user's own password, given again to confirm a change, was wrong. */
+export class WrongPasswordError extends LatticeError {
+  constructor() {
+    super('INVALID_CREDENTIALS', 'Wrong password', 401);
+  }
+}

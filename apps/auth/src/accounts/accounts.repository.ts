@@ -51,12 +51,16 @@ export class AccountsRepository {
   private readonly removeScript: RedisScript<number>;
   private readonly releaseLoginScript: RedisScript<number>;
   private readonly raiseCounterScript: RedisScript<number>;
+  private readonly setPasswordScript: RedisScript<number>;
+  private readonly setNameScript: RedisScript<number>;
 
   constructor(private readonly redis: RedisService) {
     this.createScript = redis.script(join(__dirname, 'account-create.lua'), 3);
     this.removeScript = redis.script(join(__dirname, 'account-remove.lua'), 3);
     this.releaseLoginScript = redis.script(join(__dirname, 'login-release.lua'), 1);
     this.raiseCounterScript = redis.script(join(__dirname, 'counter-raise.lua'), 1);
+    this.setPasswordScript = redis.script(join(__dirname, 'password-set.lua'), 2);
+    this.setNameScript = redis.script(join(__dirname, 'profile-name-set.lua'), 1);
   }
 
   private keys(id: string): AccountKeys {
@@ -143,6 +147,20 @@ export class AccountsRepository {
     return profile ? { profile, generation: hash.gen ?? '' } : null;
   }
 
+  /**
+   * Whether the id still holds the account of `generation` with this password
+   * hash: read after a session was opened, so that a session opened while the
+   * account was deleted or its password changed is caught (see docs/accounts.md).
+   */
+  async unchangedSince(id: string, generation: string, passwordHash: string): Promise<boolean> {
+    const keys = this.keys(id);
+    const [gen, current] = await Promise.all([
+      this.redis.client.hget(keys.profile, 'gen'),
+      this.redis.client.get(keys.password),
+    ]);
+    return gen === generation && current === passwordHash;
+  }
+
   /** What a login needs, fetched the same way whether or not the account exists. */
   async credentials(
     id: string | null,
@@ -155,8 +173,20 @@ export class AccountsRepository {
     return id ? { passwordHash, account } : { passwordHash: null, account: null };
   }
 
-  async setPassword(id: string, passwordHash: string): Promise<void> {
-    await this.redis.client.set(this.keys(id).password, passwordHash);
+  /** Replaces the password hash of the account of `generation`; false when the id no longer holds it. */
+  async setPassword(id: string, generation: string, passwordHash: string): Promise<boolean> {
+    const keys = this.keys(id);
+    return (
+      (await this.setPasswordScript.run(
+        [keys.profile, keys.password],
+        [generation, passwordHash],
+      )) === 1
+    );
+  }
+
+  /** Renames the account of `generation`; false when the id no longer holds it. */
+  async setName(id: string, generation: string, name: string): Promise<boolean> {
+    return (await this.setNameScript.run([this.keys(id).profile], [generation, name])) === 1;
   }
 
   async addRole(id: string, role: string): Promise<void> {

@@ -1,16 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { UnavailableError } from '@lattice/common';
+import { UnauthenticatedError, UnavailableError } from '@lattice/common';
 import { LockService } from '@lattice/lock';
-import { SessionService } from '@lattice/session';
-import { loginLockResource } from './account-keys';
+import { SessionService, type SessionRecord } from '@lattice/session';
+import { LOGIN_LOCK_TTL_MS, loginLockResource } from './account-keys';
 import { AccountsRepository, type StoredAccount } from './accounts.repository';
-import { InvalidCredentialsError, LoginTakenError } from './accounts.errors';
+import { InvalidCredentialsError, LoginTakenError, WrongPasswordError } from './accounts.errors';
 import type { UserProfile } from './account.types';
 import { PasswordHasher } from './password.hasher';
 
-/** How long the login lock is held at most while one account is written. */
-const REGISTRATION_LOCK_TTL_MS = 5_000;
 /**
  * Ids tried per registration before giving up with 503. Each refused id
  * moves the counter past every id found, so a second try almost always
@@ -52,7 +50,7 @@ export class AccountsService {
     if (await this.accountOfLogin(lowerCased)) throw new LoginTakenError();
     // Hashing takes tens of milliseconds: done before the lock, not while holding it.
     const passwordHash = await this.hasher.hash(input.password);
-    return this.locks.using([loginLockResource(lowerCased)], REGISTRATION_LOCK_TTL_MS, async () => {
+    return this.locks.using([loginLockResource(lowerCased)], LOGIN_LOCK_TTL_MS, async () => {
       const mapped = await this.accounts.idForLogin(lowerCased);
       if (mapped) {
         if (await this.accountOfLogin(lowerCased)) throw new LoginTakenError();
@@ -102,7 +100,10 @@ export class AccountsService {
    * password. A login that maps to an id now holding another account (Redis
    * lost data under it) signs nobody in.
    */
-  async verifyCredentials(login: string, password: string): Promise<StoredAccount> {
+  async verifyCredentials(
+    login: string,
+    password: string,
+  ): Promise<StoredAccount & { passwordHash: string }> {
     const lowerCased = login.toLowerCase();
     const id = await this.accounts.idForLogin(lowerCased);
     const { passwordHash, account } = await this.accounts.credentials(id);
@@ -110,7 +111,38 @@ export class AccountsService {
     if (!ok || account?.profile.login.toLowerCase() !== lowerCased) {
       throw new InvalidCredentialsError();
     }
+    return { ...account, passwordHash: passwordHash! };
+  }
+
+  /**
+   * After a login opened a session with the password hash it verified: ends
+   * that session and refuses the login when the account was deleted or its
+   * password changed meanwhile (their own ending of sessions may have run
+   * before this session existed).
+   */
+  async confirmLogin(
+    account: StoredAccount & { passwordHash: string },
+    sessionId: string,
+  ): Promise<void> {
+    const { profile, generation, passwordHash } = account;
+    if (await this.accounts.unchangedSince(profile.id, generation, passwordHash)) return;
+    await this.sessions.revoke(sessionId);
+    throw new InvalidCredentialsError();
+  }
+
+  /** The account a session was opened for; 401 when it is gone or the id holds a newer one. */
+  async accountOfSession(session: SessionRecord): Promise<StoredAccount> {
+    const account = await this.accounts.account(session.userId);
+    if (account?.generation !== session.accountGeneration) {
+      throw new UnauthenticatedError('This session ended: its account no longer exists');
+    }
     return account;
+  }
+
+  /** Checks the password of the signed-in user's account: 401 when wrong. */
+  async verifyPassword(userId: string, password: string): Promise<void> {
+    const { passwordHash } = await this.accounts.credentials(userId);
+    if (!(await this.hasher.verify(passwordHash, password))) throw new WrongPasswordError();
   }
 
   account(id: string): Promise<StoredAccount | null> {
@@ -133,9 +165,13 @@ export class AccountsService {
         if (!(error instanceof LoginTakenError)) throw error;
       }
     }
-    const id = (await this.accounts.idForLogin(login.toLowerCase()))!;
-    await this.accounts.setPassword(id, await this.hasher.hash(password));
-    await this.accounts.addRole(id, 'admin');
-    return (await this.accounts.profile(id))!;
+    const { profile, generation } = (await this.accountOfLogin(login.toLowerCase()))!;
+    // Rewritten only when it differs: a new hash would refuse logins in flight (confirmLogin).
+    const { passwordHash } = await this.accounts.credentials(profile.id);
+    if (!(await this.hasher.verify(passwordHash, password))) {
+      await this.accounts.setPassword(profile.id, generation, await this.hasher.hash(password));
+    }
+    await this.accounts.addRole(profile.id, 'admin');
+    return (await this.accounts.profile(profile.id))!;
   }
 }

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { NotFoundError, Public, UnauthenticatedError } from '@lattice/common';
+import { NotFoundError, Public } from '@lattice/common';
 import { ConfigService, type SessionConfig } from '@lattice/config';
 import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/http';
 import {
@@ -98,15 +98,14 @@ export class AuthController {
   ): Promise<{ token: string; user: UserProfile; session: SessionView }> {
     await this.loginThrottle.check(request, reply, body.login);
     await this.adminBootstrap.restoreBeforeLogin(body.login);
-    const { profile: user, generation } = await this.accounts.verifyCredentials(
-      body.login,
-      body.password,
-    );
+    const account = await this.accounts.verifyCredentials(body.login, body.password);
+    const user = account.profile;
     const { token, record } = await this.sessions.create(
       { id: user.id, login: user.login, roles: user.roles },
       { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' },
-      generation,
+      account.generation,
     );
+    await this.accounts.confirmLogin(account, record.id);
     setSessionCookie(reply, token, {
       secure: this.secureCookie,
       maxAgeSeconds: this.ttl.absoluteTtlSeconds,
@@ -119,14 +118,10 @@ export class AuthController {
   @ApiSession()
   @ApiAnswer(200, currentSessionSchema, 'The caller and the session of the request')
   async me(
-    @CurrentUser() user: SessionUser,
     @CurrentSession() session: SessionRecord,
   ): Promise<{ user: UserProfile; session: SessionView }> {
-    const account = await this.accounts.account(user.id);
     // Gone, or the id now holds a newer account (Redis lost data): never answer with that one.
-    if (account?.generation !== session.accountGeneration) {
-      throw new UnauthenticatedError('This session ended: its account no longer exists');
-    }
+    const account = await this.accounts.accountOfSession(session);
     return { user: account.profile, session: sessionView(session, this.ttl.idleTtlSeconds) };
   }
 
