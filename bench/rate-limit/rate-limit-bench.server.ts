@@ -47,7 +47,7 @@ class BenchController {
 
   // Each limiter reads its own decorator; the others ignore it.
   @Get('strict')
-  @RateLimit({ limit: STRICT_POLICY.limit, window: STRICT_POLICY.windowSeconds, name: 'strict' })
+  @RateLimit('strict')
   @Throttle({ default: { limit: STRICT_POLICY.limit, ttl: STRICT_POLICY.windowSeconds * 1000 } })
   strict(): { ok: true } {
     return { ok: true };
@@ -108,7 +108,11 @@ function rootModule(): DynamicModule {
         ConfigModule.forRoot(config),
         { module: BenchMetricsModule },
         { module: RedisModule },
-        RateLimitModule.forRoot(),
+        RateLimitModule.forRoot({
+          policies: [
+            { name: 'strict', limit: STRICT_POLICY.limit, window: STRICT_POLICY.windowSeconds },
+          ],
+        }),
       );
       // As in the apps: the platform's filter turns RateLimitedError into the 429 body.
       guards.push(

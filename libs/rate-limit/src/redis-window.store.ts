@@ -27,12 +27,16 @@ interface Waiter {
 interface Pending extends Waiter, WindowPolicy {
   key: string;
   kind: number;
+  /** Units this request counts as; above 1 it is decided in a group of its own, all or nothing. */
+  cost: number;
 }
 
 /** One counter's requests in one call; or, with `giveback`, unused leased admissions returned. */
 interface Group extends WindowPolicy {
   key: string;
   kind: number;
+  /** Units of its one request when above 1 (then `requests` holds one); else 1. */
+  cost: number;
   requests: Waiter[];
   /** Admissions asked for beyond `requests`, to lease. */
   extra: number;
@@ -90,15 +94,20 @@ export class RedisWindowStore {
     return lease?.fits(policy, now) ? lease.take(now) : undefined;
   }
 
-  consume(key: string, policy: WindowPolicy, algorithm: RateLimitAlgorithm): Promise<WindowResult> {
+  consume(
+    key: string,
+    policy: WindowPolicy,
+    algorithm: RateLimitAlgorithm,
+    cost = 1,
+  ): Promise<WindowResult> {
     return new Promise<WindowResult>((resolve, reject) => {
-      const flight = this.flights.get(key);
+      const flight = cost === 1 ? this.flights.get(key) : undefined;
       if (flight && algorithm === 'exact' && samePolicy(flight, policy)) {
         flight.waiters!.push({ resolve, reject });
         return;
       }
       const { limit, windowMs } = policy;
-      this.enqueue({ key, kind: KIND[algorithm], limit, windowMs, resolve, reject });
+      this.enqueue({ key, kind: KIND[algorithm], limit, windowMs, cost, resolve, reject });
     });
   }
 
@@ -126,11 +135,11 @@ export class RedisWindowStore {
     this.givebacks = [];
     const byCounter = new Map<string, Group>();
     for (const pending of this.queue) {
-      const { key, kind, limit, windowMs } = pending;
-      const id = kind === EXACT ? `${limit}:${windowMs}:${key}` : undefined;
+      const { key, kind, limit, windowMs, cost } = pending;
+      const id = kind === EXACT && cost === 1 ? `${limit}:${windowMs}:${key}` : undefined;
       let group = id === undefined ? undefined : byCounter.get(id);
       if (!group) {
-        group = { key, kind, limit, windowMs, requests: [], extra: 0 };
+        group = { key, kind, limit, windowMs, cost, requests: [], extra: 0 };
         groups.push(group);
         if (id !== undefined) byCounter.set(id, group);
       }
@@ -166,7 +175,7 @@ export class RedisWindowStore {
     const entries: number[] = [];
     const seen = new Map<string, number>();
     for (let i = 0; i < groups.length; i++) {
-      const { key, kind, limit, windowMs, requests, extra, giveback } = groups[i];
+      const { key, kind, limit, windowMs, cost, requests, extra, giveback } = groups[i];
       keys[i] = key;
       if (giveback) {
         entries.push(0, giveback.stamp, giveback.count);
@@ -179,7 +188,8 @@ export class RedisWindowStore {
         seen.set(id, index);
         policies.push(kind, limit, windowMs);
       }
-      entries.push(index, requests.length, extra);
+      // A costly request is sent as minus its cost: one request, admitted whole or not at all.
+      entries.push(index, cost === 1 ? requests.length : -cost, extra);
     }
     const args = [APPROXIMATE_BUCKETS, this.leaseMs, seen.size, ...policies, ...entries];
     const sentAt = Date.now();
@@ -245,6 +255,7 @@ export class RedisWindowStore {
           kind: EXACT,
           limit: group.limit,
           windowMs: group.windowMs,
+          cost: 1,
         });
     }
   }
@@ -270,7 +281,15 @@ export class RedisWindowStore {
     if (lease.left === 0) return;
     const giveback = { stamp: lease.stamp, count: lease.left };
     lease.left = 0;
-    this.givebacks.push({ key, kind: EXACT, ...lease.policy, requests: [], extra: 0, giveback });
+    this.givebacks.push({
+      key,
+      kind: EXACT,
+      ...lease.policy,
+      cost: 1,
+      requests: [],
+      extra: 0,
+      giveback,
+    });
     this.scheduleFlush();
   }
 
