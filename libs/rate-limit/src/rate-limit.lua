@@ -1,13 +1,17 @@
 -- Decides rate-limit requests, grouped by counter, each atomically, in one call.
 -- KEYS[g]: the counter of group g.
+-- KEYS[G + b]: the block key of the b-th group whose policy blocks (penalty).
 -- ARGV: buckets per window of the approximate algorithm; the lease time in ms;
--- the number P of distinct policies in the call, each as three values:
--- algorithm (1 exact, 2 approximate), limit, window in ms; then per group
+-- the number P of distinct policies in the call, each as four values:
+-- algorithm (1 exact, 2 approximate), limit, window in ms, block in ms (0: a
+-- refusal does not block); then per group
 -- three values: the index (1..P) of its policy, the requests to decide (always
 -- 1 for the approximate algorithm; a negative number -c is one request that
 -- costs c units, admitted whole or not at all), and the extra admissions to
 -- lease (exact only). A group whose policy index is 0 gives back unused leased admissions:
 -- its other two values are their stamp and their number.
+-- A group whose policy blocks is refused outright while its block key lives;
+-- when it refuses, the block key is set for the block time.
 -- Returns, per group, five values: requests admitted; what remains of the
 -- limit after the call; ms until the oldest counted admission stops counting;
 -- when some were refused, ms until a retry can pass (else 0); admissions
@@ -162,9 +166,11 @@ end
 
 local buckets = tonumber(ARGV[1])
 local policies = tonumber(ARGV[3])
-local first = 4 + 3 * policies
+local first = 4 + 4 * policies
+local groups = (#ARGV - first + 1) / 3
+local nextBlock = groups + 1
 local out = {}
-for g = 1, #KEYS do
+for g = 1, groups do
   local key = KEYS[g]
   local a = first + 3 * (g - 1)
   local index, wanted, extra = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
@@ -173,14 +179,30 @@ for g = 1, #KEYS do
     -- Unused leased admissions given back: entries with the same stamp are alike.
     redis.call('LREM', key, extra, ARGV[a + 1])
   else
-    local p = 4 + 3 * (index - 1)
+    local p = 4 + 4 * (index - 1)
     local kind, limit, window = tonumber(ARGV[p]), tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
-    if kind == 2 then
+    local block = tonumber(ARGV[p + 3])
+    local blockKey, blocked = nil, 0
+    if block > 0 then
+      blockKey = KEYS[nextBlock]
+      nextBlock = nextBlock + 1
+      blocked = redis.call('PTTL', blockKey)
+    end
+    if blocked > 0 then
+      -- Penalised: refused, not counted, until the block ends.
+      reset, retry = blocked, blocked
+    elseif kind == 2 then
       local allowed
       allowed, remaining, reset = approximate(key, limit, window, buckets, math.max(1, -wanted))
       if allowed == 1 then admitted = 1 else retry = reset end
     else
       admitted, remaining, reset, retry, leased = exact(key, limit, window, wanted, extra)
+    end
+    if blockKey and blocked <= 0 and admitted < math.max(1, wanted) then
+      -- Refused past the limit: the key is blocked for the block time, or until
+      -- the window lets it in again if that is later.
+      retry = math.max(block, retry)
+      redis.call('SET', blockKey, '1', 'PX', int(retry))
     end
   end
   local o = 5 * (g - 1)

@@ -10,6 +10,7 @@ export interface RegisteredPolicy extends Required<Pick<RateLimitPolicy, 'name' 
   key: NonNullable<RateLimitPolicy['key']>;
   cost: NonNullable<RateLimitPolicy['cost']>;
   shadow: boolean;
+  blockSeconds: number | undefined;
 }
 
 /** Throws a TypeError for a cost no limiter can count: an integer from 1 to MAX_LIMIT. */
@@ -26,6 +27,7 @@ export function registeredPolicy(policy: RateLimitPolicy): RegisteredPolicy {
     limit: policy.limit,
     windowSeconds: policy.window,
     algorithm: policy.algorithm,
+    blockSeconds: policy.block,
   });
   const cost = policy.cost ?? 1;
   if (typeof cost === 'number') validateCost(policy.name, cost);
@@ -37,6 +39,7 @@ export function registeredPolicy(policy: RateLimitPolicy): RegisteredPolicy {
     key: policy.key ?? 'auto',
     cost,
     shadow: policy.shadow === true,
+    blockSeconds: policy.block,
   };
 }
 

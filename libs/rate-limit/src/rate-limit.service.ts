@@ -15,7 +15,7 @@ import { RATE_LIMIT_OPTIONS } from './rate-limit.di-tokens';
 import { clientIpKey } from './client-ip';
 import { RateLimitedError, RateLimitUnavailableError } from './rate-limit.errors';
 import { writeRateLimitHeaders, type HeaderTarget } from './rate-limit.headers';
-import { counterKey, ValidatedPolicies } from './rate-limit.policy';
+import { blockKey, counterKey, ValidatedPolicies } from './rate-limit.policy';
 import {
   RateLimitRegistry,
   registeredPolicy,
@@ -210,6 +210,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
         windowSeconds: policy.windowSeconds,
         algorithm: policy.algorithm,
         cost,
+        blockSeconds: policy.blockSeconds,
       },
       policy.shadow,
     );
@@ -302,13 +303,16 @@ export class RateLimitService implements BeforeApplicationShutdown {
     }
     if (!this.circuit.allows(now)) return this.withoutRedis(request, key, policy, cost, shadow);
     const algorithm = request.algorithm ?? 'exact';
-    if (cost === 1) {
+    if (cost === 1 && !request.blockSeconds) {
       const leased = this.redisStore.fromLease(key, policy, algorithm, now);
       if (leased) return Promise.resolve(this.decide(request, leased, 'lease', shadow));
     }
 
     // Plain promise callbacks rather than async/await: this runs for every request.
-    return this.redisStore.consume(key, policy, algorithm, cost).then(
+    const block = request.blockSeconds
+      ? { key: blockKey(request), ms: request.blockSeconds * 1000 }
+      : undefined;
+    return this.redisStore.consume(key, policy, algorithm, cost, block).then(
       (result) => {
         // A costly request refused says nothing of a cheaper one: only a refused unit is remembered.
         if (!result.allowed && cost === 1) {

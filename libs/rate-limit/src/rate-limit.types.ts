@@ -20,6 +20,8 @@ export interface RateLimitRequest {
   algorithm?: RateLimitAlgorithm;
   /** How many units this request counts as (default 1): admitted only if all fit. */
   cost?: number;
+  /** Seconds a refusal blocks the key for, refusing everything (default: no penalty). */
+  blockSeconds?: number;
 }
 
 /**
@@ -46,6 +48,12 @@ export interface RateLimitPolicy {
   cost?: number | ((request: FastifyRequest) => number);
   /** Counted and reported (metric, log line), never refusing. */
   shadow?: boolean;
+  /**
+   * The penalty, in seconds: once the policy refuses a key, the key is refused
+   * outright (and not counted) for this long, or until the window admits it
+   * again if that is later. `Retry-After` says when it ends.
+   */
+  block?: number;
 }
 
 /**
