@@ -45,6 +45,13 @@ class BenchController {
     return { ok: true };
   }
 
+  // Three policies never reached on one route (ours only): the cost of stacking against `open`.
+  @Get('stacked')
+  @RateLimit('ip', 'open-b', 'open-c')
+  stacked(): { ok: true } {
+    return { ok: true };
+  }
+
   // Each limiter reads its own decorator; the others ignore it.
   @Get('strict')
   @RateLimit('strict')
@@ -111,6 +118,8 @@ function rootModule(): DynamicModule {
         RateLimitModule.forRoot({
           policies: [
             { name: 'strict', limit: STRICT_POLICY.limit, window: STRICT_POLICY.windowSeconds },
+            { name: 'open-b', limit: OPEN_POLICY.limit, window: OPEN_POLICY.windowSeconds },
+            { name: 'open-c', limit: OPEN_POLICY.limit, window: OPEN_POLICY.windowSeconds },
           ],
         }),
       );
