@@ -4,7 +4,12 @@ import { RedisService } from '@lattice/redis';
 import { RedisServer, sleep } from '@lattice/testing';
 import { RateLimitedError } from './rate-limit.errors';
 import { RateLimitService } from './rate-limit.service';
-import type { RateLimitDecision, RateLimitPolicy, RateLimitUse } from './rate-limit.types';
+import type {
+  RateLimitDecision,
+  RateLimitPolicy,
+  RateLimitSubject,
+  RateLimitUse,
+} from './rate-limit.types';
 
 jest.setTimeout(60_000);
 
@@ -21,6 +26,7 @@ const POLICIES: RateLimitPolicy[] = [
   { name: 'trial', limit: 2, window: 60, shadow: true },
   { name: 'guarded', limit: 2, window: 1, block: 3 },
   { name: 'buckets', limit: 10, window: 60, algorithm: 'approximate', cost: 4 },
+  { name: 'sized', limit: 100, window: 60, cost: (request) => Number(request.headers['x-size']) },
 ];
 
 let server: RedisServer;
@@ -141,6 +147,13 @@ describe('RateLimitService.enforce across two instances', () => {
     // A cost above the limit never passes; an invalid cost is a programming error.
     expect((await upload(a, 101)).allowed).toBe(false);
     await expect(a.enforce([{ policy: 'upload', cost: 0 }], { ip })).rejects.toThrow(TypeError);
+
+    // A cost made from the request: weighed exactly; out of range, the caller's error (400).
+    const sized = (size: string) =>
+      a.enforce(['sized'], { ip, headers: { 'x-size': size } } as unknown as RateLimitSubject);
+    expect((await sized('70'))[0].remaining).toBe(30);
+    await expect(sized('31')).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(sized('1e12')).rejects.toMatchObject({ code: 'VALIDATION_FAILED', status: 400 });
 
     // The approximate algorithm weighs too: 4 + 4 fit in 10, 4 more do not.
     const buckets = await Promise.all(

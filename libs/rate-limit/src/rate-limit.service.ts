@@ -7,10 +7,11 @@ import {
 } from '@nestjs/common';
 import type { Counter, Gauge } from 'prom-client';
 import type { FastifyRequest } from 'fastify';
+import { ValidationFailedError } from '@lattice/common';
 import { ConfigService } from '@lattice/config';
 import { MetricsService, type HotCounter } from '@lattice/observability';
 import { READINESS_PING_TIMEOUT_MS, RedisService } from '@lattice/redis';
-import { FALLBACK_BUCKETS, RATE_LIMIT_DEFAULTS } from './rate-limit.constants';
+import { FALLBACK_BUCKETS, MAX_LIMIT, RATE_LIMIT_DEFAULTS } from './rate-limit.constants';
 import { RATE_LIMIT_OPTIONS } from './rate-limit.di-tokens';
 import { clientIpKey } from './client-ip';
 import { RateLimitedError, RateLimitUnavailableError } from './rate-limit.errors';
@@ -174,7 +175,10 @@ export class RateLimitService implements BeforeApplicationShutdown {
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    return Promise.all(pending).then(
+    // One policy, the common case: no Promise.all and its array on the hot path.
+    const decided =
+      pending.length === 1 ? pending[0].then((decision) => [decision]) : Promise.all(pending);
+    return decided.then(
       (decisions) => this.conclude(decisions, subject, headers),
       (error: unknown) => {
         if (error instanceof RateLimitUnavailableError) {
@@ -198,7 +202,12 @@ export class RateLimitService implements BeforeApplicationShutdown {
     let cost = given?.cost ?? policy.cost;
     if (typeof cost === 'function') {
       cost = cost(subject as FastifyRequest);
-      validateCost(policy.name, cost);
+      // Made from the request (a size, a count): out of range is the caller's doing, a 400.
+      if (!Number.isInteger(cost) || cost < 1 || cost > MAX_LIMIT) {
+        throw new ValidationFailedError(
+          `Invalid input: this request's weight for rate limit "${policy.name}" must be an integer from 1 to ${MAX_LIMIT}`,
+        );
+      }
     } else if (given?.cost !== undefined) {
       validateCost(policy.name, cost);
     }
