@@ -8,7 +8,6 @@ export {
   RATE_LIMIT_SKIP,
 } from './rate-limit.decorators';
 export type { RateLimitModuleAsyncOptions } from './rate-limit.module';
-export type { RegisteredPolicy } from './rate-limit.registry';
 export { RateLimitedError, RateLimitUnavailableError } from './rate-limit.errors';
 export { writeRateLimitHeaders, rateLimitHeaders } from './rate-limit.headers';
 export type { HeaderTarget } from './rate-limit.headers';
@@ -24,4 +23,5 @@ export type {
   RateLimitPolicy,
   RateLimitSubject,
   RateLimitUse,
+  RegisteredPolicy,
 } from './rate-limit.types';

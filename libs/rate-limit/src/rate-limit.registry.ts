@@ -1,17 +1,7 @@
 import type { RateLimitConfig } from '@lattice/config';
 import { MAX_LIMIT } from './rate-limit.constants';
 import { validatePolicy } from './rate-limit.policy';
-import type { RateLimitPolicy } from './rate-limit.types';
-
-/** A registered policy: validated once, window in seconds as the headers show it. */
-export interface RegisteredPolicy extends Required<Pick<RateLimitPolicy, 'name' | 'limit'>> {
-  windowSeconds: number;
-  algorithm: RateLimitPolicy['algorithm'];
-  key: NonNullable<RateLimitPolicy['key']>;
-  cost: NonNullable<RateLimitPolicy['cost']>;
-  shadow: boolean;
-  blockSeconds: number | undefined;
-}
+import type { RateLimitPolicy, RegisteredPolicy } from './rate-limit.types';
 
 /** Throws a TypeError for a cost no limiter can count: an integer from 1 to MAX_LIMIT. */
 export function validateCost(name: string, cost: number): void {

@@ -9,20 +9,16 @@ import type { Counter, Gauge } from 'prom-client';
 import type { FastifyRequest } from 'fastify';
 import { ValidationFailedError } from '@lattice/common';
 import { ConfigService } from '@lattice/config';
-import { MetricsService, type HotCounter } from '@lattice/observability';
+import { MetricsService } from '@lattice/observability';
 import { READINESS_PING_TIMEOUT_MS, RedisService } from '@lattice/redis';
 import { FALLBACK_BUCKETS, MAX_LIMIT, RATE_LIMIT_DEFAULTS } from './rate-limit.constants';
 import { RATE_LIMIT_OPTIONS } from './rate-limit.di-tokens';
-import { clientIpKey } from './client-ip';
+import { DecisionReporter, type Source } from './decision.reporter';
+import { policyKey } from './policy-key';
 import { RateLimitedError, RateLimitUnavailableError } from './rate-limit.errors';
 import { writeRateLimitHeaders, type HeaderTarget } from './rate-limit.headers';
 import { blockKey, counterKey, ValidatedPolicies } from './rate-limit.policy';
-import {
-  RateLimitRegistry,
-  registeredPolicy,
-  validateCost,
-  type RegisteredPolicy,
-} from './rate-limit.registry';
+import { RateLimitRegistry, registeredPolicy, validateCost } from './rate-limit.registry';
 import type {
   RateLimitDecision,
   RateLimitModuleOptions,
@@ -30,6 +26,7 @@ import type {
   RateLimitRequest,
   RateLimitSubject,
   RateLimitUse,
+  RegisteredPolicy,
 } from './rate-limit.types';
 import { MemoryWindowStore } from './memory-window.store';
 import { RedisCircuit } from './redis-circuit';
@@ -37,16 +34,10 @@ import { RedisWindowStore } from './redis-window.store';
 import { RefusedKeysCache } from './refused-keys.cache';
 import type { WindowPolicy, WindowResult } from './window-result';
 
-/** Where a decision came from, for the metrics. */
-const SOURCES = ['redis', 'lease', 'cache', 'memory'] as const;
-type Source = (typeof SOURCES)[number];
-
 const seconds = (ms: number): number => (ms > 0 ? Math.ceil(ms / 1000) : 0);
 
 /** Seconds a client is told to wait on a 503 while the limiter cannot reach Redis. */
 const UNAVAILABLE_RETRY_AFTER = '1';
-/** A shadow policy logs its would-be refusals at most once per this many ms. */
-const SHADOW_LOG_INTERVAL_MS = 1000;
 
 /** On a request: the decisions enforce() has written headers for. */
 const APPLIED = Symbol('rate-limit decisions');
@@ -74,15 +65,11 @@ export class RateLimitService implements BeforeApplicationShutdown {
   private readonly refused: RefusedKeysCache;
   private readonly circuit: RedisCircuit;
   private readonly policies = new ValidatedPolicies();
-  private readonly decisions: HotCounter<'policy' | 'outcome' | 'source'>;
-  /** Per policy: its counters by outcome (allowed, refused) and source. */
-  private readonly decisionCounters = new Map<string, { inc(): void }[]>();
+  private readonly reporter: DecisionReporter;
   private readonly fallback: Gauge;
   private readonly fallbacks: Counter;
   /** Every named policy of the process. */
   readonly registry: RateLimitRegistry;
-  /** Per shadow policy: when it last logged a would-be refusal. */
-  private readonly shadowLogged = new Map<string, number>();
 
   constructor(
     redis: RedisService,
@@ -107,11 +94,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
       (open, reason) => this.onCircuitChange(open, reason),
       redis.client.status !== 'ready',
     );
-    this.decisions = metrics.hotCounter(
-      'lattice_rate_limit_decisions_total',
-      'Rate-limit decisions by policy, outcome (allowed, refused) and source (redis, lease, cache, memory)',
-      ['policy', 'outcome', 'source'],
-    );
+    this.reporter = new DecisionReporter(metrics, this.logger);
     this.fallback = metrics.gauge(
       'lattice_rate_limit_fallback',
       '1 while Redis is unreachable and the limiter runs in process (fail open) or refuses (fail closed)',
@@ -197,7 +180,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
     const named = typeof use === 'string' ? use : use.policy;
     const policy = typeof named === 'string' ? this.registry.get(named) : named;
     const given = typeof use === 'string' ? undefined : use;
-    const key = given?.key || this.keyOf(policy, subject);
+    const key = given?.key || policyKey(policy.key, subject);
     if (key === undefined) return undefined;
     let cost = given?.cost ?? policy.cost;
     if (typeof cost === 'function') {
@@ -225,19 +208,6 @@ export class RateLimitService implements BeforeApplicationShutdown {
     );
   }
 
-  private keyOf(policy: RegisteredPolicy, subject: RateLimitSubject): string | undefined {
-    const { key } = policy;
-    const user = subject.user;
-    if (key === 'auto') return user ? `user:${user.id}` : `ip:${clientIpKey(subject.ip)}`;
-    if (key === 'ip') return `ip:${clientIpKey(subject.ip)}`;
-    if (key === 'user') return user ? `user:${user.id}` : undefined;
-    if (key === 'route') return `route:${subject.route ?? ''}`;
-    // An empty key would lump callers together: it means `auto` like undefined.
-    return (
-      key(subject as FastifyRequest) || (user ? `user:${user.id}` : `ip:${clientIpKey(subject.ip)}`)
-    );
-  }
-
   private conclude(
     decisions: RateLimitDecision[],
     subject: RateLimitSubject & { [APPLIED]?: RateLimitDecision[] },
@@ -249,7 +219,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
       if (decision.shadow) {
         // Left out of the headers: a client must not slow down for a limit on trial.
         enforced = decisions.filter((d) => !d.shadow);
-        if (!decision.allowed) this.logShadowRefusal(decision);
+        if (!decision.allowed) this.reporter.shadowRefusal(decision);
       } else if (!decision.allowed && !refused) {
         refused = decision;
       }
@@ -264,16 +234,6 @@ export class RateLimitService implements BeforeApplicationShutdown {
     }
     if (refused) throw new RateLimitedError(refused, enforced);
     return decisions;
-  }
-
-  private logShadowRefusal(decision: RateLimitDecision): void {
-    const now = Date.now();
-    const last = this.shadowLogged.get(decision.name) ?? 0;
-    if (now - last < SHADOW_LOG_INTERVAL_MS) return;
-    this.shadowLogged.set(decision.name, now);
-    this.logger.warn(
-      `Shadow rate limit "${decision.name}" (${decision.limit} per ${decision.windowSeconds} s) would have refused a request (retry in ${decision.retryAfterSeconds} s); not enforced`,
-    );
   }
 
   /**
@@ -364,7 +324,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
     source: Source,
     shadow: boolean,
   ): RateLimitDecision {
-    this.count(request.name, result.allowed, source);
+    this.reporter.count(request.name, result.allowed, source);
     const resetSeconds = seconds(result.resetMs);
     const decision: RateLimitDecision = {
       allowed: result.allowed,
@@ -378,21 +338,6 @@ export class RateLimitService implements BeforeApplicationShutdown {
     };
     if (shadow) decision.shadow = true;
     return decision;
-  }
-
-  private count(policy: string, allowed: boolean, source: Source): void {
-    let counters = this.decisionCounters.get(policy);
-    if (!counters) {
-      // The series of a policy, found once: counting a decision is then an index and an add.
-      counters = [];
-      for (const outcome of ['allowed', 'refused']) {
-        for (const from of SOURCES) {
-          counters.push(this.decisions.child({ policy, outcome, source: from }));
-        }
-      }
-      this.decisionCounters.set(policy, counters);
-    }
-    counters[(allowed ? 0 : SOURCES.length) + SOURCES.indexOf(source)].inc();
   }
 
   private onCircuitChange(open: boolean, reason?: unknown): void {

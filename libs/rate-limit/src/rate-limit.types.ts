@@ -1,5 +1,4 @@
 import type { FastifyRequest } from 'fastify';
-import type { RegisteredPolicy } from './rate-limit.registry';
 
 /**
  * `exact`: a sliding log; in no interval of `windowSeconds` are more than
@@ -54,6 +53,18 @@ export interface RateLimitPolicy {
    * again if that is later. `Retry-After` says when it ends.
    */
   block?: number;
+}
+
+/** A registered policy: validated once, window and block in seconds. */
+export interface RegisteredPolicy {
+  name: string;
+  limit: number;
+  windowSeconds: number;
+  algorithm: RateLimitPolicy['algorithm'];
+  key: NonNullable<RateLimitPolicy['key']>;
+  cost: NonNullable<RateLimitPolicy['cost']>;
+  shadow: boolean;
+  blockSeconds: number | undefined;
 }
 
 /**
