@@ -6,16 +6,15 @@ import {
   Module,
   Post,
   Req,
+  Res,
   type OnModuleInit,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '@lattice/common';
-import { ConfigService } from '@lattice/config';
 import {
   loginRateLimitKey,
   RateLimit,
-  RateLimitedError,
   RateLimitService,
   SkipRateLimit,
   type RateLimitedUser,
@@ -125,27 +124,26 @@ class UnlimitedController {
   }
 }
 
-/** A login handler as the auth app writes one: the login policy, checked by the service. */
+/**
+ * A login handler as the auth app writes one (LoginThrottle): the route's
+ * default policy from the guard, then the login policy, through enforce().
+ */
 @Public()
 @Controller('probe-login')
 class LoginProbeController {
-  constructor(
-    private readonly limits: RateLimitService,
-    private readonly config: ConfigService,
-  ) {}
+  constructor(private readonly limits: RateLimitService) {}
 
   @Post()
-  @SkipRateLimit()
   async login(
     @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
     @Body() body: { login: string },
   ): Promise<{ ok: true }> {
-    const decision = await this.limits.consume({
-      name: 'login',
-      key: loginRateLimitKey(request.ip, body.login),
-      ...this.config.get('rateLimit').login,
-    });
-    if (!decision.allowed) throw new RateLimitedError(decision);
+    await this.limits.enforce(
+      [{ policy: 'login', key: loginRateLimitKey(request.ip, body.login) }],
+      request,
+      reply,
+    );
     return { ok: true };
   }
 }
@@ -331,14 +329,21 @@ describe('the rate-limit guard in an app (in process, real Redis)', () => {
         headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
         body: JSON.stringify({ login }),
       });
-    const statuses = [];
-    for (const login of ['Alice', 'alice', 'ALICE']) statuses.push((await attempt(login)).status);
-    expect(statuses).toEqual([201, 201, 201]);
+    const answers = [];
+    for (const login of ['Alice', 'alice', 'ALICE']) answers.push(await attempt(login));
+    expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);
+    // Both policies of the request, as list items, on an admitted answer too.
+    expect(answers[2].headers.get('ratelimit-policy')).toBe('"ip";q=5;w=60, "login";q=3;w=300');
+    expect(answers[2].headers.get('ratelimit')).toBe('"ip";r=2;t=60, "login";r=0;t=300');
     const refused = await attempt('aLiCe');
     expect(refused.status).toBe(429);
-    expect(await refused.json()).toMatchObject({ statusCode: 429, code: 'RATE_LIMITED' });
-    expect(refused.headers.get('ratelimit-policy')).toBe('"login";q=3;w=300');
-    expect(refused.headers.get('ratelimit')).toMatch(/^"login";r=0;t=(299|300)$/);
+    expect(await refused.json()).toMatchObject({
+      statusCode: 429,
+      code: 'RATE_LIMITED',
+      message: expect.stringContaining('(rate limit "login")'),
+    });
+    expect(refused.headers.get('ratelimit-policy')).toBe('"ip";q=5;w=60, "login";q=3;w=300');
+    expect(refused.headers.get('ratelimit')).toMatch(/^"ip";r=1;t=60, "login";r=0;t=(299|300)$/);
     expect(refused.headers.get('retry-after')).toMatch(/^(299|300)$/);
     expect((await attempt('bob')).status).toBe(201);
   });
