@@ -7,7 +7,9 @@ const PASSWORD = 'password-123';
  * Standalone only (not in jest project e2e-cluster): it puts its own
  * redis-server into states where it refuses commands, as a real one does:
  * out of memory under `noeviction` (OOM, and EXECABORT for a MULTI), a
- * replica (READONLY), and busy with a long script (BUSY). Every request that
+ * replica (READONLY), without enough replicas (NOREPLICAS), a replica whose
+ * master is down (MASTERDOWN), loading its data set (LOADING), and busy with
+ * a long script (BUSY). Every request that
  * needs Redis then gets 503 UNAVAILABLE, never 500, and nothing is reported
  * done that was not.
  */
@@ -61,12 +63,13 @@ describe('Redis refusing commands is unavailability, not a bug', () => {
       },
     });
     expect(answer.body.message).not.toMatch(
-      /OOM|READONLY|BUSY|EXECABORT|maxmemory|replica|script/i,
+      /OOM|READONLY|BUSY|EXECABORT|NOREPLICAS|MASTERDOWN|LOADING|maxmemory|replica|script/i,
     );
   }
 
   beforeAll(async () => {
-    redis = await RedisServer.start();
+    // DEBUG RELOAD makes it load its data set again while clients are served (LOADING).
+    redis = await RedisServer.start(['--enable-debug-command', 'yes']);
     admin = redis.client();
     const env = { REDIS_URL: redis.url, CACHE_SYNC_TOKEN: 'redis-refusals-token-0123456789' };
     [auth, gateway] = await Promise.all([
@@ -206,6 +209,79 @@ describe('Redis refusing commands is unavailability, not a bug', () => {
       }
       expect((await login(user.login)).status).toBe(200);
       expect(await ready(auth)).toBe(200);
+    });
+  });
+
+  describe('without enough replicas (NOREPLICAS)', () => {
+    it('answers login 503 while writes need a replica it lacks, and works once they do not', async () => {
+      const user = await newUser();
+      await admin.config('SET', 'min-replicas-to-write', '1');
+      try {
+        await waitFor('Redis to refuse writes', async () =>
+          admin.set('probe', '1').then(
+            () => false,
+            (error: Error) => /^NOREPLICAS/.test(error.message),
+          ),
+        );
+        expectUnavailable(await login(user.login));
+        expectUnavailable(await logout(user.token));
+      } finally {
+        await admin.config('SET', 'min-replicas-to-write', '0');
+      }
+      expect((await me(user.token)).status).toBe(200);
+      expect((await login(user.login)).status).toBe(200);
+    });
+  });
+
+  describe('a replica whose master is down (MASTERDOWN)', () => {
+    it('answers 503 while it serves no stale data, and works once it is a master again', async () => {
+      const user = await newUser();
+      // A master that answers nothing: the replica's link to it never comes up.
+      const silent = await RedisServer.start();
+      await silent.kill();
+      await admin.config('SET', 'replica-serve-stale-data', 'no');
+      await admin.call('REPLICAOF', '127.0.0.1', String(silent.port));
+      try {
+        await waitFor('Redis to refuse commands', async () =>
+          admin.get('probe').then(
+            () => false,
+            (error: Error) => /^MASTERDOWN/.test(error.message),
+          ),
+        );
+        expectUnavailable(await login(user.login));
+        expectUnavailable(await me(user.token));
+      } finally {
+        await admin.call('REPLICAOF', 'NO', 'ONE');
+        await admin.config('SET', 'replica-serve-stale-data', 'yes');
+        await silent.dispose();
+      }
+      expect((await login(user.login)).status).toBe(200);
+    });
+  });
+
+  describe('loading its data set (LOADING)', () => {
+    it('answers 503 while Redis loads, and works once it has loaded', async () => {
+      const user = await newUser();
+      // Enough keys, each loaded slowly, that loading takes seconds; clients are answered meanwhile.
+      await admin.call('DEBUG', 'POPULATE', '20000', 'loading:');
+      await admin.config('SET', 'key-load-delay', '100');
+      await admin.config('SET', 'loading-process-events-interval-bytes', '1024');
+      const loader = redis.client();
+      const reloading = loader.call('DEBUG', 'RELOAD').catch((error: Error) => error);
+      try {
+        await waitFor('Redis to be loading', async () =>
+          admin.get('probe').then(
+            () => false,
+            (error: Error) => /^LOADING/.test(error.message),
+          ),
+        );
+        expectUnavailable(await login(user.login));
+      } finally {
+        await reloading;
+        loader.disconnect();
+        await admin.config('SET', 'key-load-delay', '0');
+      }
+      expect((await login(user.login)).status).toBe(200);
     });
   });
 });
