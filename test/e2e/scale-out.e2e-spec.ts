@@ -103,9 +103,13 @@ describe('three instances of every app over one Redis, driven through the gatewa
       ? `${PREFIX}prizedraw:{${id}}:${name}`
       : `${PREFIX}prizedraw:${id}:${name}`;
   /** Ids of the account profiles `user:<id>` (and of their password keys) in Redis. */
+  // On a cluster an account's private keys share its profile's slot: `<prefix>{<prefix>user:<id>}:password`.
   const accountIds = async (suffix = ''): Promise<string[]> => {
-    const pattern = new RegExp(`^${PREFIX}user:(\\d+)${suffix}$`);
-    const keys = await redis.keys(`${PREFIX}user:*`);
+    const pattern = new RegExp(`^${PREFIX}(?:\\{${PREFIX})?user:(\\d+)\\}?${suffix}$`);
+    const keys = [
+      ...(await redis.keys(`${PREFIX}user:*`)),
+      ...(await redis.keys(`${PREFIX}{${PREFIX}user:*`)),
+    ];
     return sorted(keys.map((key) => pattern.exec(key)?.[1]).filter((id) => id !== undefined));
   };
 

@@ -118,7 +118,7 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
    */
   async announce(sessionIds: string[]): Promise<void> {
     if (sessionIds.length === 0) return;
-    await this.broadcast(sessionIds);
+    await this.broadcast(sessionIds, 'a revocation');
   }
 
   /**
@@ -127,10 +127,10 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
    * take the announcement.
    */
   async announceAccount(userId: string, generation: string): Promise<void> {
-    await this.broadcast([`${ACCOUNT_MARK}${userId}.${generation}`]);
+    await this.broadcast([`${ACCOUNT_MARK}${userId}.${generation}`], 'an account change');
   }
 
-  private async broadcast(elements: string[]): Promise<void> {
+  private async broadcast(elements: string[], what: string): Promise<void> {
     const nonce = String(this.nextNonce++);
     let timer: NodeJS.Timeout | undefined;
     let settle!: () => void;
@@ -145,7 +145,7 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
       await settled;
       if (pending.confirmed < pending.expected && !this.stopped) {
         this.logger.warn(
-          `${pending.expected - pending.confirmed} of ${pending.expected} instances did not confirm a revocation within ${REVOCATION_CONFIRM_MS} ms`,
+          `${pending.expected - pending.confirmed} of ${pending.expected} instances did not confirm ${what} within ${REVOCATION_CONFIRM_MS} ms`,
         );
       }
     } finally {
