@@ -77,9 +77,6 @@ export function createRedisClient(
         scaleReads: 'master',
         clusterRetryStrategy: reconnectDelay,
         slotsRefreshTimeout: CONNECT_TIMEOUT_MS,
-        // A command in flight when its node's connection closed (a master dying) fails; ioredis
-        // would otherwise send it again to the slot's next master, where it may run twice.
-        retryDelayOnFailover: 0,
         // SSUBSCRIBE must reach the shard that owns the channel's slot.
         shardedSubscribers: role === 'sharded-subscriber',
         redisOptions,
