@@ -27,9 +27,6 @@ const STANDALONE_ONLY_E2E = [
   'readiness', // stops and restarts Redis to watch readiness follow
   'redis-refusals', // puts its redis-server out of memory, into a replica, busy
   'cluster-failover', // brings its own cluster with replicas, and kills a master
-  // Its healthy-start check races a node connection on a cluster (the route table's first
-  // read can fail there once): a known gap, see the closing note of session 7.
-  'quiet-start',
   'sentinel-failover', // brings its own Sentinel deployment
 ];
 

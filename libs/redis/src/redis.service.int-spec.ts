@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigService, loadConfig } from '@lattice/config';
-import { RedisServer, waitFor } from '@lattice/testing';
+import { RedisCluster, RedisServer, waitFor } from '@lattice/testing';
+import type { Cluster } from 'ioredis';
 import { RedisService } from './redis.service';
 
 function serviceFor(env: Record<string, string>): RedisService {
@@ -98,5 +99,31 @@ describe('RedisService against a real redis-server', () => {
     await waitFor('the connection to come back', () => service.ping(200), 10_000);
     await service.client.set('after', 'restart');
     expect(await service.client.get('after')).toBe('restart');
+  });
+});
+
+describe('RedisService on a Redis Cluster', () => {
+  let cluster: RedisCluster;
+  let service: RedisService;
+
+  beforeAll(async () => {
+    cluster = await RedisCluster.start();
+  });
+
+  afterAll(async () => {
+    await service?.onApplicationShutdown();
+    await cluster?.dispose();
+  });
+
+  it('is ready only once every master can take commands, so a burst at start-up reaches every slot', async () => {
+    service = serviceFor(cluster.env);
+    expect(await service.whenReady(5000)).toBe(true);
+    const masters = (service.client as Cluster).nodes('master');
+    expect(masters.map((node) => node.status)).toEqual(masters.map(() => 'ready'));
+    const keys = Array.from({ length: 200 }, (_, i) => `burst:${i}`);
+    await Promise.all(keys.map((key) => service.client.set(key, '1')));
+    expect(await Promise.all(keys.map((key) => service.client.get(key)))).toEqual(
+      keys.map(() => '1'),
+    );
   });
 });

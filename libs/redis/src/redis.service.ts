@@ -137,21 +137,15 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
    * or false after `timeoutMs` or once it is closed for good.
    */
   async whenReady(timeoutMs: number, connection: RedisClient = this.client): Promise<boolean> {
-    if (connection.status === 'ready') return true;
-    if (connection.status === 'end') return false;
-    return new Promise((resolve) => {
-      const done = (ready: boolean) => {
-        clearTimeout(timer);
-        connection.off('ready', onReady);
-        connection.off('end', onEnd);
-        resolve(ready);
-      };
-      const onReady = () => done(true);
-      const onEnd = () => done(false);
-      const timer = setTimeout(() => done(false), timeoutMs);
-      connection.on('ready', onReady);
-      connection.on('end', onEnd);
-    });
+    const deadline = Date.now() + timeoutMs;
+    if (!(await onceReady(connection, timeoutMs))) return false;
+    if (!(connection instanceof Cluster)) return true;
+    // A cluster is ready once it knows its slots, while each master's own connection may still
+    // be being made; a command sent to it meanwhile fails at once (no offline queue).
+    const masters = connection.nodes('master');
+    for (const node of masters) if (node.status === 'wait') node.connect().catch(() => undefined);
+    const ready = await Promise.all(masters.map((node) => onceReady(node, deadline - Date.now())));
+    return ready.every(Boolean);
   }
 
   /** Round trip to Redis bounded by `timeoutMs`; resolves false instead of throwing. */
@@ -253,4 +247,23 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
 /** Escapes glob characters so a key prefix matches itself literally in MATCH. */
 export function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+/** Resolves true once `connection` is ready, false when it ends or `timeoutMs` passes first. */
+function onceReady(connection: RedisClient, timeoutMs: number): Promise<boolean> {
+  if (connection.status === 'ready') return Promise.resolve(true);
+  if (connection.status === 'end' || timeoutMs <= 0) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ready: boolean) => {
+      clearTimeout(timer);
+      connection.off('ready', onReady);
+      connection.off('end', onEnd);
+      resolve(ready);
+    };
+    const onReady = () => done(true);
+    const onEnd = () => done(false);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    connection.on('ready', onReady);
+    connection.on('end', onEnd);
+  });
 }
