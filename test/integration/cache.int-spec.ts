@@ -399,6 +399,9 @@ describe('the cache while Redis is down', () => {
     await server.restart();
     await waitFor('b to use L1 again', () => b.cache.l1InUse, 10_000, 20);
     await waitFor('a to use L1 again', () => a.cache.l1InUse, 10_000, 20);
+    // L1 follows the subscriber; reads and writes need the commands connection,
+    // which reconnects on its own schedule.
+    await Promise.all([a, b].map((i) => i.redis.whenReady(10_000)));
     expect(await b.cache.get('k')).toBeUndefined();
     await a.cache.set('k', 'after');
     expect(await b.cache.get('k')).toBe('after');
