@@ -45,9 +45,16 @@ class BenchController {
     return { ok: true };
   }
 
+  // Three policies never reached on one route (ours only): the cost of stacking against `open`.
+  @Get('stacked')
+  @RateLimit('ip', 'open-b', 'open-c')
+  stacked(): { ok: true } {
+    return { ok: true };
+  }
+
   // Each limiter reads its own decorator; the others ignore it.
   @Get('strict')
-  @RateLimit({ limit: STRICT_POLICY.limit, window: STRICT_POLICY.windowSeconds, name: 'strict' })
+  @RateLimit('strict')
   @Throttle({ default: { limit: STRICT_POLICY.limit, ttl: STRICT_POLICY.windowSeconds * 1000 } })
   strict(): { ok: true } {
     return { ok: true };
@@ -108,7 +115,13 @@ function rootModule(): DynamicModule {
         ConfigModule.forRoot(config),
         { module: BenchMetricsModule },
         { module: RedisModule },
-        RateLimitModule.forRoot(),
+        RateLimitModule.forRoot({
+          policies: [
+            { name: 'strict', limit: STRICT_POLICY.limit, window: STRICT_POLICY.windowSeconds },
+            { name: 'open-b', limit: OPEN_POLICY.limit, window: OPEN_POLICY.windowSeconds },
+            { name: 'open-c', limit: OPEN_POLICY.limit, window: OPEN_POLICY.windowSeconds },
+          ],
+        }),
       );
       // As in the apps: the platform's filter turns RateLimitedError into the 429 body.
       guards.push(

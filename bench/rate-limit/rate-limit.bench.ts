@@ -6,7 +6,9 @@
 //   none        no limiter
 // Two scenarios: `open` (a limit never reached: every request is counted and
 // admitted) and `flood` (one client far over a limit of 100 per minute: nearly
-// every request is refused). Each server runs in its own process against one
+// every request is refused). Then, for ours alone, `stacked` (three policies
+// never reached on one route) against `open` (one), in alternating pairs.
+// Each server runs in its own process against one
 // private redis-server; autocannon drives them from this process. Rounds
 // rotate the order so drift on a shared machine hits every target alike. A
 // ratio is the median over rounds of the ratio within each round (paired, so
@@ -124,6 +126,26 @@ async function main(): Promise<void> {
         `| ${name} | ${open.toFixed(2)} | >= ${goal} | ${open >= goal ? 'yes' : 'NO'} | ${ratio('flood', 'lattice', peer).toFixed(2)} |`,
       );
     }
+    const lattice = servers.find((server) => server.target === 'lattice')!;
+    const stacked: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const paths =
+        round % 2 ? ['/bench/stacked', '/bench/open'] : ['/bench/open', '/bench/stacked'];
+      const rps: Record<string, number> = {};
+      for (const path of paths) {
+        rps[path] = (
+          await measure(`http://127.0.0.1:${lattice.port}${path}`, DURATION_S)
+        ).requests.average;
+      }
+      stacked.push(rps['/bench/stacked'] / rps['/bench/open']);
+      process.stderr.write(
+        `round ${round + 1} lattice open ${Math.round(rps['/bench/open'])} stacked ${Math.round(rps['/bench/stacked'])} req/s\n`,
+      );
+    }
+    lines.push(
+      '',
+      `| lattice, three stacked policies / one (median of per-round ratios) | ${median(stacked).toFixed(2)} |`,
+    );
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     for (const server of servers) server.child.kill('SIGKILL');

@@ -6,19 +6,19 @@ import {
   Module,
   Post,
   Req,
+  Res,
   type OnModuleInit,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '@lattice/common';
-import { ConfigService } from '@lattice/config';
 import {
   loginRateLimitKey,
   RateLimit,
-  RateLimitedError,
   RateLimitService,
   SkipRateLimit,
   type RateLimitedUser,
+  type RateLimitPolicy,
 } from '@lattice/rate-limit';
 import { RedisServer, waitFor } from '../harness';
 import { startTestApp, type TestApp } from './test-app';
@@ -40,6 +40,23 @@ async function startReadyApp(options: Parameters<typeof startTestApp>[0]): Promi
 
 jest.setTimeout(60_000);
 
+/** The named policies of the probe routes. */
+const PROBE_POLICIES: RateLimitPolicy[] = [
+  { name: 'own', limit: 2, window: 30 },
+  { name: 'shared', limit: 3, window: 30 },
+  { name: 'by-ip', limit: 2, window: 30, key: 'ip' },
+  {
+    name: 'tenant',
+    limit: 2,
+    window: 30,
+    key: (request: FastifyRequest) => {
+      const tenant = request.headers['x-tenant'];
+      return typeof tenant === 'string' ? `tenant:${tenant}` : undefined;
+    },
+  },
+  { name: 'but-this', limit: 1, window: 30 },
+];
+
 // The apps' auth guard lets anonymous callers through only to @Public routes.
 @Public()
 @Controller('probe')
@@ -56,39 +73,31 @@ class ProbeController {
   }
 
   @Get('own')
-  @RateLimit({ limit: 2, window: 30 })
+  @RateLimit('own')
   own(): { ok: true } {
     return { ok: true };
   }
 
   @Get('shared-a')
-  @RateLimit({ limit: 3, window: 30, name: 'shared' })
+  @RateLimit('shared')
   sharedA(): { ok: true } {
     return { ok: true };
   }
 
   @Get('shared-b')
-  @RateLimit({ limit: 3, window: 30, name: 'shared' })
+  @RateLimit('shared')
   sharedB(): { ok: true } {
     return { ok: true };
   }
 
   @Get('by-ip')
-  @RateLimit({ limit: 2, window: 30, key: 'ip', name: 'by-ip' })
+  @RateLimit('by-ip')
   byIp(): { ok: true } {
     return { ok: true };
   }
 
   @Get('by-tenant')
-  @RateLimit({
-    limit: 2,
-    window: 30,
-    name: 'tenant',
-    key: (request: FastifyRequest) => {
-      const tenant = request.headers['x-tenant'];
-      return typeof tenant === 'string' ? `tenant:${tenant}` : undefined;
-    },
-  })
+  @RateLimit('tenant')
   byTenant(): { ok: true } {
     return { ok: true };
   }
@@ -109,33 +118,32 @@ class UnlimitedController {
   }
 
   @Get('but-this')
-  @RateLimit({ limit: 1, window: 30, name: 'but-this' })
+  @RateLimit('but-this')
   butThis(): { ok: true } {
     return { ok: true };
   }
 }
 
-/** A login handler as the auth app writes one: the login policy, checked by the service. */
+/**
+ * A login handler as the auth app writes one (LoginThrottle): the route's
+ * default policy from the guard, then the login policy, through enforce().
+ */
 @Public()
 @Controller('probe-login')
 class LoginProbeController {
-  constructor(
-    private readonly limits: RateLimitService,
-    private readonly config: ConfigService,
-  ) {}
+  constructor(private readonly limits: RateLimitService) {}
 
   @Post()
-  @SkipRateLimit()
   async login(
     @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
     @Body() body: { login: string },
   ): Promise<{ ok: true }> {
-    const decision = await this.limits.consume({
-      name: 'login',
-      key: loginRateLimitKey(request.ip, body.login),
-      ...this.config.get('rateLimit').login,
-    });
-    if (!decision.allowed) throw new RateLimitedError(decision);
+    await this.limits.enforce(
+      [{ policy: 'login', key: loginRateLimitKey(request.ip, body.login) }],
+      request,
+      reply,
+    );
     return { ok: true };
   }
 }
@@ -182,6 +190,7 @@ describe('the rate-limit guard in an app (in process, real Redis)', () => {
       },
       controllers: [ProbeController, UnlimitedController, LoginProbeController],
       imports: [fakeSession],
+      rateLimitPolicies: PROBE_POLICIES,
     });
   });
 
@@ -225,7 +234,7 @@ describe('the rate-limit guard in an app (in process, real Redis)', () => {
     expect(await refused.json()).toEqual({
       statusCode: 429,
       code: 'RATE_LIMITED',
-      message: expect.stringMatching(/^Too many requests; retry in \d+ s$/),
+      message: expect.stringMatching(/^Too many requests \(rate limit "ip"\); retry in \d+ s$/),
       requestId: 'limited-1',
     });
     expect(refused.headers.get('ratelimit-policy')).toBe('"ip";q=5;w=60');
@@ -259,7 +268,7 @@ describe('the rate-limit guard in an app (in process, real Redis)', () => {
   });
 
   it('applies @RateLimit policies per route, shared by name, with method over class', async () => {
-    expect((await get('/probe/own')).headers.get('ratelimit-policy')).toBe('"probe.own";q=2;w=30');
+    expect((await get('/probe/own')).headers.get('ratelimit-policy')).toBe('"own";q=2;w=30');
     expect((await get('/probe/own')).status).toBe(200);
     expect((await get('/probe/own')).status).toBe(429);
     // The route's own policy replaced the default one: the address's quota is untouched.
@@ -320,14 +329,21 @@ describe('the rate-limit guard in an app (in process, real Redis)', () => {
         headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
         body: JSON.stringify({ login }),
       });
-    const statuses = [];
-    for (const login of ['Alice', 'alice', 'ALICE']) statuses.push((await attempt(login)).status);
-    expect(statuses).toEqual([201, 201, 201]);
+    const answers = [];
+    for (const login of ['Alice', 'alice', 'ALICE']) answers.push(await attempt(login));
+    expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);
+    // Both policies of the request, as list items, on an admitted answer too.
+    expect(answers[2].headers.get('ratelimit-policy')).toBe('"ip";q=5;w=60, "login";q=3;w=300');
+    expect(answers[2].headers.get('ratelimit')).toBe('"ip";r=2;t=60, "login";r=0;t=300');
     const refused = await attempt('aLiCe');
     expect(refused.status).toBe(429);
-    expect(await refused.json()).toMatchObject({ statusCode: 429, code: 'RATE_LIMITED' });
-    expect(refused.headers.get('ratelimit-policy')).toBe('"login";q=3;w=300');
-    expect(refused.headers.get('ratelimit')).toMatch(/^"login";r=0;t=(299|300)$/);
+    expect(await refused.json()).toMatchObject({
+      statusCode: 429,
+      code: 'RATE_LIMITED',
+      message: expect.stringContaining('(rate limit "login")'),
+    });
+    expect(refused.headers.get('ratelimit-policy')).toBe('"ip";q=5;w=60, "login";q=3;w=300');
+    expect(refused.headers.get('ratelimit')).toMatch(/^"ip";r=1;t=60, "login";r=0;t=(299|300)$/);
     expect(refused.headers.get('retry-after')).toMatch(/^(299|300)$/);
     expect((await attempt('bob')).status).toBe(201);
   });
@@ -367,6 +383,7 @@ describe('the client address and TRUST_PROXY', () => {
     const t = await startReadyApp({
       env: { REDIS_URL: redis.url, RATE_LIMIT_IP: '2/60', KEY_PREFIX: 'untrusted:' },
       controllers: [ProbeController],
+      rateLimitPolicies: PROBE_POLICIES,
     });
     try {
       expect(await statusesFrom(t, ['10.0.0.1', '10.0.0.2', '10.0.0.3'])).toEqual([200, 200, 429]);
@@ -384,6 +401,7 @@ describe('the client address and TRUST_PROXY', () => {
         TRUST_PROXY: 'true',
       },
       controllers: [ProbeController],
+      rateLimitPolicies: PROBE_POLICIES,
     });
     try {
       expect(

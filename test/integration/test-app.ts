@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type AppName, type Config } from '@lattice/config';
 import { createApp, PlatformModule } from '@lattice/http';
+import type { RateLimitPolicy } from '@lattice/rate-limit';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -21,12 +22,17 @@ export async function startTestApp(options: {
   env?: Record<string, string>;
   controllers?: Type[];
   imports?: DynamicModule[];
+  /** Named rate-limit policies, beside the environment's. */
+  rateLimitPolicies?: RateLimitPolicy[];
 }): Promise<TestApp> {
   const config = loadConfig(options.app ?? 'gateway', { LOG_LEVEL: 'fatal', ...options.env });
   class TestRootModule {}
   const root: DynamicModule = {
     module: TestRootModule,
-    imports: [PlatformModule.forRoot(config), ...(options.imports ?? [])],
+    imports: [
+      PlatformModule.forRoot(config, { rateLimitPolicies: options.rateLimitPolicies }),
+      ...(options.imports ?? []),
+    ],
     controllers: options.controllers ?? [],
   };
   const app = await createApp(config, root);

@@ -9,7 +9,7 @@ import { LoginThrottle } from './accounts/login.throttle';
 import { PasswordHasher } from './accounts/password.hasher';
 import { AUTH_CONTROLLERS } from './auth.openapi';
 import { VerificationRepository } from './verification/verification.repository';
-import { VerificationService } from './verification/verification.service';
+import { VERIFICATION_RATE_LIMITS, VerificationService } from './verification/verification.service';
 
 /** Accounts, shared sessions and verification challenges. */
 @Module({})
@@ -17,7 +17,7 @@ export class AuthModule {
   static forRoot(config: Config): DynamicModule {
     return {
       module: AuthModule,
-      imports: [PlatformModule.forRoot(config)],
+      imports: [PlatformModule.forRoot(config, { rateLimitPolicies: VERIFICATION_RATE_LIMITS })],
       controllers: AUTH_CONTROLLERS,
       providers: [
         AccountsRepository,

@@ -6,7 +6,7 @@ import { DrawsGateway } from './draws/draws.gateway';
 import { ConnectionRegistry } from './presence/connection.registry';
 import { PresenceBroadcaster } from './presence/presence.broadcaster';
 import { PresenceGateway } from './presence/presence.gateway';
-import { PresenceService } from './presence/presence.service';
+import { PRESENCE_RATE_LIMITS, PresenceService } from './presence/presence.service';
 import { PresenceWorker } from './presence/presence.worker';
 import { SessionWatcher } from './presence/session.watcher';
 import { SocketAuthenticator } from './presence/socket.authenticator';
@@ -22,7 +22,10 @@ export class RealtimeModule {
   static forRoot(config: Config): DynamicModule {
     return {
       module: RealtimeModule,
-      imports: [PlatformModule.forRoot(config), PresenceModule],
+      imports: [
+        PlatformModule.forRoot(config, { rateLimitPolicies: PRESENCE_RATE_LIMITS }),
+        PresenceModule,
+      ],
       controllers: REALTIME_CONTROLLERS,
       providers: [
         ConnectionRegistry,

@@ -22,6 +22,6 @@ export function sendErrorReply(
   reply.header('X-Request-Id', requestId);
   if (body.statusCode === 503 || body.statusCode === 429) reply.header('Cache-Control', 'no-store');
   // Every 429 carries RateLimit and Retry-After, whoever threw it (guard, login handler, proxy).
-  if (exception instanceof RateLimitedError) writeRateLimitHeaders(reply, exception.decision);
+  if (exception instanceof RateLimitedError) writeRateLimitHeaders(reply, ...exception.decisions);
   void reply.status(body.statusCode).type('application/json; charset=utf-8').send(body);
 }

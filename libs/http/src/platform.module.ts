@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ConfigModule, type Config } from '@lattice/config';
 import { HealthModule } from '@lattice/health';
 import { ObservabilityModule } from '@lattice/observability';
-import { RateLimitGuard, RateLimitModule } from '@lattice/rate-limit';
+import { RateLimitGuard, RateLimitModule, type RateLimitPolicy } from '@lattice/rate-limit';
 import { LockModule } from '@lattice/lock';
 import { RedisModule } from '@lattice/redis';
 import { AuthGuard, SessionModule } from '@lattice/session';
@@ -18,7 +18,11 @@ import { ZodValidationPipe } from './zod-validation.pipe';
  */
 @Module({})
 export class PlatformModule {
-  static forRoot(config: Config): DynamicModule {
+  /** `rateLimitPolicies`: the app's named rate-limit policies, beside the environment's. */
+  static forRoot(
+    config: Config,
+    options: { rateLimitPolicies?: RateLimitPolicy[] } = {},
+  ): DynamicModule {
     return {
       module: PlatformModule,
       imports: [
@@ -26,7 +30,7 @@ export class PlatformModule {
         ObservabilityModule.forRoot(),
         RedisModule,
         HealthModule,
-        RateLimitModule.forRoot(),
+        RateLimitModule.forRoot({ policies: options.rateLimitPolicies }),
         LockModule,
         SessionModule,
       ],

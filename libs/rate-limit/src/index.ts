@@ -7,7 +7,7 @@ export {
   RATE_LIMIT_POLICY,
   RATE_LIMIT_SKIP,
 } from './rate-limit.decorators';
-export type { RateLimitOptions, RateLimitKey } from './rate-limit.decorators';
+export type { RateLimitModuleAsyncOptions } from './rate-limit.module';
 export { RateLimitedError, RateLimitUnavailableError } from './rate-limit.errors';
 export { writeRateLimitHeaders, rateLimitHeaders } from './rate-limit.headers';
 export type { HeaderTarget } from './rate-limit.headers';
@@ -19,4 +19,9 @@ export type {
   RateLimitRequest,
   RateLimitedUser,
   RateLimitModuleOptions,
+  RateLimitKey,
+  RateLimitPolicy,
+  RateLimitSubject,
+  RateLimitUse,
+  RegisteredPolicy,
 } from './rate-limit.types';

@@ -34,7 +34,7 @@ export class MemoryWindowStore {
     this.rings.clear();
   }
 
-  consume(key: string, policy: WindowPolicy, now: number): WindowResult {
+  consume(key: string, policy: WindowPolicy, now: number, cost = 1): WindowResult {
     const { limit, windowMs } = policy;
     const slots = this.buckets + 1;
     let ring = this.rings.get(key, now);
@@ -63,23 +63,23 @@ export class MemoryWindowStore {
       }
     }
 
-    if (counted < limit) {
+    if (counted + cost <= limit) {
       const slot = current % slots;
       if (indexes[slot] !== current) {
         indexes[slot] = current;
         counts[slot] = 0;
       }
-      counts[slot] += 1;
+      counts[slot] += cost;
       ring.expiresAt = Math.max(ring.expiresAt, (current + this.buckets + 1) * width);
       return {
         allowed: true,
-        remaining: limit - counted - 1,
+        remaining: limit - counted - cost,
         resetMs: (lowest + this.buckets + 1) * width - now,
       };
     }
 
     // Refused, not recorded: the first bucket whose expiry brings the count under the limit.
-    const excess = counted - limit + 1;
+    const excess = counted + cost - limit;
     let dropped = 0;
     let bucket = first;
     for (; bucket < current; bucket++) {

@@ -1,7 +1,7 @@
 import type { RateLimitModuleOptions } from './rate-limit.types';
 
 /** Defaults of RateLimitModuleOptions; see docs/rate-limit.md for why these values. */
-export const RATE_LIMIT_DEFAULTS: Required<RateLimitModuleOptions> = {
+export const RATE_LIMIT_DEFAULTS: Required<Omit<RateLimitModuleOptions, 'policies'>> = {
   // Tens of ms: far above a healthy round trip (well under 1 ms), far below a stall users notice.
   redisTimeoutMs: 50,
   probeIntervalMs: 500,

@@ -1,18 +1,28 @@
 import { LatticeError, UnavailableError } from '@lattice/common';
 import type { RateLimitDecision } from './rate-limit.types';
 
-/** 429 RATE_LIMITED, carrying the decision so a caller can send its headers. */
+/**
+ * 429 RATE_LIMITED, naming the policy that refused. Carries that decision, and
+ * every enforced decision of the request, so that whoever answers can send
+ * the headers of all of them.
+ */
 export class RateLimitedError extends LatticeError {
   declare readonly decision: RateLimitDecision;
+  declare readonly decisions: readonly RateLimitDecision[];
 
-  constructor(decision: RateLimitDecision) {
+  constructor(decision: RateLimitDecision, decisions: readonly RateLimitDecision[] = [decision]) {
     // A refusal is an answer, not a fault, and is never logged with a stack: skipping
     // the capture (the largest cost of a 429) keeps a flood of refusals cheap.
     const depth = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
-    super('RATE_LIMITED', `Too many requests; retry in ${decision.retryAfterSeconds} s`, 429);
+    super(
+      'RATE_LIMITED',
+      `Too many requests (rate limit "${decision.name}"); retry in ${decision.retryAfterSeconds} s`,
+      429,
+    );
     Error.stackTraceLimit = depth;
     this.decision = decision;
+    this.decisions = decisions;
   }
 }
 

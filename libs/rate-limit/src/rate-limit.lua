@@ -1,12 +1,17 @@
 -- Decides rate-limit requests, grouped by counter, each atomically, in one call.
 -- KEYS[g]: the counter of group g.
+-- KEYS[G + b]: the block key of the b-th group whose policy blocks (penalty).
 -- ARGV: buckets per window of the approximate algorithm; the lease time in ms;
--- the number P of distinct policies in the call, each as three values:
--- algorithm (1 exact, 2 approximate), limit, window in ms; then per group
+-- the number P of distinct policies in the call, each as four values:
+-- algorithm (1 exact, 2 approximate), limit, window in ms, block in ms (0: a
+-- refusal does not block); then per group
 -- three values: the index (1..P) of its policy, the requests to decide (always
--- 1 for the approximate algorithm), and the extra admissions to lease (exact
--- only). A group whose policy index is 0 gives back unused leased admissions:
+-- 1 for the approximate algorithm; a negative number -c is one request that
+-- costs c units, admitted whole or not at all), and the extra admissions to
+-- lease (exact only). A group whose policy index is 0 gives back unused leased admissions:
 -- its other two values are their stamp and their number.
+-- A group whose policy blocks is refused outright while its block key lives;
+-- when it refuses, the block key is set for the block time.
 -- Returns, per group, five values: requests admitted; what remains of the
 -- limit after the call; ms until the oldest counted admission stops counting;
 -- when some were refused, ms until a retry can pass (else 0); admissions
@@ -40,6 +45,11 @@ end
 -- Leases are granted only while the window is less than half used, so near
 -- the limit every request is decided here, on its own.
 local function exact(key, limit, window, wanted, extra)
+  -- One request of `cost` units: all of them fit, or it is refused.
+  local cost = 1
+  if wanted < 0 then
+    cost, wanted, extra = -wanted, 1, 0
+  end
   -- Admissions that left the window go, oldest first: amortised O(1), as each
   -- is removed once. When the oldest has left, the tail is read a slice at a
   -- time and its expired part cut with one LTRIM: a few commands for what a
@@ -67,8 +77,9 @@ local function exact(key, limit, window, wanted, extra)
   end
   local count = redis.call('LLEN', key)
   local admitted = math.min(wanted, math.max(0, limit - count))
+  if cost > 1 then admitted = (count + cost <= limit) and 1 or 0 end
   local leased = math.max(0, math.min(extra, math.floor(limit / 2) - count - admitted))
-  if admitted > 0 then push(key, clock, admitted) end
+  if admitted > 0 then push(key, clock, admitted * cost) end
   if leased > 0 then push(key, clock + leaseMs, leased) end
   if admitted + leased > 0 then
     -- Once the newest admission leaves the window the list means nothing: it
@@ -78,12 +89,16 @@ local function exact(key, limit, window, wanted, extra)
   end
   local retry = 0
   if admitted < wanted then
-    -- Some refused: a retry passes once the limit-th newest admission (and so
-    -- every older one) has left the window.
-    retry = tonumber(redis.call('LINDEX', key, limit - 1)) + window - clock
+    -- Some refused: a retry of `cost` units passes once the (limit - cost + 1)-th
+    -- newest admission (and so every older one) has left the window. A cost
+    -- above the limit never passes: the whole window is the honest answer.
+    retry = window
+    if cost <= limit then
+      retry = tonumber(redis.call('LINDEX', key, limit - cost)) + window - clock
+    end
   end
   local reset = (oldest or clock) + window - clock
-  return admitted, limit - count - admitted - leased, reset, retry, leased
+  return admitted, limit - count - admitted * cost - leased, reset, retry, leased
 end
 
 -- Approximate sliding window in constant memory: the counter is a hash of
@@ -92,7 +107,7 @@ end
 -- the `buckets` before it count, a span of between buckets * width >= window
 -- and (buckets + 1) * width ms: never more than `limit` in any `window`, and a
 -- request is refused early by at most one bucket's width.
-local function approximate(key, limit, window, buckets)
+local function approximate(key, limit, window, buckets, cost)
   local width = math.ceil(window / buckets)
   local now = clock
   local current = math.floor(now / width)
@@ -126,9 +141,9 @@ local function approximate(key, limit, window, buckets)
       end
     end
   end
-  if n < limit then
-    redis.call('HINCRBY', key, int(current), 1)
-    n = n + 1
+  if n + cost <= limit then
+    redis.call('HINCRBY', key, int(current), cost)
+    n = n + cost
     -- A clock that steps back writes below lo; keep lo the lowest bucket.
     if not lo or current < lo then lo = current end
     redis.call('HSET', key, 'n', n, 'lo', int(lo))
@@ -138,7 +153,7 @@ local function approximate(key, limit, window, buckets)
   end
   if changed then redis.call('HSET', key, 'n', n, 'lo', int(lo)) end
   -- Refused: the first bucket whose expiry brings the count under the limit.
-  local excess = n - limit + 1
+  local excess = n + cost - limit
   local dropped = 0
   local j = lo
   while j < current do
@@ -151,9 +166,11 @@ end
 
 local buckets = tonumber(ARGV[1])
 local policies = tonumber(ARGV[3])
-local first = 4 + 3 * policies
+local first = 4 + 4 * policies
+local groups = (#ARGV - first + 1) / 3
+local nextBlock = groups + 1
 local out = {}
-for g = 1, #KEYS do
+for g = 1, groups do
   local key = KEYS[g]
   local a = first + 3 * (g - 1)
   local index, wanted, extra = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
@@ -162,14 +179,30 @@ for g = 1, #KEYS do
     -- Unused leased admissions given back: entries with the same stamp are alike.
     redis.call('LREM', key, extra, ARGV[a + 1])
   else
-    local p = 4 + 3 * (index - 1)
+    local p = 4 + 4 * (index - 1)
     local kind, limit, window = tonumber(ARGV[p]), tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
-    if kind == 2 then
+    local block = tonumber(ARGV[p + 3])
+    local blockKey, blocked = nil, 0
+    if block > 0 then
+      blockKey = KEYS[nextBlock]
+      nextBlock = nextBlock + 1
+      blocked = redis.call('PTTL', blockKey)
+    end
+    if blocked > 0 then
+      -- Penalised: refused, not counted, until the block ends.
+      reset, retry = blocked, blocked
+    elseif kind == 2 then
       local allowed
-      allowed, remaining, reset = approximate(key, limit, window, buckets)
+      allowed, remaining, reset = approximate(key, limit, window, buckets, math.max(1, -wanted))
       if allowed == 1 then admitted = 1 else retry = reset end
     else
       admitted, remaining, reset, retry, leased = exact(key, limit, window, wanted, extra)
+    end
+    if blockKey and blocked <= 0 and admitted < math.max(1, wanted) then
+      -- Refused past the limit: the key is blocked for the block time, or until
+      -- the window lets it in again if that is later.
+      retry = math.max(block, retry)
+      redis.call('SET', blockKey, '1', 'PX', int(retry))
     end
   end
   local o = 5 * (g - 1)

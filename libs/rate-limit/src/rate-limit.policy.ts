@@ -8,6 +8,7 @@ export function validatePolicy(policy: {
   limit: number;
   windowSeconds: number;
   algorithm?: RateLimitAlgorithm;
+  blockSeconds?: number;
 }): void {
   if (!POLICY_NAME.test(policy.name)) {
     throw new TypeError(
@@ -35,6 +36,16 @@ export function validatePolicy(policy: {
   ) {
     throw new TypeError(`rate limit "${policy.name}": algorithm must be "exact" or "approximate"`);
   }
+  if (
+    policy.blockSeconds !== undefined &&
+    (!Number.isInteger(policy.blockSeconds) ||
+      policy.blockSeconds < 1 ||
+      policy.blockSeconds > MAX_WINDOW_SECONDS)
+  ) {
+    throw new TypeError(
+      `rate limit "${policy.name}": block must be an integer number of seconds from 1 to ${MAX_WINDOW_SECONDS}`,
+    );
+  }
 }
 
 /** Policies remembered by ValidatedPolicies; past this many names it starts afresh. */
@@ -48,7 +59,7 @@ export class ValidatedPolicies {
   /** By policy name: the values it was found valid with. */
   private readonly valid = new Map<
     string,
-    Pick<RateLimitRequest, 'limit' | 'windowSeconds' | 'algorithm'>
+    Pick<RateLimitRequest, 'limit' | 'windowSeconds' | 'algorithm' | 'blockSeconds'>
   >();
 
   check(policy: RateLimitRequest): void {
@@ -57,14 +68,15 @@ export class ValidatedPolicies {
       known !== undefined &&
       known.limit === policy.limit &&
       known.windowSeconds === policy.windowSeconds &&
-      known.algorithm === policy.algorithm
+      known.algorithm === policy.algorithm &&
+      known.blockSeconds === policy.blockSeconds
     ) {
       return;
     }
     validatePolicy(policy);
     if (this.valid.size >= MAX_REMEMBERED_POLICIES) this.valid.clear();
-    const { limit, windowSeconds, algorithm } = policy;
-    this.valid.set(policy.name, { limit, windowSeconds, algorithm });
+    const { limit, windowSeconds, algorithm, blockSeconds } = policy;
+    this.valid.set(policy.name, { limit, windowSeconds, algorithm, blockSeconds });
   }
 }
 
@@ -74,9 +86,18 @@ export class ValidatedPolicies {
  */
 export function counterKey(request: RateLimitRequest): string {
   const kind = request.algorithm === 'approximate' ? 'buckets' : 'log';
-  const key =
-    request.key.length > MAX_KEY_LENGTH
-      ? `sha256:${createHash('sha256').update(request.key).digest('hex')}`
-      : request.key;
-  return `ratelimit:${kind}:${request.name}:${key}`;
+  // A penalised counter and its block key are changed by one script: in a Cluster they share a slot.
+  if (request.blockSeconds) return `ratelimit:${kind}:{${request.name}:${shortKey(request.key)}}`;
+  return `ratelimit:${kind}:${request.name}:${shortKey(request.key)}`;
+}
+
+/** The Redis key (before KEY_PREFIX) that blocks `key` for a penalised policy. */
+export function blockKey(request: RateLimitRequest): string {
+  return `ratelimit:block:{${request.name}:${shortKey(request.key)}}`;
+}
+
+function shortKey(key: string): string {
+  return key.length > MAX_KEY_LENGTH
+    ? `sha256:${createHash('sha256').update(key).digest('hex')}`
+    : key;
 }

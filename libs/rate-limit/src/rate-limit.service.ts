@@ -6,17 +6,27 @@ import {
   Optional,
 } from '@nestjs/common';
 import type { Counter, Gauge } from 'prom-client';
+import type { FastifyRequest } from 'fastify';
+import { ValidationFailedError } from '@lattice/common';
 import { ConfigService } from '@lattice/config';
-import { MetricsService, type HotCounter } from '@lattice/observability';
+import { MetricsService } from '@lattice/observability';
 import { READINESS_PING_TIMEOUT_MS, RedisService } from '@lattice/redis';
-import { FALLBACK_BUCKETS, RATE_LIMIT_DEFAULTS } from './rate-limit.constants';
+import { FALLBACK_BUCKETS, MAX_LIMIT, RATE_LIMIT_DEFAULTS } from './rate-limit.constants';
 import { RATE_LIMIT_OPTIONS } from './rate-limit.di-tokens';
-import { RateLimitUnavailableError } from './rate-limit.errors';
-import { counterKey, ValidatedPolicies } from './rate-limit.policy';
+import { DecisionReporter, type Source } from './decision.reporter';
+import { policyKey } from './policy-key';
+import { RateLimitedError, RateLimitUnavailableError } from './rate-limit.errors';
+import { writeRateLimitHeaders, type HeaderTarget } from './rate-limit.headers';
+import { blockKey, counterKey, ValidatedPolicies } from './rate-limit.policy';
+import { RateLimitRegistry, registeredPolicy, validateCost } from './rate-limit.registry';
 import type {
   RateLimitDecision,
   RateLimitModuleOptions,
+  RateLimitPolicy,
   RateLimitRequest,
+  RateLimitSubject,
+  RateLimitUse,
+  RegisteredPolicy,
 } from './rate-limit.types';
 import { MemoryWindowStore } from './memory-window.store';
 import { RedisCircuit } from './redis-circuit';
@@ -24,11 +34,17 @@ import { RedisWindowStore } from './redis-window.store';
 import { RefusedKeysCache } from './refused-keys.cache';
 import type { WindowPolicy, WindowResult } from './window-result';
 
-/** Where a decision came from, for the metrics. */
-const SOURCES = ['redis', 'lease', 'cache', 'memory'] as const;
-type Source = (typeof SOURCES)[number];
-
 const seconds = (ms: number): number => (ms > 0 ? Math.ceil(ms / 1000) : 0);
+
+/** Seconds a client is told to wait on a 503 while the limiter cannot reach Redis. */
+const UNAVAILABLE_RETRY_AFTER = '1';
+
+/** On a request: the decisions enforce() has written headers for. */
+const APPLIED = Symbol('rate-limit decisions');
+
+/** The default policies, as enforce() takes them: one array each, never rebuilt. */
+const SIGNED_IN: readonly RateLimitUse[] = ['user'];
+const ANONYMOUS: readonly RateLimitUse[] = ['ip'];
 
 /**
  * Sliding-window rate limits shared by every instance through Redis. Usable
@@ -49,11 +65,11 @@ export class RateLimitService implements BeforeApplicationShutdown {
   private readonly refused: RefusedKeysCache;
   private readonly circuit: RedisCircuit;
   private readonly policies = new ValidatedPolicies();
-  private readonly decisions: HotCounter<'policy' | 'outcome' | 'source'>;
-  /** Per policy: its counters by outcome (allowed, refused) and source. */
-  private readonly decisionCounters = new Map<string, { inc(): void }[]>();
+  private readonly reporter: DecisionReporter;
   private readonly fallback: Gauge;
   private readonly fallbacks: Counter;
+  /** Every named policy of the process. */
+  readonly registry: RateLimitRegistry;
 
   constructor(
     redis: RedisService,
@@ -61,8 +77,11 @@ export class RateLimitService implements BeforeApplicationShutdown {
     metrics: MetricsService,
     @Optional() @Inject(RATE_LIMIT_OPTIONS) options: RateLimitModuleOptions = {},
   ) {
-    const settings = { ...RATE_LIMIT_DEFAULTS, ...options };
-    const { failMode, leaseMs } = config.get('rateLimit');
+    const { policies, ...tuning } = options;
+    const settings = { ...RATE_LIMIT_DEFAULTS, ...tuning };
+    const rateLimit = config.get('rateLimit');
+    const { failMode, leaseMs } = rateLimit;
+    this.registry = new RateLimitRegistry(rateLimit, policies);
     this.failOpen = failMode === 'open';
     this.redisStore = new RedisWindowStore(redis, settings.redisTimeoutMs, leaseMs);
     this.memory = new MemoryWindowStore(FALLBACK_BUCKETS, settings.maxLocalKeys);
@@ -75,11 +94,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
       (open, reason) => this.onCircuitChange(open, reason),
       redis.client.status !== 'ready',
     );
-    this.decisions = metrics.hotCounter(
-      'lattice_rate_limit_decisions_total',
-      'Rate-limit decisions by policy, outcome (allowed, refused) and source (redis, lease, cache, memory)',
-      ['policy', 'outcome', 'source'],
-    );
+    this.reporter = new DecisionReporter(metrics, this.logger);
     this.fallback = metrics.gauge(
       'lattice_rate_limit_fallback',
       '1 while Redis is unreachable and the limiter runs in process (fail open) or refuses (fail closed)',
@@ -100,6 +115,127 @@ export class RateLimitService implements BeforeApplicationShutdown {
     return !this.circuit.isOpen;
   }
 
+  /** The policies a request gets when its route names none: `user` when signed in, else `ip`. */
+  defaultPolicies(subject: RateLimitSubject): readonly RateLimitUse[] {
+    return subject.user ? SIGNED_IN : ANONYMOUS;
+  }
+
+  /**
+   * A policy made at run time (the gateway's route table), validated once
+   * here: use the result with enforce(). Its name must not be one of the
+   * registry's, so that two policies never share a counter by accident.
+   */
+  runtimePolicy(policy: RateLimitPolicy): RegisteredPolicy {
+    if (this.registry.has(policy.name)) {
+      throw new TypeError(
+        `rate limit policy "${policy.name}" is already declared; a run-time policy needs a name of its own`,
+      );
+    }
+    return registeredPolicy(policy);
+  }
+
+  /**
+   * The one way to apply rate limits: decides every policy of `uses` for one
+   * request, all in the same Redis call, and resolves with their decisions
+   * when all admit it. Writes the RateLimit headers (one list item per
+   * enforced policy) on `headers` when given, whatever the outcome. Rejects
+   * with RateLimitedError naming the first policy that refused, or with
+   * RateLimitUnavailableError (503, `Retry-After: 1`) when Redis is
+   * unreachable and RATE_LIMIT_FAIL=closed. A shadow policy is counted and
+   * reported, never refuses, and is left out of the headers.
+   */
+  enforce(
+    uses: readonly RateLimitUse[],
+    subject: RateLimitSubject,
+    headers?: HeaderTarget,
+  ): Promise<RateLimitDecision[]> {
+    const pending: Promise<RateLimitDecision>[] = [];
+    try {
+      for (const use of uses) {
+        const decision = this.apply(use, subject);
+        if (decision) pending.push(decision);
+      }
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    // One policy, the common case: no Promise.all and its array on the hot path.
+    const decided =
+      pending.length === 1 ? pending[0].then((decision) => [decision]) : Promise.all(pending);
+    return decided.then(
+      (decisions) => this.conclude(decisions, subject, headers),
+      (error: unknown) => {
+        if (error instanceof RateLimitUnavailableError) {
+          headers?.header('Retry-After', UNAVAILABLE_RETRY_AFTER);
+        }
+        throw error;
+      },
+    );
+  }
+
+  /** One policy of enforce(); undefined when it does not apply (`user` for an anonymous caller). */
+  private apply(
+    use: RateLimitUse,
+    subject: RateLimitSubject,
+  ): Promise<RateLimitDecision> | undefined {
+    const named = typeof use === 'string' ? use : use.policy;
+    const policy = typeof named === 'string' ? this.registry.get(named) : named;
+    const given = typeof use === 'string' ? undefined : use;
+    const key = given?.key || policyKey(policy.key, subject);
+    if (key === undefined) return undefined;
+    let cost = given?.cost ?? policy.cost;
+    if (typeof cost === 'function') {
+      cost = cost(subject as FastifyRequest);
+      // Made from the request (a size, a count): out of range is the caller's doing, a 400.
+      if (!Number.isInteger(cost) || cost < 1 || cost > MAX_LIMIT) {
+        throw new ValidationFailedError(
+          `Invalid input: this request's weight for rate limit "${policy.name}" must be an integer from 1 to ${MAX_LIMIT}`,
+        );
+      }
+    } else if (given?.cost !== undefined) {
+      validateCost(policy.name, cost);
+    }
+    return this.decideValid(
+      {
+        name: policy.name,
+        key,
+        limit: policy.limit,
+        windowSeconds: policy.windowSeconds,
+        algorithm: policy.algorithm,
+        cost,
+        blockSeconds: policy.blockSeconds,
+      },
+      policy.shadow,
+    );
+  }
+
+  private conclude(
+    decisions: RateLimitDecision[],
+    subject: RateLimitSubject & { [APPLIED]?: RateLimitDecision[] },
+    headers?: HeaderTarget,
+  ): RateLimitDecision[] {
+    let refused: RateLimitDecision | undefined;
+    let enforced = decisions;
+    for (const decision of decisions) {
+      if (decision.shadow) {
+        // Left out of the headers: a client must not slow down for a limit on trial.
+        enforced = decisions.filter((d) => !d.shadow);
+        if (!decision.allowed) this.reporter.shadowRefusal(decision);
+      } else if (!decision.allowed && !refused) {
+        refused = decision;
+      }
+    }
+    if (headers) {
+      // A second enforce() for the same request (the guard's, then the login handler's):
+      // the headers list the policies of both.
+      const earlier = subject[APPLIED];
+      if (earlier) enforced = earlier.concat(enforced);
+      subject[APPLIED] = enforced;
+      if (enforced.length > 0) writeRateLimitHeaders(headers, ...enforced);
+    }
+    if (refused) throw new RateLimitedError(refused, enforced);
+    return decisions;
+  }
+
   /**
    * Counts one request against `name` for `key` and says whether it may pass.
    * A refused request is not counted. Rejects with RateLimitUnavailableError
@@ -108,37 +244,56 @@ export class RateLimitService implements BeforeApplicationShutdown {
   consume(request: RateLimitRequest): Promise<RateLimitDecision> {
     try {
       this.policies.check(request);
+      if (request.cost !== undefined) validateCost(request.name, request.cost);
     } catch (error) {
       return Promise.reject(error as Error);
     }
+    return this.decideValid(request, false);
+  }
+
+  /** consume() for a request whose policy and cost are known to be valid. */
+  private decideValid(request: RateLimitRequest, shadow: boolean): Promise<RateLimitDecision> {
     const key = counterKey(request);
     const policy = { limit: request.limit, windowMs: request.windowSeconds * 1000 };
+    const cost = request.cost ?? 1;
     const now = Date.now();
 
+    // A key that refused one unit refuses any cost until then.
     const refusedFor = this.refused.refusedFor(key, policy, now);
     if (refusedFor !== undefined) {
       return Promise.resolve(
-        this.decide(request, { allowed: false, remaining: 0, resetMs: refusedFor }, 'cache'),
+        this.decide(
+          request,
+          { allowed: false, remaining: 0, resetMs: refusedFor },
+          'cache',
+          shadow,
+        ),
       );
     }
-    if (!this.circuit.allows(now)) return this.withoutRedis(request, key, policy);
+    if (!this.circuit.allows(now)) return this.withoutRedis(request, key, policy, cost, shadow);
     const algorithm = request.algorithm ?? 'exact';
-    const leased = this.redisStore.fromLease(key, policy, algorithm, now);
-    if (leased) return Promise.resolve(this.decide(request, leased, 'lease'));
+    if (cost === 1 && !request.blockSeconds) {
+      const leased = this.redisStore.fromLease(key, policy, algorithm, now);
+      if (leased) return Promise.resolve(this.decide(request, leased, 'lease', shadow));
+    }
 
     // Plain promise callbacks rather than async/await: this runs for every request.
-    return this.redisStore.consume(key, policy, algorithm).then(
+    const block = request.blockSeconds
+      ? { key: blockKey(request), ms: request.blockSeconds * 1000 }
+      : undefined;
+    return this.redisStore.consume(key, policy, algorithm, cost, block).then(
       (result) => {
-        if (!result.allowed) {
+        // A costly request refused says nothing of a cheaper one: only a refused unit is remembered.
+        if (!result.allowed && cost === 1) {
           // Measured from after the reply, so the local deadline is never earlier than Redis's.
           const after = Date.now();
           this.refused.remember(key, policy, after + result.resetMs, after);
         }
-        return this.decide(request, result, 'redis');
+        return this.decide(request, result, 'redis', shadow);
       },
       (error: unknown) => {
         this.circuit.open(Date.now(), error);
-        return this.withoutRedis(request, key, policy);
+        return this.withoutRedis(request, key, policy, cost, shadow);
       },
     );
   }
@@ -153,10 +308,13 @@ export class RateLimitService implements BeforeApplicationShutdown {
     request: RateLimitRequest,
     key: string,
     policy: WindowPolicy,
+    cost: number,
+    shadow: boolean,
   ): Promise<RateLimitDecision> {
-    if (!this.failOpen) return Promise.reject(new RateLimitUnavailableError());
+    // A shadow policy never refuses, not even with 503.
+    if (!this.failOpen && !shadow) return Promise.reject(new RateLimitUnavailableError());
     return Promise.resolve(
-      this.decide(request, this.memory.consume(key, policy, Date.now()), 'memory'),
+      this.decide(request, this.memory.consume(key, policy, Date.now(), cost), 'memory', shadow),
     );
   }
 
@@ -164,10 +322,11 @@ export class RateLimitService implements BeforeApplicationShutdown {
     request: RateLimitRequest,
     result: WindowResult,
     source: Source,
+    shadow: boolean,
   ): RateLimitDecision {
-    this.count(request.name, result.allowed, source);
+    this.reporter.count(request.name, result.allowed, source);
     const resetSeconds = seconds(result.resetMs);
-    return {
+    const decision: RateLimitDecision = {
       allowed: result.allowed,
       name: request.name,
       limit: request.limit,
@@ -177,21 +336,8 @@ export class RateLimitService implements BeforeApplicationShutdown {
       // A refused caller is told to wait at least a second: Retry-After has no smaller unit.
       retryAfterSeconds: result.allowed ? 0 : Math.max(1, resetSeconds),
     };
-  }
-
-  private count(policy: string, allowed: boolean, source: Source): void {
-    let counters = this.decisionCounters.get(policy);
-    if (!counters) {
-      // The series of a policy, found once: counting a decision is then an index and an add.
-      counters = [];
-      for (const outcome of ['allowed', 'refused']) {
-        for (const from of SOURCES) {
-          counters.push(this.decisions.child({ policy, outcome, source: from }));
-        }
-      }
-      this.decisionCounters.set(policy, counters);
-    }
-    counters[(allowed ? 0 : SOURCES.length) + SOURCES.indexOf(source)].inc();
+    if (shadow) decision.shadow = true;
+    return decision;
   }
 
   private onCircuitChange(open: boolean, reason?: unknown): void {

@@ -1,3 +1,5 @@
+import type { FastifyRequest } from 'fastify';
+
 /**
  * `exact`: a sliding log; in no interval of `windowSeconds` are more than
  * `limit` requests admitted. `approximate`: sliding buckets, constant memory
@@ -15,6 +17,73 @@ export interface RateLimitRequest {
   limit: number;
   windowSeconds: number;
   algorithm?: RateLimitAlgorithm;
+  /** How many units this request counts as (default 1): admitted only if all fit. */
+  cost?: number;
+  /** Seconds a refusal blocks the key for, refusing everything (default: no penalty). */
+  blockSeconds?: number;
+}
+
+/**
+ * Who a policy counts. `auto`: the signed-in user (`user:<id>`), else the
+ * client address (`ip:<address>`). `ip`: always the client address. `user`:
+ * signed-in callers only (the policy does not apply to anonymous ones).
+ * `route`: one counter for the whole route, whoever calls. A function returns
+ * the key itself, or undefined (or '') for `auto`.
+ */
+export type RateLimitKey =
+  'auto' | 'ip' | 'user' | 'route' | ((request: FastifyRequest) => string | undefined);
+
+/** A named policy, declared once in RateLimitModule.forRoot({ policies }). */
+export interface RateLimitPolicy {
+  /** Its name in headers, metrics and Redis keys: 1 to 64 of `A-Z a-z 0-9 _ . -`, unique. */
+  name: string;
+  limit: number;
+  /** Seconds. */
+  window: number;
+  algorithm?: RateLimitAlgorithm;
+  /** Who is counted; `auto` by default. */
+  key?: RateLimitKey;
+  /** Units one request counts as: a number, or a function of the request (default 1). */
+  cost?: number | ((request: FastifyRequest) => number);
+  /** Counted and reported (metric, log line), never refusing. */
+  shadow?: boolean;
+  /**
+   * The penalty, in seconds: once the policy refuses a key, the key is refused
+   * outright (and not counted) for this long, or until the window admits it
+   * again if that is later. `Retry-After` says when it ends.
+   */
+  block?: number;
+}
+
+/** A registered policy: validated once, window and block in seconds. */
+export interface RegisteredPolicy {
+  name: string;
+  limit: number;
+  windowSeconds: number;
+  algorithm: RateLimitPolicy['algorithm'];
+  key: NonNullable<RateLimitPolicy['key']>;
+  cost: NonNullable<RateLimitPolicy['cost']>;
+  shadow: boolean;
+  blockSeconds: number | undefined;
+}
+
+/**
+ * One policy applied to one request by RateLimitService.enforce: its name, or
+ * the name with a key or cost that the caller knows better than the policy
+ * (the login handler's key, an upload's size). A policy made at run time
+ * (RateLimitService.runtimePolicy) is given as `{ policy }`.
+ */
+export type RateLimitUse =
+  string | { policy: string | RegisteredPolicy; key?: string; cost?: number };
+
+/**
+ * What enforce() counts: an HTTP request, or for a socket event, the user and
+ * address it comes from. `route` names the route for the `route` key.
+ */
+export interface RateLimitSubject {
+  ip?: string;
+  user?: Pick<RateLimitedUser, 'id'> | null;
+  route?: string;
 }
 
 export interface RateLimitDecision {
@@ -30,6 +99,8 @@ export interface RateLimitDecision {
   resetSeconds: number;
   /** Seconds to wait before a retry can be admitted; 0 when allowed. */
   retryAfterSeconds: number;
+  /** A shadow policy's decision: reported, never enforced. */
+  shadow?: boolean;
 }
 
 /** The signed-in caller, as the session layer sets it on the request before guards run. */
@@ -39,8 +110,13 @@ export interface RateLimitedUser {
   roles: string[];
 }
 
-/** Tuning of the limiter in a process; the policies themselves come from the environment. */
+/** The limiter of a process: its named policies (beside the environment's) and its tuning. */
 export interface RateLimitModuleOptions {
+  /**
+   * Named policies, beside those of the environment (`ip`, `user`, `login`);
+   * a name given twice fails at start.
+   */
+  policies?: RateLimitPolicy[];
   /** How long a request may wait on Redis before the in-process fallback decides (ms). */
   redisTimeoutMs?: number;
   /** After a Redis failure, how long before a probe may try it again (ms). */

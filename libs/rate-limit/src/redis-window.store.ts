@@ -26,13 +26,28 @@ interface Waiter {
 
 interface Pending extends Waiter, WindowPolicy {
   key: string;
+  /** The penalty: its key and how long a refusal blocks (ms); 0 for none. */
+  block: Block;
   kind: number;
+  /** Units this request counts as; above 1 it is decided in a group of its own, all or nothing. */
+  cost: number;
 }
+
+/** A policy's penalty: a refusal blocks `key` for `ms` (0: no penalty, `key` unused). */
+export interface Block {
+  key: string;
+  ms: number;
+}
+
+const NO_BLOCK: Block = { key: '', ms: 0 };
 
 /** One counter's requests in one call; or, with `giveback`, unused leased admissions returned. */
 interface Group extends WindowPolicy {
   key: string;
+  block: Block;
   kind: number;
+  /** Units of its one request when above 1 (then `requests` holds one); else 1. */
+  cost: number;
   requests: Waiter[];
   /** Admissions asked for beyond `requests`, to lease. */
   extra: number;
@@ -90,15 +105,21 @@ export class RedisWindowStore {
     return lease?.fits(policy, now) ? lease.take(now) : undefined;
   }
 
-  consume(key: string, policy: WindowPolicy, algorithm: RateLimitAlgorithm): Promise<WindowResult> {
+  consume(
+    key: string,
+    policy: WindowPolicy,
+    algorithm: RateLimitAlgorithm,
+    cost = 1,
+    block: Block = NO_BLOCK,
+  ): Promise<WindowResult> {
     return new Promise<WindowResult>((resolve, reject) => {
-      const flight = this.flights.get(key);
+      const flight = cost === 1 && block.ms === 0 ? this.flights.get(key) : undefined;
       if (flight && algorithm === 'exact' && samePolicy(flight, policy)) {
         flight.waiters!.push({ resolve, reject });
         return;
       }
       const { limit, windowMs } = policy;
-      this.enqueue({ key, kind: KIND[algorithm], limit, windowMs, resolve, reject });
+      this.enqueue({ key, kind: KIND[algorithm], limit, windowMs, cost, block, resolve, reject });
     });
   }
 
@@ -126,11 +147,12 @@ export class RedisWindowStore {
     this.givebacks = [];
     const byCounter = new Map<string, Group>();
     for (const pending of this.queue) {
-      const { key, kind, limit, windowMs } = pending;
-      const id = kind === EXACT ? `${limit}:${windowMs}:${key}` : undefined;
+      const { key, kind, limit, windowMs, cost, block } = pending;
+      const id =
+        kind === EXACT && cost === 1 ? `${limit}:${windowMs}:${block.ms}:${key}` : undefined;
       let group = id === undefined ? undefined : byCounter.get(id);
       if (!group) {
-        group = { key, kind, limit, windowMs, requests: [], extra: 0 };
+        group = { key, kind, limit, windowMs, cost, block, requests: [], extra: 0 };
         groups.push(group);
         if (id !== undefined) byCounter.set(id, group);
       }
@@ -147,7 +169,8 @@ export class RedisWindowStore {
 
   /** Asks for a lease when the key is in demand: several requests now, or a recent lease used. */
   private planLease(group: Group, now: number): void {
-    if (this.leaseMs === 0) return;
+    // A penalised key is decided in Redis, where its block lives.
+    if (this.leaseMs === 0 || group.block.ms > 0) return;
     const cap = Math.min(MAX_LEASE, Math.floor(group.limit / LEASE_SHARE));
     const last = this.leases.get(group.key);
     // Redis just refused to lease (the window is half used): decide each request there until then.
@@ -162,28 +185,33 @@ export class RedisWindowStore {
   private send(groups: Group[]): Promise<void> {
     // Groups of one call mostly share a few policies: each is sent once, and groups refer to it.
     const keys: string[] = new Array<string>(groups.length);
+    /** The block keys, after the counters, in the order of their groups. */
+    let blockKeys: string[] | undefined;
     const policies: number[] = [];
     const entries: number[] = [];
     const seen = new Map<string, number>();
     for (let i = 0; i < groups.length; i++) {
-      const { key, kind, limit, windowMs, requests, extra, giveback } = groups[i];
+      const { key, kind, limit, windowMs, cost, block, requests, extra, giveback } = groups[i];
       keys[i] = key;
       if (giveback) {
         entries.push(0, giveback.stamp, giveback.count);
         continue;
       }
-      const id = `${kind}:${limit}:${windowMs}`;
+      const id = `${kind}:${limit}:${windowMs}:${block.ms}`;
       let index = seen.get(id);
       if (index === undefined) {
         index = seen.size + 1;
         seen.set(id, index);
-        policies.push(kind, limit, windowMs);
+        policies.push(kind, limit, windowMs, block.ms);
       }
-      entries.push(index, requests.length, extra);
+      if (block.ms > 0) (blockKeys ??= []).push(block.key);
+      // A costly request is sent as minus its cost: one request, admitted whole or not at all.
+      entries.push(index, cost === 1 ? requests.length : -cost, extra);
     }
     const args = [APPROXIMATE_BUCKETS, this.leaseMs, seen.size, ...policies, ...entries];
+    if (blockKeys) keys.push(...blockKeys);
     const sentAt = Date.now();
-    return withDeadline(this.script(groups.length).run(keys, args), this.timeoutMs).then(
+    return withDeadline(this.script(keys.length).run(keys, args), this.timeoutMs).then(
       (reply) => {
         const now = Date.now();
         const clock = reply[reply.length - 1];
@@ -245,6 +273,8 @@ export class RedisWindowStore {
           kind: EXACT,
           limit: group.limit,
           windowMs: group.windowMs,
+          cost: 1,
+          block: NO_BLOCK,
         });
     }
   }
@@ -270,7 +300,16 @@ export class RedisWindowStore {
     if (lease.left === 0) return;
     const giveback = { stamp: lease.stamp, count: lease.left };
     lease.left = 0;
-    this.givebacks.push({ key, kind: EXACT, ...lease.policy, requests: [], extra: 0, giveback });
+    this.givebacks.push({
+      key,
+      kind: EXACT,
+      ...lease.policy,
+      cost: 1,
+      block: NO_BLOCK,
+      requests: [],
+      extra: 0,
+      giveback,
+    });
     this.scheduleFlush();
   }
 

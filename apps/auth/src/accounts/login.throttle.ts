@@ -1,37 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ConfigService, type RatePolicy } from '@lattice/config';
-import {
-  loginRateLimitKey,
-  RateLimitedError,
-  RateLimitService,
-  writeRateLimitHeaders,
-} from '@lattice/rate-limit';
+import { loginRateLimitKey, RateLimitService } from '@lattice/rate-limit';
 
 /**
- * Login attempts per (client IP, lower-cased login), RATE_LIMIT_LOGIN: checked
- * before the password is, so guessing costs the guesser, not the server.
+ * Login attempts per (client IP, lower-cased login), the `login` policy
+ * (RATE_LIMIT_LOGIN): checked before the password is, so guessing costs the
+ * guesser, not the server. Writes its RateLimit headers on every answer.
  */
 @Injectable()
 export class LoginThrottle {
-  private readonly policy: RatePolicy;
-
-  constructor(
-    private readonly limiter: RateLimitService,
-    config: ConfigService,
-  ) {
-    this.policy = config.get('rateLimit').login;
-  }
+  constructor(private readonly limiter: RateLimitService) {}
 
   async check(request: FastifyRequest, reply: FastifyReply, login: string): Promise<void> {
-    const decision = await this.limiter.consume({
-      name: 'login',
-      key: loginRateLimitKey(request.ip, login),
-      ...this.policy,
-    });
-    if (!decision.allowed) {
-      writeRateLimitHeaders(reply, decision);
-      throw new RateLimitedError(decision);
-    }
+    await this.limiter.enforce(
+      [{ policy: 'login', key: loginRateLimitKey(request.ip, login) }],
+      request,
+      reply,
+    );
   }
 }

@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '@lattice/common';
 import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/http';
 import { CurrentUser, type SessionUser } from '@lattice/session';
@@ -62,14 +62,15 @@ export class VerificationController {
     @Param() params: MediumParams,
     @Body() body: ConfirmBody,
     @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<VerificationState> {
     return this.verifications.confirm(
       params.network,
       params.address,
       params.type,
       body.token,
-      request.ip,
-      request.user?.id,
+      request,
+      reply,
     );
   }
 

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { ForbiddenError, NotFoundError, ValidationFailedError } from '@lattice/common';
 import { ConfigService } from '@lattice/config';
-import { RateLimitedError, RateLimitService, clientIpKey } from '@lattice/rate-limit';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RateLimitService, type RateLimitPolicy } from '@lattice/rate-limit';
 import type { MediaType } from './verification-keys';
 import { InvalidTokenError } from './verification.errors';
 import { newVerificationToken, tokensMatch } from './verification-token';
@@ -9,14 +10,15 @@ import { VerificationRepository, type StoredChallenge } from './verification.rep
 import type { VerificationState } from './verification.types';
 
 /**
- * Confirmation attempts allowed per challenge and per client IP. With 36^8
- * possible tokens, 10 guesses per 10 minutes for a challenge makes guessing
- * hopeless within any challenge's lifetime.
+ * Confirmation attempts allowed per challenge (`verify-challenge`, keyed by
+ * network and address) and per client IP (`verify-ip`). With 36^8 possible
+ * tokens, 10 guesses per 10 minutes for a challenge makes guessing hopeless
+ * within any challenge's lifetime. Declared in the auth app's rate-limit registry.
  */
-export const CONFIRM_LIMITS = {
-  perChallenge: { limit: 10, windowSeconds: 600 },
-  perIp: { limit: 30, windowSeconds: 600 },
-};
+export const VERIFICATION_RATE_LIMITS: RateLimitPolicy[] = [
+  { name: 'verify-challenge', limit: 10, window: 600 },
+  { name: 'verify-ip', limit: 30, window: 600, key: 'ip' },
+];
 
 @Injectable()
 export class VerificationService {
@@ -56,12 +58,16 @@ export class VerificationService {
     address: string,
     type: MediaType,
     token: string,
-    clientIp: string,
-    viewerId: string | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
   ): Promise<VerificationState> {
     this.checkNetwork(network);
-    await this.limit('verify-challenge', `${network}:${address}`, CONFIRM_LIMITS.perChallenge);
-    await this.limit('verify-ip', clientIpKey(clientIp), CONFIRM_LIMITS.perIp);
+    const viewerId = request.user?.id;
+    await this.limiter.enforce(
+      [{ policy: 'verify-challenge', key: `${network}:${address}` }, 'verify-ip'],
+      request,
+      reply,
+    );
     const challenge = await this.load(network, address);
     const medium = challenge.state.media.find((m) => m.type === type);
     if (!medium) throw new NotFoundError(`This challenge has no ${type} medium`);
@@ -103,14 +109,5 @@ export class VerificationService {
       const message = `network must be one of ${this.networks.join(', ')}`;
       throw new ValidationFailedError(`Invalid input: ${message}`, [{ path: 'network', message }]);
     }
-  }
-
-  private async limit(
-    name: string,
-    key: string,
-    policy: { limit: number; windowSeconds: number },
-  ): Promise<void> {
-    const decision = await this.limiter.consume({ name, key, ...policy });
-    if (!decision.allowed) throw new RateLimitedError(decision);
   }
 }

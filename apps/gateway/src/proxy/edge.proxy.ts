@@ -8,12 +8,6 @@ import { NotFoundError } from '@lattice/common';
 import { ConfigService, type ClientLimitsConfig } from '@lattice/config';
 import { SOCKET_MESSAGE_LIMIT_BYTES, toErrorBody } from '@lattice/http';
 import { pathOf } from '@lattice/observability';
-import {
-  RateLimitedError,
-  RateLimitUnavailableError,
-  writeRateLimitHeaders,
-  type RateLimitDecision,
-} from '@lattice/rate-limit';
 import { applyClientDeadlines, capConnectionsPerClient } from './client-limits';
 import { EdgePolicy } from './edge.policy';
 import { clientHeaders, upstreamHeaders, type ForwardedRequest } from './forwarded-headers';
@@ -161,12 +155,9 @@ export class EdgeProxy implements OnModuleInit {
 
   private forward(request: FastifyRequest, reply: FastifyReply): FastifyReply {
     const route = this.routes.current.match(request.url);
-    this.policy.admit(request, route).then(
-      (decisions) => this.afterAdmission(request, reply, route, decisions),
-      (error: unknown) => {
-        if (error instanceof RateLimitUnavailableError) reply.header('Retry-After', '1');
-        this.fail(request, reply, error);
-      },
+    this.policy.admit(request, reply, route).then(
+      () => this.afterAdmission(request, reply, route),
+      (error: unknown) => this.fail(request, reply, error),
     );
     return reply;
   }
@@ -175,11 +166,7 @@ export class EdgeProxy implements OnModuleInit {
     request: FastifyRequest,
     reply: FastifyReply,
     route: ProxyRoute | undefined,
-    decisions: RateLimitDecision[],
   ): void {
-    if (decisions.length > 0) writeRateLimitHeaders(reply, ...decisions);
-    const refused = decisions.find((decision) => !decision.allowed);
-    if (refused) return this.fail(request, reply, new RateLimitedError(refused));
     if (!route) return this.fail(request, reply, new NotFoundError('No such route or resource'));
     try {
       // The path alone: reply-from would refuse `../` anywhere in the URL, query included.

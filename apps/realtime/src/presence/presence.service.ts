@@ -9,7 +9,7 @@ import {
   userChannelOwner,
   type PresenceMeta,
 } from '@lattice/presence';
-import { RateLimitedError, RateLimitService } from '@lattice/rate-limit';
+import { RateLimitService, type RateLimitPolicy } from '@lattice/rate-limit';
 import { ConnectionRegistry } from './connection.registry';
 import { errorAck, parsePayload } from './presence-ack';
 import {
@@ -25,10 +25,17 @@ import { PresenceWorker, type PresenceWorkerListener } from './presence.worker';
 import { RealtimeConnection, type ConnectionUser, type Membership } from './realtime-connection';
 import { RealtimeUnavailableError, TooManyChannelsError } from './realtime.errors';
 
-/** Per user: joins and meta updates (each one tells a whole channel). */
-export const PRESENCE_CHANGE_LIMIT = { name: 'presence-change', limit: 60, windowSeconds: 10 };
-/** Per user: channel messages. */
-export const CHANNEL_MESSAGE_LIMIT = { name: 'channel-message', limit: 30, windowSeconds: 10 };
+/**
+ * The realtime app's rate-limit policies, per user: `presence-change`, joins
+ * and meta updates (each one tells a whole channel); `channel-message`,
+ * channel messages. Declared in the app's rate-limit registry.
+ */
+export const PRESENCE_RATE_LIMITS: RateLimitPolicy[] = [
+  { name: 'presence-change', limit: 60, window: 10, key: 'user' },
+  { name: 'channel-message', limit: 30, window: 10, key: 'user' },
+];
+const PRESENCE_CHANGE: readonly string[] = ['presence-change'];
+const CHANNEL_MESSAGE: readonly string[] = ['channel-message'];
 
 /**
  * What the socket events do. Every event of one connection runs in order on
@@ -70,7 +77,7 @@ export class PresenceService implements PresenceWorkerListener {
       if (!mayAccessChannel(channel, connection.user.userId)) {
         throw new ForbiddenError(`Only user ${owner} may join ${channel}`);
       }
-      await this.limit(PRESENCE_CHANGE_LIMIT, connection);
+      await this.limit(PRESENCE_CHANGE, connection);
       return this.track(connection.serial(() => this.joinNow(connection, channel, meta ?? null)));
     });
   }
@@ -94,7 +101,7 @@ export class PresenceService implements PresenceWorkerListener {
     return this.answer(socketId, async (connection) => {
       const { channel, meta } = parsePayload(updatePayload, payload);
       if (!connection.channels.has(channel)) throw new NotAMemberError(channel);
-      await this.limit(PRESENCE_CHANGE_LIMIT, connection);
+      await this.limit(PRESENCE_CHANGE, connection);
       return this.track(connection.serial(() => this.updateNow(connection, channel, meta)));
     });
   }
@@ -105,7 +112,7 @@ export class PresenceService implements PresenceWorkerListener {
       // On the queue, so a message sent right after a join finds the join done, and messages keep their order.
       return connection.serial(async () => {
         if (!connection.channels.has(channel)) throw new NotAMemberError(channel);
-        await this.limit(CHANNEL_MESSAGE_LIMIT, connection);
+        await this.limit(CHANNEL_MESSAGE, connection);
         if (this.closing || !this.broadcaster.isBusUp()) throw new RealtimeUnavailableError();
         const { userId, login } = connection.user;
         this.broadcaster.message(
@@ -257,15 +264,8 @@ export class PresenceService implements PresenceWorkerListener {
     }
   }
 
-  private async limit(
-    policy: { name: string; limit: number; windowSeconds: number },
-    connection: RealtimeConnection,
-  ): Promise<void> {
-    const decision = await this.limiter.consume({
-      ...policy,
-      key: `user:${connection.user.userId}`,
-    });
-    if (!decision.allowed) throw new RateLimitedError(decision);
+  private async limit(policies: readonly string[], connection: RealtimeConnection): Promise<void> {
+    await this.limiter.enforce(policies, { user: { id: connection.user.userId } });
   }
 
   private async answer(
