@@ -300,6 +300,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
 
   /** Unused leased admissions go back to Redis before the connection closes. */
   beforeApplicationShutdown(): Promise<void> {
+    this.circuit.stop();
     return this.redisStore.release();
   }
 

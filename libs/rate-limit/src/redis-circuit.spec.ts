@@ -70,4 +70,37 @@ describe('RedisCircuit', () => {
     expect(circuit.isOpen).toBe(false);
     expect(changes).toEqual([false]);
   });
+
+  it('keeps probing on its own while open, without requests, until a probe succeeds', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    try {
+      let healthy = false;
+      let probes = 0;
+      const circuit = new RedisCircuit(
+        () => {
+          probes++;
+          return Promise.resolve(healthy);
+        },
+        500,
+        () => undefined,
+        true,
+      );
+      circuit.probeNow();
+      await flush();
+      expect(probes).toBe(1);
+      jest.advanceTimersByTime(500);
+      await flush();
+      expect(probes).toBe(2);
+      healthy = true;
+      jest.advanceTimersByTime(500);
+      await flush();
+      expect(probes).toBe(3);
+      expect(circuit.isOpen).toBe(false);
+      jest.advanceTimersByTime(5000);
+      await flush();
+      expect(probes).toBe(3);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

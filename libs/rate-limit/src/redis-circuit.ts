@@ -1,15 +1,19 @@
 /**
  * Whether Redis is worth asking. Closed (the normal state), every request asks
  * Redis; the first failure opens it, and from then on no request waits on
- * Redis at all. While open, a background probe runs (started by a request,
- * never awaited by it): the first at once, then at most every
- * `probeIntervalMs`; the first probe that succeeds closes it again. It starts open when the connection is
- * not up yet, so the first requests of a starting app do not count as a failure.
+ * Redis at all. While open, a background probe runs (never awaited by a
+ * request): the first at once, then every `probeIntervalMs` whether requests
+ * come or not, sooner never; the first probe that succeeds closes it again. It
+ * starts open when the connection is not up yet, so the first requests of a
+ * starting app do not count as a failure, and closes as soon as a probe gets
+ * through rather than at the first request after.
  */
 export class RedisCircuit {
   private openSince: number | null = null;
   private nextProbeAt = 0;
   private probing = false;
+  private retry: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly probe: () => Promise<boolean>,
@@ -56,9 +60,18 @@ export class RedisCircuit {
         if (ok && this.openSince !== null) {
           this.openSince = null;
           this.onChange(false);
-        } else {
+        } else if (this.openSince !== null && !this.stopped) {
           this.nextProbeAt = Date.now() + this.probeIntervalMs;
+          clearTimeout(this.retry);
+          this.retry = setTimeout(() => this.probeNow(), this.probeIntervalMs);
+          this.retry.unref();
         }
       });
+  }
+
+  /** Stops the background probes (at shutdown). */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retry);
   }
 }

@@ -1,5 +1,5 @@
 export { RedisModule } from './redis.module';
-export { RedisService, escapeGlob } from './redis.service';
+export { RedisService, REDIS_STARTUP_WAIT_MS, escapeGlob } from './redis.service';
 export { RedisHealthIndicator, READINESS_PING_TIMEOUT_MS } from './redis.health';
 export { RedisScript } from './redis-script';
 export { isRedisUnavailableError } from './redis-errors';

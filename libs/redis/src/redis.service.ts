@@ -12,6 +12,13 @@ const QUIT_TIMEOUT_MS = 1000;
  * Redis gets its connection here, so every connection shares the key prefix,
  * the time bounds and the shutdown.
  */
+/**
+ * How long a start-up step waits for its connections before a failure counts
+ * as an outage (and is logged as one): connections still being made, or a
+ * cluster's masters still being reached, are not a fault.
+ */
+export const REDIS_STARTUP_WAIT_MS = 5_000;
+
 @Injectable()
 export class RedisService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Redis');

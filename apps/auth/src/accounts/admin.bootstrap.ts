@@ -1,11 +1,9 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@lattice/config';
 import { LockService } from '@lattice/lock';
-import { RedisService } from '@lattice/redis';
+import { REDIS_STARTUP_WAIT_MS, RedisService } from '@lattice/redis';
 import { AccountsService } from './accounts.service';
 
-/** How long start-up waits for Redis before creating the admin in the background. */
-const STARTUP_WAIT_MS = 5_000;
 const RETRY_MS = 2_000;
 const RUN_ONCE_DONE_TTL_MS = 30_000;
 /** How often the leader checks that the admin account still exists (Redis may lose it). */
@@ -51,7 +49,7 @@ export class AdminBootstrap implements OnApplicationBootstrap {
         { doneTtlMs: RUN_ONCE_DONE_TTL_MS },
       );
     if (
-      (await this.redis.whenReady(STARTUP_WAIT_MS)) &&
+      (await this.redis.whenReady(REDIS_STARTUP_WAIT_MS)) &&
       (await run().then(
         () => true,
         () => false,

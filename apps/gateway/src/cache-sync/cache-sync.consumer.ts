@@ -11,7 +11,7 @@ import {
 import type { Counter } from 'prom-client';
 import { LatticeError } from '@lattice/common';
 import { MetricsService } from '@lattice/observability';
-import { RedisService, type RedisClient, type RedisScript } from '@lattice/redis';
+import { REDIS_STARTUP_WAIT_MS, RedisService, type RedisClient, type RedisScript } from '@lattice/redis';
 import {
   CLUSTER_DEAD_STREAM,
   CLUSTER_EVENTS_STREAM,
@@ -27,9 +27,6 @@ import type { CacheSyncOptions } from './cache-sync.types';
 type Fields = string[];
 type StreamReply = [stream: string, entries: [id: string, fields: Fields][]][] | null;
 type PendingEntry = [id: string, consumer: string, idleMs: number, deliveries: number];
-
-/** How long the first read waits for Redis before a failure counts as an outage. */
-const STARTUP_WAIT_MS = 5000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -112,8 +109,8 @@ export class CacheSyncConsumer implements OnApplicationBootstrap, BeforeApplicat
     let backoff = 100;
     // Connections still being made at start-up are not an outage: read once they are ready.
     await Promise.all([
-      this.redis.whenReady(STARTUP_WAIT_MS),
-      this.redis.whenReady(STARTUP_WAIT_MS, connection),
+      this.redis.whenReady(REDIS_STARTUP_WAIT_MS),
+      this.redis.whenReady(REDIS_STARTUP_WAIT_MS, connection),
     ]);
     while (!this.stopping) {
       try {

@@ -6,13 +6,11 @@ import {
 } from '@nestjs/common';
 import { CacheService } from '@lattice/cache';
 import { ConfigService, parseRoutes, type UpstreamRoute } from '@lattice/config';
-import { RedisService } from '@lattice/redis';
+import { REDIS_STARTUP_WAIT_MS, RedisService } from '@lattice/redis';
 import { platformRoutes, proxyRoute, ROUTE_TABLE_KEY, RouteTable } from './route-table';
 
 /** How soon a failed read of the route table is tried again. */
 const RETRY_MS = 1000;
-/** How long the start-up waits for Redis before reading the table anyway (and warning if it fails). */
-const STARTUP_WAIT_MS = 2000;
 
 /**
  * The route table every request is matched against, kept in process. It is
@@ -54,7 +52,7 @@ export class RouteTableSource implements OnApplicationBootstrap, OnModuleDestroy
   async onApplicationBootstrap(): Promise<void> {
     this.stopWatching = this.cache.watch(ROUTE_TABLE_KEY, () => void this.refresh());
     // A connection still being made is not an outage: the first read waits for it, briefly.
-    await this.redis.whenReady(STARTUP_WAIT_MS);
+    await this.redis.whenReady(REDIS_STARTUP_WAIT_MS);
     await this.refresh();
   }
 
