@@ -9,6 +9,7 @@ import { PingController } from './ping/ping.controller';
 import { PresenceController } from './presence/presence.controller';
 import { PrizeDrawModule } from './prize-draw/prize-draw.module';
 import { ProxyModule } from './proxy/proxy.module';
+import { RateLimitsModule } from './rate-limits/rate-limits.module';
 
 /** The public HTTP edge: its own APIs, and every other path forwarded by ProxyModule. */
 @Module({})
@@ -23,6 +24,7 @@ export class GatewayModule {
         CacheSyncModule.forRoot(),
         DocsModule,
         PrizeDrawModule.forRoot(),
+        RateLimitsModule,
         ProxyModule,
       ],
       controllers: [PingController, PresenceController],

@@ -1,8 +1,9 @@
 import { ConfigService, loadConfig } from '@lattice/config';
 import { MetricsService } from '@lattice/observability';
 import { RedisService } from '@lattice/redis';
-import { RedisServer, sleep } from '@lattice/testing';
+import { RedisServer, sleep, waitFor } from '@lattice/testing';
 import { RateLimitedError } from './rate-limit.errors';
+import { RateLimitOverrides } from './rate-limit.overrides';
 import { RateLimitService } from './rate-limit.service';
 import type {
   RateLimitDecision,
@@ -33,6 +34,13 @@ let server: RedisServer;
 let closing: RedisService[] = [];
 
 async function instance(env: Record<string, string> = {}): Promise<RateLimitService> {
+  return (await tieredInstance(env)).limiter;
+}
+
+/** An instance with its run-time overrides, read from Redis and followed over pub/sub. */
+async function tieredInstance(
+  env: Record<string, string> = {},
+): Promise<{ limiter: RateLimitService; overrides: RateLimitOverrides }> {
   const config = new ConfigService(
     loadConfig('gateway', { REDIS_URL: server.url, KEY_PREFIX: 'enforce:', ...env }),
   );
@@ -40,7 +48,16 @@ async function instance(env: Record<string, string> = {}): Promise<RateLimitServ
   redis.onModuleInit();
   await redis.whenReady(5000);
   closing.push(redis);
-  return new RateLimitService(redis, config, new MetricsService(), { policies: POLICIES });
+  const overrides = new RateLimitOverrides(redis);
+  overrides.onModuleInit();
+  const limiter = new RateLimitService(
+    redis,
+    config,
+    new MetricsService(),
+    { policies: POLICIES },
+    overrides,
+  );
+  return { limiter, overrides };
 }
 
 /** A reply as enforce() writes it: the headers it set. */
@@ -247,5 +264,63 @@ describe('RateLimitService.enforce across two instances', () => {
     await expect(a.enforce(['nope'], { ip: nextIp() })).rejects.toThrow(
       'rate limit policy "nope" is not declared',
     );
+  });
+
+  it('applies overrides by key, user and role, changed at run time and exact across instances', async () => {
+    const [a, b] = [await tieredInstance(), await tieredInstance()];
+    const ip = nextIp();
+    const partner = { id: `p${client}`, roles: ['member', 'partner'] };
+    const member = { id: `m${client}`, roles: ['member'] };
+    /** Another partner, whose requests the waits below may use up. */
+    const probe = { id: `q${client}`, roles: ['partner'] };
+    const limitOf = (i: typeof a, user: typeof member) =>
+      i.limiter.enforce(['hourly'], { ip, user: { ...user } }).then(
+        (decisions) => decisions[0].limit,
+        (error: RateLimitedError) => error.decision.limit,
+      );
+    expect(await limitOf(b, probe)).toBe(5);
+
+    // Set on one instance, in force on the other within moments; on the first before the answer.
+    await a.overrides.set({ policy: 'hourly', selector: 'role:partner', factor: 2 });
+    expect(await limitOf(a, partner)).toBe(10);
+    await waitFor('the override on b', async () => (await limitOf(b, probe)) === 10);
+    expect(await limitOf(b, member)).toBe(5);
+
+    // Exact across instances at the new limit: ten in the hour (one used above), then refused.
+    const hits = [];
+    for (let i = 0; i < 11; i++) {
+      const sink = headerSink();
+      hits.push(
+        await (i % 2 ? a : b).limiter.enforce(['hourly'], { ip, user: partner }, sink).then(
+          () => sink.headers['RateLimit-Policy'],
+          () => 'refused',
+        ),
+      );
+    }
+    expect(hits).toEqual([...Array(9).fill('"hourly";q=10;w=3600'), 'refused', 'refused']);
+
+    // More specific wins: a user's own override over its roles, a counter's over the user's.
+    await b.overrides.set({ policy: 'hourly', selector: `user:${probe.id}`, limit: 20 });
+    await waitFor('the user override on a', async () => (await limitOf(a, probe)) === 20);
+    await a.overrides.set({ policy: 'hourly', selector: `key:user:${probe.id}`, limit: 30 });
+    await waitFor('the key override on b', async () => (await limitOf(b, probe)) === 30);
+    expect(await a.overrides.list()).toEqual([
+      { policy: 'hourly', selector: `key:user:${probe.id}`, limit: 30 },
+      { policy: 'hourly', selector: 'role:partner', factor: 2 },
+      { policy: 'hourly', selector: `user:${probe.id}`, limit: 20 },
+    ]);
+
+    // An instance that starts later reads them at start; a removal reaches every instance.
+    const c = await tieredInstance();
+    await waitFor('c to read the overrides', async () => (await limitOf(c, probe)) === 30);
+    expect(await b.overrides.delete('hourly', `key:user:${probe.id}`)).toBe(true);
+    expect(await b.overrides.delete('hourly', `key:user:${probe.id}`)).toBe(false);
+    await waitFor('the removal on c', async () => (await limitOf(c, probe)) === 20);
+    await expect(
+      a.overrides.set({ policy: 'hourly', selector: 'team:x', limit: 1 }),
+    ).rejects.toThrow('selector must be');
+    await expect(
+      a.overrides.set({ policy: 'hourly', selector: 'role:x', limit: 1, factor: 2 }),
+    ).rejects.toThrow('either limit or factor');
   });
 });

@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { RateLimitPoliciesCheck } from './rate-limit-policies.check';
 import { RATE_LIMIT_OPTIONS } from './rate-limit.di-tokens';
 import { RateLimitGuard } from './rate-limit.guard';
+import { RateLimitOverrides } from './rate-limit.overrides';
 import { RateLimitService } from './rate-limit.service';
 import type { RateLimitModuleOptions } from './rate-limit.types';
 
@@ -47,8 +48,14 @@ export class RateLimitModule {
     return {
       module: RateLimitModule,
       imports: [DiscoveryModule, ...imports],
-      providers: [...providers, RateLimitService, RateLimitGuard, RateLimitPoliciesCheck],
-      exports: [RateLimitService, RateLimitGuard],
+      providers: [
+        ...providers,
+        RateLimitOverrides,
+        RateLimitService,
+        RateLimitGuard,
+        RateLimitPoliciesCheck,
+      ],
+      exports: [RateLimitService, RateLimitGuard, RateLimitOverrides],
     };
   }
 }

@@ -29,6 +29,7 @@ import type {
   RegisteredPolicy,
 } from './rate-limit.types';
 import { MemoryWindowStore } from './memory-window.store';
+import { RateLimitOverrides } from './rate-limit.overrides';
 import { RedisCircuit } from './redis-circuit';
 import { RedisWindowStore } from './redis-window.store';
 import { RefusedKeysCache } from './refused-keys.cache';
@@ -76,6 +77,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
     config: ConfigService,
     metrics: MetricsService,
     @Optional() @Inject(RATE_LIMIT_OPTIONS) options: RateLimitModuleOptions = {},
+    @Optional() private readonly overrides?: RateLimitOverrides,
   ) {
     const { policies, ...tuning } = options;
     const settings = { ...RATE_LIMIT_DEFAULTS, ...tuning };
@@ -198,7 +200,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
       {
         name: policy.name,
         key,
-        limit: policy.limit,
+        limit: this.overrides?.limitFor(policy.name, policy.limit, key, subject) ?? policy.limit,
         windowSeconds: policy.windowSeconds,
         algorithm: policy.algorithm,
         cost,

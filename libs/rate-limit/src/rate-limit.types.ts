@@ -82,7 +82,8 @@ export type RateLimitUse =
  */
 export interface RateLimitSubject {
   ip?: string;
-  user?: Pick<RateLimitedUser, 'id'> | null;
+  /** Its roles, when known, select the `role:` overrides. */
+  user?: (Pick<RateLimitedUser, 'id'> & { roles?: readonly string[] }) | null;
   route?: string;
 }
 

@@ -4,6 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
+import { rerunning } from '@lattice/common';
 import { CacheService } from '@lattice/cache';
 import { ConfigService, parseRoutes, type UpstreamRoute } from '@lattice/config';
 import { REDIS_STARTUP_WAIT_MS, RedisService } from '@lattice/redis';
@@ -27,9 +28,6 @@ export class RouteTableSource implements OnApplicationBootstrap, OnModuleDestroy
   /** The routes the table was built from, to log only real changes. */
   private signature: string;
   private stopWatching?: () => void;
-  /** The read in flight, and whether another is needed after it (a change arrived meanwhile). */
-  private reading?: Promise<void>;
-  private readAgain = false;
   private retry?: NodeJS.Timeout;
 
   constructor(
@@ -62,19 +60,7 @@ export class RouteTableSource implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /** Reads the table from the cache again; resolves once the table in use is current. */
-  refresh(): Promise<void> {
-    if (this.reading) {
-      this.readAgain = true;
-      return this.reading;
-    }
-    this.reading = (async () => {
-      do {
-        this.readAgain = false;
-        await this.readOnce();
-      } while (this.readAgain);
-    })().finally(() => (this.reading = undefined));
-    return this.reading;
-  }
+  readonly refresh = rerunning(() => this.readOnce());
 
   private async readOnce(): Promise<void> {
     let stored: unknown;
