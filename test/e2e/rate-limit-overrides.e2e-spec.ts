@@ -73,7 +73,7 @@ describe('rate-limit overrides across two gateways', () => {
     }
     const login = await waitFor('the admin account', async () => {
       const answer = await call(auth, 'POST', '/auth/login', { body: ADMIN });
-      return answer.status === 200 ? answer.body : undefined;
+      return answer.status === 200 ? answer.body! : undefined;
     });
     admin = { token: login.token as string, id: (login.user as { id: string }).id };
   });

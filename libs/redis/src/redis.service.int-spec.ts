@@ -126,4 +126,17 @@ describe('RedisService on a Redis Cluster', () => {
       keys.map(() => '1'),
     );
   });
+
+  it('answers a ping only while every master does, whichever node a command would reach', async () => {
+    expect(await service.ping(1000)).toBe(true);
+    const frozen = await cluster.masterOf('any-key');
+    process.kill(frozen.pid!, 'SIGSTOP');
+    try {
+      const pings = await Promise.all(Array.from({ length: 10 }, () => service.ping(300)));
+      expect(pings).toEqual(pings.map(() => false));
+    } finally {
+      process.kill(frozen.pid!, 'SIGCONT');
+    }
+    await waitFor('the ping to answer again', () => service.ping(1000));
+  });
 });

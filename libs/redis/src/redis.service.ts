@@ -155,14 +155,20 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     return ready.every(Boolean);
   }
 
-  /** Round trip to Redis bounded by `timeoutMs`; resolves false instead of throwing. */
+  /**
+   * Round trip to Redis bounded by `timeoutMs`; resolves false instead of
+   * throwing. On a cluster, to every master (each owns a share of the keys):
+   * true only when all answer, rather than whichever node a lone PING reached.
+   */
   async ping(timeoutMs: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), timeoutMs);
     });
-    const ping = this.client.ping().then(
-      (reply) => reply === 'PONG',
+    const targets: RedisClient[] =
+      this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
+    const ping = Promise.all(targets.map((target) => target.ping())).then(
+      (replies) => replies.length > 0 && replies.every((reply) => reply === 'PONG'),
       () => false,
     );
     try {
