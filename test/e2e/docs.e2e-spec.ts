@@ -60,7 +60,10 @@ describe('the OpenAPI document and its page, served by the gateway', () => {
     const expected: [string, string, string[], string[]][] = [
       ['/auth/password', 'post', ['currentPassword', 'newPassword'], ['204', '400', '401', '429']],
       ['/auth/me', 'patch', ['name'], ['200', '400', '401', '429']],
-      ['/auth/me', 'delete', ['password'], ['204', '400', '401', '429']],
+      ['/auth/me', 'delete', ['code', 'password'], ['204', '400', '401', '429']],
+      ['/auth/mfa/totp/confirm', 'post', ['code'], ['200', '400', '401', '404', '409', '429']],
+      ['/auth/mfa/totp', 'delete', ['code', 'password'], ['204', '400', '401', '404', '429']],
+      ['/auth/login/mfa', 'post', ['challenge', 'code'], ['200', '400', '401', '429']],
     ];
     for (const [path, method, fields, statuses] of expected) {
       const operation = document.paths[path]![method] as {

@@ -1,4 +1,4 @@
-import { AppProcess, startTestRedis, waitFor, type TestRedis } from '@lattice/testing';
+import { AppProcess, callJson, startTestRedis, waitFor, type TestRedis } from '@lattice/testing';
 
 jest.setTimeout(120_000);
 
@@ -6,33 +6,7 @@ const PREFIX = 'e2e:';
 const ADMIN = { login: 'root', password: 'root-password-1' };
 const PASSWORD = 'correct horse battery';
 
-interface Answer {
-  status: number;
-  body: Record<string, unknown> | null;
-  headers: Headers;
-}
-
-async function call(
-  app: AppProcess,
-  method: string,
-  path: string,
-  options: { body?: unknown; token?: string } = {},
-): Promise<Answer> {
-  const headers: Record<string, string> = {};
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const res = await fetch(app.url(path), {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    body: text ? (JSON.parse(text) as Record<string, unknown>) : null,
-    headers: res.headers,
-  };
-}
+const call = callJson;
 
 /**
  * Run-time rate-limit overrides as an operator uses them: set through one

@@ -10,3 +10,5 @@ export type { AppName } from './app-process';
 export { freePort } from './free-port';
 export { sleep, waitFor } from './wait';
 export { cpuTimeUs } from './process-cpu';
+export { callJson } from './http-call';
+export type { JsonAnswer, JsonBody } from './http-call';

@@ -8,6 +8,8 @@ import { AdminBootstrap } from './accounts/admin.bootstrap';
 import { LoginThrottle } from './accounts/login.throttle';
 import { PasswordHasher } from './accounts/password.hasher';
 import { AUTH_CONTROLLERS } from './auth.openapi';
+import { MfaRepository } from './mfa/mfa.repository';
+import { MFA_RATE_LIMITS, MfaService } from './mfa/mfa.service';
 import { VerificationRepository } from './verification/verification.repository';
 import { VERIFICATION_RATE_LIMITS, VerificationService } from './verification/verification.service';
 
@@ -17,7 +19,11 @@ export class AuthModule {
   static forRoot(config: Config): DynamicModule {
     return {
       module: AuthModule,
-      imports: [PlatformModule.forRoot(config, { rateLimitPolicies: VERIFICATION_RATE_LIMITS })],
+      imports: [
+        PlatformModule.forRoot(config, {
+          rateLimitPolicies: [...VERIFICATION_RATE_LIMITS, ...MFA_RATE_LIMITS],
+        }),
+      ],
       controllers: AUTH_CONTROLLERS,
       providers: [
         AccountsRepository,
@@ -26,6 +32,8 @@ export class AuthModule {
         PasswordHasher,
         LoginThrottle,
         AdminBootstrap,
+        MfaRepository,
+        MfaService,
         VerificationRepository,
         VerificationService,
       ],

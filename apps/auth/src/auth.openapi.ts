@@ -1,6 +1,7 @@
 import { AccountSettingsController } from './accounts/account-settings.controller';
 import { AdminSessionsController } from './accounts/admin-sessions.controller';
 import { AuthController } from './accounts/auth.controller';
+import { MfaController } from './mfa/mfa.controller';
 import { VerificationController } from './verification/verification.controller';
 
 /**
@@ -12,5 +13,6 @@ export const AUTH_CONTROLLERS = [
   AuthController,
   AccountSettingsController,
   AdminSessionsController,
+  MfaController,
   VerificationController,
 ];

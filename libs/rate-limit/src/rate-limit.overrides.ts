@@ -61,8 +61,7 @@ export function validateOverride(override: RateLimitOverride): void {
 }
 
 const apply = (rule: Rule, declared: number): number =>
-  rule.limit ??
-  Math.min(MAX_LIMIT, Math.max(1, Math.round(declared * (rule.factor as number))));
+  rule.limit ?? Math.min(MAX_LIMIT, Math.max(1, Math.round(declared * (rule.factor as number))));
 
 /**
  * Per-identity limits (tiers), kept in Redis and changed at run time: every

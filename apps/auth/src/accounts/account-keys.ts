@@ -9,11 +9,16 @@ import { accountKey, sessionIndexKey } from '@lattice/session';
  *                               when the account is created)
  *   user:<id>:password  string  the Argon2id hash (PHC string) of the password
  *   user:<id>:roles     set     role names, e.g. admin
+ *   user:<id>:totp      hash    the second factor (docs/accounts.md): secret (base32), step
+ *                               (the last time step whose code was accepted), since
+ *   user:<id>:totp:pending string the secret of an enrolment not yet confirmed; TTL 10 min
+ *   user:<id>:recovery  set     SHA-256 (hex) of each unused recovery code
+ *   mfa:challenge:<sha256 of the challenge>  hash  user, gen, attempts; TTL 5 min
  *
- * On Redis Cluster the password and roles keys are `{<prefix>user:<id>}:password`
- * and `{<prefix>user:<id>}:roles`: the tag is the profile key's full name
+ * On Redis Cluster the private keys are `{<prefix>user:<id>}:password`,
+ * `{<prefix>user:<id>}:roles` and so on: the tag is the profile key's full name
  * (KEY_PREFIX included, as Redis hashes the whole name of an untagged key),
- * so the three share a slot and an account is written in one script. The
+ * so they share a slot and an account is written in one script. The
  * profile key keeps its contract name, which other programs read.
  */
 export const LOGINS_KEY = 'users:';
@@ -25,6 +30,8 @@ export const LOGIN_LOCK_TTL_MS = 5_000;
 /** The SCAN pattern that finds every profile key (and, standalone, its private keys). */
 export const ACCOUNT_KEYS_PATTERN = 'user:*';
 /** The user id in a key found with ACCOUNT_KEYS_PATTERN, or null for other keys (`user:id:`). */
+export const mfaChallengeKey = (challengeHash: string): string => `mfa:challenge:${challengeHash}`;
+
 export function userIdOfKey(key: string): number | null {
   const match = /^user:([1-9][0-9]{0,15})(?::|$)/.exec(key);
   return match ? Number(match[1]) : null;
@@ -35,6 +42,9 @@ export class AccountKeys {
   readonly profile: string;
   readonly password: string;
   readonly roles: string;
+  readonly totp: string;
+  readonly totpPending: string;
+  readonly recovery: string;
   /** The user's session index (libs/session): one more key that says the id was given before. */
   readonly sessionIndex: string;
 
@@ -43,11 +53,14 @@ export class AccountKeys {
     const base = cluster.isCluster ? `{${cluster.keyPrefix}${this.profile}}` : this.profile;
     this.password = `${base}:password`;
     this.roles = `${base}:roles`;
+    this.totp = `${base}:totp`;
+    this.totpPending = `${base}:totp:pending`;
+    this.recovery = `${base}:recovery`;
     this.sessionIndex = sessionIndexKey(id);
   }
 
-  /** The keys one script writes together: profile, password, roles. */
+  /** Every key of the account, one slot: profile first (the scripts' KEYS[1..3] are profile, password, roles). */
   get account(): string[] {
-    return [this.profile, this.password, this.roles];
+    return [this.profile, this.password, this.roles, this.totp, this.totpPending, this.recovery];
   }
 }

@@ -13,6 +13,7 @@ import {
 import type { UserProfile } from './account.types';
 import { AccountSettingsService } from './account-settings.service';
 import { LoginThrottle } from './login.throttle';
+import { MfaService } from '../mfa/mfa.service';
 import { sessionView, type SessionView } from './session-view';
 
 /** The signed-in user's own account: name, password, deletion (CONTRACT 8.2). */
@@ -27,6 +28,7 @@ export class AccountSettingsController {
   constructor(
     private readonly settings: AccountSettingsService,
     private readonly throttle: LoginThrottle,
+    private readonly mfa: MfaService,
     config: ConfigService,
   ) {
     this.idleTtlSeconds = config.get('session').idleTtlSeconds;
@@ -70,10 +72,11 @@ export class AccountSettingsController {
   @ApiOperation({
     summary: "Delete the caller's account",
     description:
-      'Needs the password; attempts count against the same limit as logins. The profile, login mapping (the login is free again), password, roles and every session go, on every instance before the answer, and the user’s sockets close. Repeating it for an account already gone answers 204.',
+      'Needs the password, and a code (TOTP or recovery) when a second factor is active; attempts count against the same limit as logins. The profile, login mapping (the login is free again), password, roles, second factor and every session go, on every instance before the answer, and the user’s sockets close. Repeating it for an account already gone answers 204.',
   })
   @ApiAnswer(204, null, 'The account is gone')
   @ApiError(401, 'INVALID_CREDENTIALS', 'the password is wrong (the attempt is counted)')
+  @ApiError(401, 'INVALID_CODE', 'a second factor is active and the code is missing, wrong or used')
   @ApiErrors(429)
   @ApiError(429, 'RATE_LIMITED', 'too many attempts for this login from this address')
   async deleteAccount(
@@ -83,7 +86,9 @@ export class AccountSettingsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
     await this.throttle.check(request, reply, session.login);
-    await this.settings.deleteAccount(session, body.password);
+    await this.settings.deleteAccount(session, body.password, () =>
+      this.mfa.checkIfActive(session.userId, body.code, request, reply),
+    );
     clearSessionCookie(reply, { secure: this.secureCookie });
   }
 }

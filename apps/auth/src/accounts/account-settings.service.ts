@@ -50,12 +50,17 @@ export class AccountSettingsService {
   /**
    * Deletes the account after checking its password: under the login lock
    * (so no registration of the same login interleaves), its profile,
-   * password and roles go in one script and its login is freed; then every
+   * password, roles and second factor go in one script and its login is freed; then every
    * session ends on every instance, which also closes the user's sockets. A
    * login racing this is caught by AccountsService.confirmLogin. Deleting an
    * account that is already gone (a repeated request) only ends sessions.
    */
-  async deleteAccount(session: SessionRecord, password: string): Promise<void> {
+  async deleteAccount(
+    session: SessionRecord,
+    password: string,
+    /** Checks the second factor when the account has one; runs after the password is checked. */
+    secondFactor: () => Promise<void>,
+  ): Promise<void> {
     const account = await this.repository.account(session.userId);
     if (account) {
       if (account.generation !== session.accountGeneration) {
@@ -67,6 +72,7 @@ export class AccountSettingsService {
         // A repeat racing the first deletion finds the password gone: the account is already deleted.
         if (await this.repository.account(session.userId)) throw error;
       }
+      await secondFactor();
       const lowerCased = account.profile.login.toLowerCase();
       await this.locks.using([loginLockResource(lowerCased)], LOGIN_LOCK_TTL_MS, async () => {
         await this.repository.remove(session.userId, account.generation);

@@ -19,7 +19,7 @@ const name = z
   .max(100, 'must be at most 100 characters')
   .refine(isSafeDisplayText, DISPLAY_TEXT_RULE);
 /** A password the caller already has: any string up to the longest valid one. */
-const givenPassword = z
+export const givenPassword = z
   .string()
   .min(1, 'must not be empty')
   .max(128, 'must be at most 128 characters');
@@ -32,7 +32,15 @@ export class ChangePasswordBody extends ZodDto(
   z.strictObject({ currentPassword: givenPassword, newPassword: password }),
 ) {}
 
-export class DeleteAccountBody extends ZodDto(z.strictObject({ password: givenPassword })) {}
+/** A TOTP code (6 digits) or a recovery code (`xxxxx-xxxxx`). */
+export const mfaCode = z
+  .string()
+  .trim()
+  .regex(/^(\d{6}|[A-Za-z0-9]{5}-[A-Za-z0-9]{5})$/, 'must be a 6-digit code or a recovery code');
+
+export class DeleteAccountBody extends ZodDto(
+  z.strictObject({ password: givenPassword, code: mfaCode.optional() }),
+) {}
 
 export class LoginBody extends ZodDto(
   z.strictObject({
@@ -106,6 +114,12 @@ export const loginAnswerSchema = z.object({
   user: userProfileSchema,
   session: sessionViewSchema,
 }) satisfies z.ZodType<{ token: string; user: UserProfile; session: SessionView }>;
+
+export const mfaChallengeSchema = z.object({
+  mfaRequired: z.literal(true),
+  challenge: z.string().describe('Give it to POST /auth/login/mfa with a code'),
+  expiresAt: z.string().describe('ISO 8601; at most 5 minutes away'),
+}) satisfies z.ZodType<{ mfaRequired: true; challenge: string; expiresAt: string }>;
 
 export const currentSessionSchema = z.object({
   user: userProfileSchema,

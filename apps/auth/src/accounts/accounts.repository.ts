@@ -55,8 +55,9 @@ export class AccountsRepository {
   private readonly setNameScript: RedisScript<number>;
 
   constructor(private readonly redis: RedisService) {
-    this.createScript = redis.script(join(__dirname, 'account-create.lua'), 3);
-    this.removeScript = redis.script(join(__dirname, 'account-remove.lua'), 3);
+    const accountKeys = this.keys('0').account.length;
+    this.createScript = redis.script(join(__dirname, 'account-create.lua'), accountKeys);
+    this.removeScript = redis.script(join(__dirname, 'account-remove.lua'), accountKeys);
     this.releaseLoginScript = redis.script(join(__dirname, 'login-release.lua'), 1);
     this.raiseCounterScript = redis.script(join(__dirname, 'counter-raise.lua'), 1);
     this.setPasswordScript = redis.script(join(__dirname, 'password-set.lua'), 2);

@@ -145,6 +145,11 @@ export class AccountsService {
     if (!(await this.hasher.verify(passwordHash, password))) throw new WrongPasswordError();
   }
 
+  /** The account of `id` and its password hash (null for none). */
+  credentials(id: string): Promise<{ passwordHash: string | null; account: StoredAccount | null }> {
+    return this.accounts.credentials(id);
+  }
+
   account(id: string): Promise<StoredAccount | null> {
     return this.accounts.account(id);
   }

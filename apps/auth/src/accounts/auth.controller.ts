@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError, Public } from '@lattice/common';
 import { ConfigService, type SessionConfig } from '@lattice/config';
@@ -18,6 +19,7 @@ import {
   currentSessionSchema,
   loginAnswerSchema,
   LoginBody,
+  mfaChallengeSchema,
   LogoutAllBody,
   RegisterBody,
   registeredUserSchema,
@@ -26,6 +28,9 @@ import {
 } from './account.dto';
 import type { UserProfile } from './account.types';
 import { AccountsService } from './accounts.service';
+import type { StoredAccount } from './accounts.repository';
+import { LoginMfaBody } from '../mfa/mfa.dto';
+import { MfaService } from '../mfa/mfa.service';
 import { AdminBootstrap } from './admin.bootstrap';
 import { LoginThrottle } from './login.throttle';
 import {
@@ -34,6 +39,9 @@ import {
   type SessionListItem,
   type SessionView,
 } from './session-view';
+
+type SignedIn = { token: string; user: UserProfile; session: SessionView };
+type MfaChallenge = { mfaRequired: true; challenge: string; expiresAt: string };
 
 @ApiTags('accounts')
 @ApiErrors(429)
@@ -47,6 +55,7 @@ export class AuthController {
     private readonly sessions: SessionService,
     private readonly loginThrottle: LoginThrottle,
     private readonly adminBootstrap: AdminBootstrap,
+    private readonly mfa: MfaService,
     config: ConfigService,
   ) {
     this.ttl = config.get('session');
@@ -74,14 +83,19 @@ export class AuthController {
     description:
       'Starts a session. Its token comes back in the body and as the `sid` cookie; present either one (cookie, or `Authorization: Bearer <token>`) on later requests, to any app.',
   })
-  @ApiAnswer(200, loginAnswerSchema, 'Signed in', {
-    headers: {
-      'Set-Cookie': {
-        description: '`sid=<token>; HttpOnly; SameSite=Lax; Path=/`',
-        schema: { type: 'string' },
+  @ApiAnswer(
+    200,
+    z.union([loginAnswerSchema, mfaChallengeSchema]),
+    'Signed in; or, with a second factor, the challenge of the second step (no session yet)',
+    {
+      headers: {
+        'Set-Cookie': {
+          description: '`sid=<token>; HttpOnly; SameSite=Lax; Path=/`',
+          schema: { type: 'string' },
+        },
       },
     },
-  })
+  )
   @ApiErrors(400)
   @ApiError(401, 'INVALID_CREDENTIALS', 'unknown login or wrong password (one answer for both)')
   // A method's answers replace the controller's for the same status: repeat the general 429.
@@ -95,10 +109,46 @@ export class AuthController {
     @Body() body: LoginBody,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<{ token: string; user: UserProfile; session: SessionView }> {
+  ): Promise<SignedIn | MfaChallenge> {
     await this.loginThrottle.check(request, reply, body.login);
     await this.adminBootstrap.restoreBeforeLogin(body.login);
     const account = await this.accounts.verifyCredentials(body.login, body.password);
+    if (await this.mfa.isActive(account.profile.id)) return this.mfa.challenge(account);
+    return this.signIn(account, request, reply);
+  }
+
+  @Public()
+  @Post('login/mfa')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Sign in, second step',
+    description:
+      'For an account with a second factor: the challenge that POST /auth/login answered and a TOTP code (each accepted once, on any instance) or an unused recovery code. A challenge takes five attempts, then is gone; attempts also count per account (10 in 15 minutes, then 15 minutes blocked).',
+  })
+  @ApiAnswer(200, loginAnswerSchema, 'Signed in')
+  @ApiErrors(400)
+  @ApiError(401, 'INVALID_CODE', 'the code is wrong or used already')
+  @ApiError(
+    401,
+    'MFA_CHALLENGE_EXPIRED',
+    'the challenge is unknown, expired, used, or out of attempts; or the password changed since',
+  )
+  @ApiErrors(429)
+  async loginMfa(
+    @Body() body: LoginMfaBody,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SignedIn> {
+    const account = await this.mfa.completeLogin(body.challenge, body.code, request, reply);
+    return this.signIn(account, request, reply);
+  }
+
+  /** Opens a session for an account whose credentials were checked, and sets its cookie. */
+  private async signIn(
+    account: StoredAccount & { passwordHash: string },
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<SignedIn> {
     const user = account.profile;
     const { token, record } = await this.sessions.create(
       { id: user.id, login: user.login, roles: user.roles },
