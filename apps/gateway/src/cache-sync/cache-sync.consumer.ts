@@ -11,7 +11,12 @@ import {
 import type { Counter } from 'prom-client';
 import { LatticeError } from '@lattice/common';
 import { MetricsService } from '@lattice/observability';
-import { REDIS_STARTUP_WAIT_MS, RedisService, type RedisClient, type RedisScript } from '@lattice/redis';
+import {
+  REDIS_STARTUP_WAIT_MS,
+  RedisService,
+  type RedisClient,
+  type RedisScript,
+} from '@lattice/redis';
 import {
   CLUSTER_DEAD_STREAM,
   CLUSTER_EVENTS_STREAM,
