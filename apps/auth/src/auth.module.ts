@@ -7,7 +7,15 @@ import { AccountsService } from './accounts/accounts.service';
 import { AdminBootstrap } from './accounts/admin.bootstrap';
 import { LoginThrottle } from './accounts/login.throttle';
 import { PasswordHasher } from './accounts/password.hasher';
+import { UserDirectoryBackfill } from './accounts/user-directory.backfill';
+import { UserDirectoryRepository } from './accounts/user-directory.repository';
+import { UsersAdminService } from './admin/users-admin.service';
 import { AUTH_CONTROLLERS } from './auth.openapi';
+import { PasswordResetRepository } from './password-reset/password-reset.repository';
+import {
+  passwordResetRateLimits,
+  PasswordResetService,
+} from './password-reset/password-reset.service';
 import { VerificationRepository } from './verification/verification.repository';
 import { VERIFICATION_RATE_LIMITS, VerificationService } from './verification/verification.service';
 
@@ -17,7 +25,11 @@ export class AuthModule {
   static forRoot(config: Config): DynamicModule {
     return {
       module: AuthModule,
-      imports: [PlatformModule.forRoot(config, { rateLimitPolicies: VERIFICATION_RATE_LIMITS })],
+      imports: [
+        PlatformModule.forRoot(config, {
+          rateLimitPolicies: [...VERIFICATION_RATE_LIMITS, ...passwordResetRateLimits(config)],
+        }),
+      ],
       controllers: AUTH_CONTROLLERS,
       providers: [
         AccountsRepository,
@@ -26,6 +38,11 @@ export class AuthModule {
         PasswordHasher,
         LoginThrottle,
         AdminBootstrap,
+        UserDirectoryRepository,
+        UserDirectoryBackfill,
+        UsersAdminService,
+        PasswordResetRepository,
+        PasswordResetService,
         VerificationRepository,
         VerificationService,
       ],

@@ -1,6 +1,8 @@
 import { AccountSettingsController } from './accounts/account-settings.controller';
 import { AdminSessionsController } from './accounts/admin-sessions.controller';
 import { AuthController } from './accounts/auth.controller';
+import { UsersAdminController } from './admin/users-admin.controller';
+import { PasswordResetController } from './password-reset/password-reset.controller';
 import { VerificationController } from './verification/verification.controller';
 
 /**
@@ -12,5 +14,7 @@ export const AUTH_CONTROLLERS = [
   AuthController,
   AccountSettingsController,
   AdminSessionsController,
+  UsersAdminController,
+  PasswordResetController,
   VerificationController,
 ];

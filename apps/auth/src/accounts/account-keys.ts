@@ -9,14 +9,31 @@ import { accountKey, sessionIndexKey } from '@lattice/session';
  *                               when the account is created)
  *   user:<id>:password  string  the Argon2id hash (PHC string) of the password
  *   user:<id>:roles     set     role names, e.g. admin
+ *   user:<id>:password-reset  hash  hash (sha256 of the reset token's secret, hex), gen;
+ *                               PEXPIRE'd: the one outstanding admin-issued reset token
  *
- * On Redis Cluster the password and roles keys are `{<prefix>user:<id>}:password`
- * and `{<prefix>user:<id>}:roles`: the tag is the profile key's full name
+ * On Redis Cluster the password, roles and reset keys are `{<prefix>user:<id>}:password`,
+ * `{<prefix>user:<id>}:roles` and `{<prefix>user:<id>}:password-reset`: the tag is the profile key's full name
  * (KEY_PREFIX included, as Redis hashes the whole name of an untagged key),
  * so the three share a slot and an account is written in one script. The
  * profile key keeps its contract name, which other programs read.
  */
 export const LOGINS_KEY = 'users:';
+
+/**
+ * The user directory, for administration: always in the one hash tag
+ * `{users}`, so that a script changes them together (on Redis Cluster too).
+ *   {users}:logins     zset    lower-cased logins, all scored 0 (ZRANGEBYLEX for prefix search)
+ *   {users}:admins     set     ids of the accounts with the `admin` role
+ *   {users}:suspended  set     ids of the suspended accounts
+ *   {users}:indexed    string  `1` once the directory holds every account that existed before it
+ */
+export const DIRECTORY_LOGINS_KEY = '{users}:logins';
+export const DIRECTORY_ADMINS_KEY = '{users}:admins';
+export const DIRECTORY_SUSPENDED_KEY = '{users}:suspended';
+export const DIRECTORY_INDEXED_KEY = '{users}:indexed';
+/** The role whose holders the directory counts, so that one always remains. */
+export const ADMIN_ROLE = 'admin';
 export const USER_ID_COUNTER_KEY = 'user:id:';
 /** The lock taken on a lower-cased login while its account is created. */
 export const loginLockResource = (lowerCasedLogin: string): string => `user:${lowerCasedLogin}`;
@@ -35,6 +52,7 @@ export class AccountKeys {
   readonly profile: string;
   readonly password: string;
   readonly roles: string;
+  readonly passwordReset: string;
   /** The user's session index (libs/session): one more key that says the id was given before. */
   readonly sessionIndex: string;
 
@@ -43,11 +61,17 @@ export class AccountKeys {
     const base = cluster.isCluster ? `{${cluster.keyPrefix}${this.profile}}` : this.profile;
     this.password = `${base}:password`;
     this.roles = `${base}:roles`;
+    this.passwordReset = `${base}:password-reset`;
     this.sessionIndex = sessionIndexKey(id);
   }
 
   /** The keys one script writes together: profile, password, roles. */
   get account(): string[] {
     return [this.profile, this.password, this.roles];
+  }
+
+  /** Every key of the account in its slot: profile, password, roles, reset token. */
+  get owned(): string[] {
+    return [...this.account, this.passwordReset];
   }
 }

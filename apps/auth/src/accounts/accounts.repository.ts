@@ -53,14 +53,16 @@ export class AccountsRepository {
   private readonly raiseCounterScript: RedisScript<number>;
   private readonly setPasswordScript: RedisScript<number>;
   private readonly setNameScript: RedisScript<number>;
+  private readonly setRolesScript: RedisScript<number>;
 
   constructor(private readonly redis: RedisService) {
     this.createScript = redis.script(join(__dirname, 'account-create.lua'), 3);
-    this.removeScript = redis.script(join(__dirname, 'account-remove.lua'), 3);
+    this.removeScript = redis.script(join(__dirname, 'account-remove.lua'), 4);
     this.releaseLoginScript = redis.script(join(__dirname, 'login-release.lua'), 1);
     this.raiseCounterScript = redis.script(join(__dirname, 'counter-raise.lua'), 1);
     this.setPasswordScript = redis.script(join(__dirname, 'password-set.lua'), 2);
     this.setNameScript = redis.script(join(__dirname, 'profile-name-set.lua'), 1);
+    this.setRolesScript = redis.script(join(__dirname, 'roles-set.lua'), 2);
   }
 
   private keys(id: string): AccountKeys {
@@ -109,7 +111,7 @@ export class AccountsRepository {
 
   /** Removes the account written by create() with this generation, if it is still there. */
   async remove(id: string, generation: string): Promise<void> {
-    await this.removeScript.run(this.keys(id).account, [generation]);
+    await this.removeScript.run(this.keys(id).owned, [generation]);
   }
 
   /**
@@ -187,6 +189,14 @@ export class AccountsRepository {
   /** Renames the account of `generation`; false when the id no longer holds it. */
   async setName(id: string, generation: string, name: string): Promise<boolean> {
     return (await this.setNameScript.run([this.keys(id).profile], [generation, name])) === 1;
+  }
+
+  /** Replaces the roles of the account of `generation`; false when the id no longer holds it. */
+  async setRoles(id: string, generation: string, roles: string[]): Promise<boolean> {
+    const keys = this.keys(id);
+    return (
+      (await this.setRolesScript.run([keys.profile, keys.roles], [generation, ...roles])) === 1
+    );
   }
 
   async addRole(id: string, role: string): Promise<void> {
