@@ -6,6 +6,9 @@ import { AccountsRepository } from './accounts.repository';
 import { UserDirectoryRepository } from './user-directory.repository';
 
 const RETRY_MS = 2_000;
+/** How often the leader checks that the directory is still built (Redis may lose it). */
+export const DIRECTORY_CHECK_INTERVAL_MS = 5_000;
+const DIRECTORY_CHECK_LEASE_MS = 10_000;
 /** Long enough for a large `users:`; another instance takes over if the runner dies. */
 const BACKFILL_LEASE_MS = 60_000;
 
@@ -16,7 +19,9 @@ const BACKFILL_LEASE_MS = 60_000;
  * not undone), counting its admins; then sets `{users}:indexed`, which the
  * directory's guarded changes wait for. Registrations and deletions keep
  * the directory up to date from then on. One instance runs it (run-once);
- * if Redis loses the marker with the rest, it runs again.
+ * if Redis loses the marker with the rest, the instance that leads
+ * `user-directory` notices within DIRECTORY_CHECK_INTERVAL_MS and runs it
+ * again (meanwhile guarded changes answer 503).
  */
 @Injectable()
 export class UserDirectoryBackfill implements OnApplicationBootstrap {
@@ -30,6 +35,14 @@ export class UserDirectoryBackfill implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    this.locks.lead(
+      'user-directory',
+      DIRECTORY_CHECK_LEASE_MS,
+      async () => {
+        await this.tryRun();
+      },
+      { everyMs: DIRECTORY_CHECK_INTERVAL_MS },
+    );
     if ((await this.redis.whenReady(REDIS_STARTUP_WAIT_MS)) && (await this.tryRun())) return;
     const retry = (): void => {
       setTimeout(() => {
