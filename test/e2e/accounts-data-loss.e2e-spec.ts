@@ -226,6 +226,33 @@ describe('accounts and sessions after Redis loses data', () => {
     expect(await raw.hget('users:', ADMIN.login)).toBe((first.body.user as User).id);
   });
 
+  it('builds the user directory again after FLUSHALL, from the accounts there are', async () => {
+    await raw.flushall();
+    const { user } = await signUp(one, unique('Listed'));
+    const root = await login(two, ADMIN.login, ADMIN.password);
+    expect(root.status).toBe(200);
+    const token = root.body.token as string;
+    // Until the directory is whole again, a change that needs the admin count waits for it.
+    await waitFor(
+      'the directory to be built again',
+      async () => {
+        const res = await call(two, 'POST', `/auth/users/${user.id}/suspend`, { token });
+        if (res.status !== 204) expect(res.body).toMatchObject({ statusCode: 503 });
+        return res.status === 204;
+      },
+      15_000,
+    );
+    expect(await raw.get('{users}:indexed')).toBe('1');
+    expect(await raw.smembers('{users}:admins')).toEqual([(root.body.user as User).id]);
+    const listed = await call(one, 'GET', '/auth/users', { token });
+    expect((listed.body.users as User[]).map((u) => u.login).sort()).toEqual(
+      [ADMIN.login, user.login].sort(),
+    );
+    const refused = await login(one, user.login);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ code: 'ACCOUNT_SUSPENDED' });
+  });
+
   it('warns once at start-up and in readiness when Redis may evict keys', async () => {
     for (const app of [one, two, gateway]) {
       const warnings = app.logs.split('\n').filter((line) => line.includes('maxmemory-policy'));

@@ -90,6 +90,50 @@ describe('the OpenAPI document and its page, served by the gateway', () => {
     expect(JSON.stringify(document.paths['/auth/password']!.post)).toContain('INVALID_CREDENTIALS');
   });
 
+  it('describes the administration and password reset routes (CONTRACT 8.2)', async () => {
+    const document = (await (await fetch(gateway.url('/docs/json'))).json()) as Document;
+    type Operation = {
+      parameters?: { name: string; in: string }[];
+      requestBody?: { content: Record<string, { schema: { properties: object; $ref?: string } }> };
+      responses: Record<string, unknown>;
+    };
+    const operation = (path: string, method: string) => document.paths[path]![method] as Operation;
+    const bodyFields = (op: Operation) => {
+      let body = op.requestBody!.content['application/json']!.schema;
+      if (body.$ref)
+        body = document.components!.schemas[body.$ref.split('/').pop()!] as typeof body;
+      return Object.keys(body.properties).sort();
+    };
+    const statuses = (op: Operation) => Object.keys(op.responses);
+
+    const list = operation('/auth/users', 'get');
+    expect(list.parameters!.filter((p) => p.in === 'query').map((p) => p.name)).toEqual(
+      expect.arrayContaining(['prefix', 'cursor', 'limit']),
+    );
+    expect(statuses(list)).toEqual(expect.arrayContaining(['200', '400', '401', '403']));
+    expect(statuses(operation('/auth/users/{userId}', 'get'))).toEqual(
+      expect.arrayContaining(['200', '401', '403', '404']),
+    );
+    const roles = operation('/auth/users/{userId}/roles', 'put');
+    expect(bodyFields(roles)).toEqual(['roles']);
+    expect(statuses(roles)).toEqual(expect.arrayContaining(['200', '400', '403', '404', '409']));
+    expect(JSON.stringify(roles)).toContain('LAST_ADMIN');
+    const suspend = operation('/auth/users/{userId}/suspend', 'post');
+    expect(statuses(suspend)).toEqual(expect.arrayContaining(['204', '403', '404', '409']));
+    expect(statuses(operation('/auth/users/{userId}/reactivate', 'post'))).toEqual(
+      expect.arrayContaining(['204', '403', '404']),
+    );
+    expect(statuses(operation('/auth/users/{userId}/password-reset', 'post'))).toEqual(
+      expect.arrayContaining(['201', '401', '403', '404']),
+    );
+    const reset = operation('/auth/password-reset', 'post');
+    expect(bodyFields(reset)).toEqual(['newPassword', 'token']);
+    expect(statuses(reset)).toEqual(expect.arrayContaining(['204', '400', '429']));
+    expect(JSON.stringify(reset)).toContain('INVALID_TOKEN');
+    expect(JSON.stringify(operation('/auth/login', 'post'))).toContain('ACCOUNT_SUSPENDED');
+    expect(JSON.stringify(operation('/auth/me', 'delete'))).toContain('LAST_ADMIN');
+  });
+
   it('serves the Swagger UI page at /docs with its assets from the gateway itself', async () => {
     const res = await fetch(gateway.url('/docs'));
     expect(res.status).toBe(200);

@@ -7,9 +7,17 @@ import { AccountsService } from './accounts/accounts.service';
 import { AdminBootstrap } from './accounts/admin.bootstrap';
 import { LoginThrottle } from './accounts/login.throttle';
 import { PasswordHasher } from './accounts/password.hasher';
+import { UserDirectoryBackfill } from './accounts/user-directory.backfill';
+import { UserDirectoryRepository } from './accounts/user-directory.repository';
+import { UsersAdminService } from './admin/users-admin.service';
 import { AUTH_CONTROLLERS } from './auth.openapi';
 import { MfaRepository } from './mfa/mfa.repository';
 import { MFA_RATE_LIMITS, MfaService } from './mfa/mfa.service';
+import { PasswordResetRepository } from './password-reset/password-reset.repository';
+import {
+  passwordResetRateLimits,
+  PasswordResetService,
+} from './password-reset/password-reset.service';
 import { VerificationRepository } from './verification/verification.repository';
 import { VERIFICATION_RATE_LIMITS, VerificationService } from './verification/verification.service';
 
@@ -21,7 +29,11 @@ export class AuthModule {
       module: AuthModule,
       imports: [
         PlatformModule.forRoot(config, {
-          rateLimitPolicies: [...VERIFICATION_RATE_LIMITS, ...MFA_RATE_LIMITS],
+          rateLimitPolicies: [
+            ...VERIFICATION_RATE_LIMITS,
+            ...MFA_RATE_LIMITS,
+            ...passwordResetRateLimits(config),
+          ],
         }),
       ],
       controllers: AUTH_CONTROLLERS,
@@ -34,6 +46,11 @@ export class AuthModule {
         AdminBootstrap,
         MfaRepository,
         MfaService,
+        UserDirectoryRepository,
+        UserDirectoryBackfill,
+        UsersAdminService,
+        PasswordResetRepository,
+        PasswordResetService,
         VerificationRepository,
         VerificationService,
       ],

@@ -2,6 +2,8 @@ import { AccountSettingsController } from './accounts/account-settings.controlle
 import { AdminSessionsController } from './accounts/admin-sessions.controller';
 import { AuthController } from './accounts/auth.controller';
 import { MfaController } from './mfa/mfa.controller';
+import { UsersAdminController } from './admin/users-admin.controller';
+import { PasswordResetController } from './password-reset/password-reset.controller';
 import { VerificationController } from './verification/verification.controller';
 
 /**
@@ -14,5 +16,7 @@ export const AUTH_CONTROLLERS = [
   AccountSettingsController,
   AdminSessionsController,
   MfaController,
+  UsersAdminController,
+  PasswordResetController,
   VerificationController,
 ];

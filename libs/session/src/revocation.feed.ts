@@ -8,9 +8,12 @@ export const REVOCATION_CONFIRM_MS = 100;
 
 type RevokedListener = (sessionIds: string[]) => void;
 type AccountListener = (userId: string, generation: string) => void;
+type ChangedListener = (sessionIds: string[]) => void;
 
 /** Marks an account announcement among the elements of a message. */
 const ACCOUNT_MARK = '@';
+/** Marks a session that lives on but whose record changed (its roles) among the elements. */
+const CHANGED_MARK = '^';
 
 interface Pending {
   confirmed: number;
@@ -32,9 +35,14 @@ interface Pending {
  * account (`announceAccount`), so that sessions cached for an earlier account
  * at that id stop answering before the new account exists.
  *
+ * The feed also carries sessions that live on but whose stored record
+ * changed (`announceChanged`, when an admin changes the user's roles): every
+ * instance drops them from its cache, so the next request reads the new
+ * record, and nothing else happens (their sockets stay open).
+ *
  * Messages are the ids, comma-separated, then `~<announcer>.<nonce>`
  * (session ids never start with `~`); an account announcement is one element
- * `@<userId>.<generation>` instead of the ids; confirmations go to
+ * `@<userId>.<generation>` instead of the ids, a changed session `^<sessionId>`; confirmations go to
  * `<channel>:confirm:<announcer>` with the nonce. During a rolling upgrade,
  * instances of the previous version read the last element as one more id to
  * forget (harmless) and do not confirm, so announcements wait their bounded
@@ -48,6 +56,7 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
   private readonly confirmChannel: string;
   private readonly revokedListeners: RevokedListener[] = [];
   private readonly accountListeners: AccountListener[] = [];
+  private readonly changedListeners: ChangedListener[] = [];
   private readonly lostListeners: (() => void)[] = [];
   private readonly restoredListeners: (() => void)[] = [];
   private readonly pending = new Map<string, Pending>();
@@ -74,6 +83,11 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
   /** Called with each account announcement, this instance's own included. */
   onAccount(listener: AccountListener): void {
     this.accountListeners.push(listener);
+  }
+
+  /** Called with the ids of every announcement of changed (not ended) sessions, this instance's own included. */
+  onChanged(listener: ChangedListener): void {
+    this.changedListeners.push(listener);
   }
 
   /** Called when the subscriber disconnects: announcements may be missed from now on. */
@@ -130,6 +144,19 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
     await this.broadcast([`${ACCOUNT_MARK}${userId}.${generation}`], 'an account change');
   }
 
+  /**
+   * Tells every instance that these sessions' stored records changed (they
+   * did not end), and waits as announce() does. Throws when Redis cannot
+   * take the announcement.
+   */
+  async announceChanged(sessionIds: string[]): Promise<void> {
+    if (sessionIds.length === 0) return;
+    await this.broadcast(
+      sessionIds.map((id) => `${CHANGED_MARK}${id}`),
+      'a change of sessions',
+    );
+  }
+
   private async broadcast(elements: string[], what: string): Promise<void> {
     const nonce = String(this.nextNonce++);
     let timer: NodeJS.Timeout | undefined;
@@ -183,10 +210,16 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
     const request = elements[elements.length - 1].startsWith('~')
       ? elements.pop()!.slice(1)
       : undefined;
-    const ids = elements.filter((element) => !element.startsWith(ACCOUNT_MARK));
+    const ids = elements.filter(
+      (element) => !element.startsWith(ACCOUNT_MARK) && !element.startsWith(CHANGED_MARK),
+    );
     const accounts = elements.filter((element) => element.startsWith(ACCOUNT_MARK));
+    const changed = elements
+      .filter((element) => element.startsWith(CHANGED_MARK))
+      .map((element) => element.slice(1));
     try {
       if (ids.length) for (const listener of this.revokedListeners) listener(ids);
+      if (changed.length) for (const listener of this.changedListeners) listener(changed);
       for (const account of accounts) {
         const dot = account.indexOf('.');
         const [userId, generation] = [account.slice(1, dot), account.slice(dot + 1)];

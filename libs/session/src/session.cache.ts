@@ -53,6 +53,8 @@ export class SessionCache implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     this.feed.onRevoked((ids) => this.forget(ids));
+    // A changed record is read again from Redis; not caching it for a while spares a racing stale read.
+    this.feed.onChanged((ids) => this.forget(ids));
     this.feed.onAccount((userId, generation) => this.accounts.set(userId, generation));
     this.feed.onLost(() => this.entries.clear());
   }
@@ -91,6 +93,13 @@ export class SessionCache implements OnModuleInit, OnApplicationShutdown {
     if (sessionIds.length === 0) return;
     this.forget(sessionIds);
     await this.feed.announce(sessionIds);
+  }
+
+  /** Drops changed sessions here, and returns once every other instance has too. */
+  async refresh(sessionIds: string[]): Promise<void> {
+    if (sessionIds.length === 0) return;
+    this.forget(sessionIds);
+    await this.feed.announceChanged(sessionIds);
   }
 
   private forget(sessionIds: string[]): void {

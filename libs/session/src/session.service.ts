@@ -89,6 +89,16 @@ export class SessionService {
     return revoked;
   }
 
+  /**
+   * Gives every live session of the user these roles, and returns once every
+   * instance has dropped them from its cache (the next request reads them
+   * anew). The sessions, and their sockets, live on.
+   */
+  async setRoles(userId: string, roles: string[]): Promise<void> {
+    const ids = await this.store.setRoles(userId, roles);
+    await this.cache.refresh(ids);
+  }
+
   /** Ends every session of a user (but `keep`) everywhere; returns how many ended. */
   async revokeAll(userId: string, keep?: string): Promise<number> {
     const ids = await this.store.revokeAll(userId, keep);

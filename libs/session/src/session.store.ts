@@ -50,6 +50,7 @@ export class SessionStore {
   readonly touchIntervalMs: number;
   private readonly createScript: RedisScript<number>;
   private readonly readScript: RedisScript<string[]>;
+  private readonly setRolesScript: RedisScript<number>;
 
   constructor(
     private readonly redis: RedisService,
@@ -59,6 +60,7 @@ export class SessionStore {
     this.touchIntervalMs = touchIntervalMs(this.ttl.idleTtlSeconds);
     this.createScript = redis.script(join(__dirname, 'session-create.lua'), 2);
     this.readScript = redis.script(join(__dirname, 'session-read.lua'), 1);
+    this.setRolesScript = redis.script(join(__dirname, 'session-roles-set.lua'), 1);
   }
 
   async create(
@@ -158,6 +160,22 @@ export class SessionStore {
       .zrem(sessionIndexKey(parsed.userId), sessionId)
       .exec()) as [[Error | null, number], [Error | null, number]];
     return deleted === 1;
+  }
+
+  /**
+   * Writes `roles` into every live session of the user (a script per
+   * session, which never brings an ended one back); returns the ids written. A session opened after the index
+   * was read is not written: a login re-reads the roles after opening its
+   * session (see the auth app's AccountsService.confirmLogin).
+   */
+  async setRoles(userId: string, roles: string[]): Promise<string[]> {
+    const index = sessionIndexKey(userId);
+    const ids = await this.redis.client.zrange(index, '0', '-1');
+    if (ids.length === 0) return [];
+    const written = await Promise.all(
+      ids.map((id) => this.setRolesScript.run([sessionKey(userId, id)], [roles.join(',')])),
+    );
+    return ids.filter((_id, i) => written[i] === 1);
   }
 
   /** Ends every session of the user but `keep`; returns the ids ended. */

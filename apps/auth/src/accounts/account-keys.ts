@@ -9,11 +9,13 @@ import { accountKey, sessionIndexKey } from '@lattice/session';
  *                               when the account is created)
  *   user:<id>:password  string  the Argon2id hash (PHC string) of the password
  *   user:<id>:roles     set     role names, e.g. admin
+ *   user:<id>:password-reset  hash  hash (sha256 of the reset token's secret, hex), gen;
+ *                               PEXPIRE'd: the one outstanding admin-issued reset token
  *   user:<id>:totp      hash    the second factor (docs/accounts.md): secret (base32), step
  *                               (the last time step whose code was accepted), since
  *   user:<id>:totp:pending string the secret of an enrolment not yet confirmed; TTL 10 min
  *   user:<id>:recovery  set     SHA-256 (hex) of each unused recovery code
- *   mfa:challenge:<sha256 of the challenge>  hash  user, gen, attempts; TTL 5 min
+ *   mfa:challenge:<sha256 of the challenge>  hash  user, gen, pw, attempts; TTL 5 min
  *
  * On Redis Cluster the private keys are `{<prefix>user:<id>}:password`,
  * `{<prefix>user:<id>}:roles` and so on: the tag is the profile key's full name
@@ -22,6 +24,21 @@ import { accountKey, sessionIndexKey } from '@lattice/session';
  * profile key keeps its contract name, which other programs read.
  */
 export const LOGINS_KEY = 'users:';
+
+/**
+ * The user directory, for administration: always in the one hash tag
+ * `{users}`, so that a script changes them together (on Redis Cluster too).
+ *   {users}:logins     zset    lower-cased logins, all scored 0 (ZRANGEBYLEX for prefix search)
+ *   {users}:admins     set     ids of the accounts with the `admin` role
+ *   {users}:suspended  set     ids of the suspended accounts
+ *   {users}:indexed    string  `1` once the directory holds every account that existed before it
+ */
+export const DIRECTORY_LOGINS_KEY = '{users}:logins';
+export const DIRECTORY_ADMINS_KEY = '{users}:admins';
+export const DIRECTORY_SUSPENDED_KEY = '{users}:suspended';
+export const DIRECTORY_INDEXED_KEY = '{users}:indexed';
+/** The role whose holders the directory counts, so that one always remains. */
+export const ADMIN_ROLE = 'admin';
 export const USER_ID_COUNTER_KEY = 'user:id:';
 /** The lock taken on a lower-cased login while its account is created. */
 export const loginLockResource = (lowerCasedLogin: string): string => `user:${lowerCasedLogin}`;
@@ -42,6 +59,7 @@ export class AccountKeys {
   readonly profile: string;
   readonly password: string;
   readonly roles: string;
+  readonly passwordReset: string;
   readonly totp: string;
   readonly totpPending: string;
   readonly recovery: string;
@@ -53,6 +71,7 @@ export class AccountKeys {
     const base = cluster.isCluster ? `{${cluster.keyPrefix}${this.profile}}` : this.profile;
     this.password = `${base}:password`;
     this.roles = `${base}:roles`;
+    this.passwordReset = `${base}:password-reset`;
     this.totp = `${base}:totp`;
     this.totpPending = `${base}:totp:pending`;
     this.recovery = `${base}:recovery`;
@@ -61,6 +80,14 @@ export class AccountKeys {
 
   /** Every key of the account, one slot: profile first (the scripts' KEYS[1..3] are profile, password, roles). */
   get account(): string[] {
-    return [this.profile, this.password, this.roles, this.totp, this.totpPending, this.recovery];
+    return [
+      this.profile,
+      this.password,
+      this.roles,
+      this.passwordReset,
+      this.totp,
+      this.totpPending,
+      this.recovery,
+    ];
   }
 }

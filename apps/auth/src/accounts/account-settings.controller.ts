@@ -72,11 +72,12 @@ export class AccountSettingsController {
   @ApiOperation({
     summary: "Delete the caller's account",
     description:
-      'Needs the password, and a code (TOTP or recovery) when a second factor is active; attempts count against the same limit as logins. The profile, login mapping (the login is free again), password, roles, second factor and every session go, on every instance before the answer, and the user’s sockets close. Repeating it for an account already gone answers 204.',
+      'Needs the password, and a code (TOTP or recovery) when a second factor is active; attempts count against the same limit as logins. The profile, login mapping (the login is free again), password, roles, reset token, second factor, its place in the user directory and every session go, on every instance before the answer, and the user’s sockets close. Repeating it for an account already gone answers 204.',
   })
   @ApiAnswer(204, null, 'The account is gone')
   @ApiError(401, 'INVALID_CREDENTIALS', 'the password is wrong (the attempt is counted)')
   @ApiError(401, 'INVALID_CODE', 'a second factor is active and the code is missing, wrong or used')
+  @ApiError(409, 'LAST_ADMIN', 'the caller is the last active admin')
   @ApiErrors(429)
   @ApiError(429, 'RATE_LIMITED', 'too many attempts for this login from this address')
   async deleteAccount(

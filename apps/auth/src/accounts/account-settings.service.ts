@@ -5,8 +5,10 @@ import { SessionService, type SessionRecord } from '@lattice/session';
 import { LOGIN_LOCK_TTL_MS, loginLockResource } from './account-keys';
 import { AccountsRepository } from './accounts.repository';
 import { AccountsService } from './accounts.service';
+import { LastAdminError } from './accounts.errors';
 import type { UserProfile } from './account.types';
 import { PasswordHasher } from './password.hasher';
+import { UserDirectoryRepository } from './user-directory.repository';
 
 /** What signed-in users change about their own account: password, name, its existence. */
 @Injectable()
@@ -17,6 +19,7 @@ export class AccountSettingsService {
     private readonly hasher: PasswordHasher,
     private readonly locks: LockService,
     private readonly sessions: SessionService,
+    private readonly directory: UserDirectoryRepository,
   ) {}
 
   /**
@@ -50,10 +53,12 @@ export class AccountSettingsService {
   /**
    * Deletes the account after checking its password: under the login lock
    * (so no registration of the same login interleaves), its profile,
-   * password, roles and second factor go in one script and its login is freed; then every
-   * session ends on every instance, which also closes the user's sockets. A
-   * login racing this is caught by AccountsService.confirmLogin. Deleting an
-   * account that is already gone (a repeated request) only ends sessions.
+   * password, roles, second factor and reset token go in one script, its login is freed and
+   * it leaves the user directory; then every session ends on every instance,
+   * which also closes the user's sockets. The last active admin cannot go
+   * (409 LAST_ADMIN). A login racing this is caught by
+   * AccountsService.confirmLogin. Deleting an account that is already gone
+   * (a repeated request) only ends sessions.
    */
   async deleteAccount(
     session: SessionRecord,
@@ -75,6 +80,9 @@ export class AccountSettingsService {
       await secondFactor();
       const lowerCased = account.profile.login.toLowerCase();
       await this.locks.using([loginLockResource(lowerCased)], LOGIN_LOCK_TTL_MS, async () => {
+        if ((await this.directory.remove(session.userId, lowerCased)) === 'last-admin') {
+          throw new LastAdminError();
+        }
         await this.repository.remove(session.userId, account.generation);
         await this.repository.releaseLogin(lowerCased, session.userId);
       });

@@ -12,6 +12,9 @@ const password = z
   .min(8, 'must be at least 8 characters')
   .max(128, 'must be at most 128 characters');
 
+/** The password rule of registration (8 to 128 characters), for every new password. */
+export const passwordRule = password;
+
 const name = z
   .string()
   .trim()

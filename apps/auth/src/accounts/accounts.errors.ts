@@ -18,3 +18,17 @@ export class WrongPasswordError extends LatticeError {
     super('INVALID_CREDENTIALS', 'Wrong password', 401);
   }
 }
+
+/** The right password for a suspended account (a wrong one answers INVALID_CREDENTIALS as ever). */
+export class AccountSuspendedError extends LatticeError {
+  constructor() {
+    super('ACCOUNT_SUSPENDED', 'This account is suspended', 403);
+  }
+}
+
+/** The change would leave no active (not suspended) admin. */
+export class LastAdminError extends LatticeError {
+  constructor() {
+    super('LAST_ADMIN', 'This would leave no active admin', 409);
+  }
+}

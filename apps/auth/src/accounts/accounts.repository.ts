@@ -53,6 +53,7 @@ export class AccountsRepository {
   private readonly raiseCounterScript: RedisScript<number>;
   private readonly setPasswordScript: RedisScript<number>;
   private readonly setNameScript: RedisScript<number>;
+  private readonly setRolesScript: RedisScript<number>;
 
   constructor(private readonly redis: RedisService) {
     const accountKeys = this.keys('0').account.length;
@@ -62,6 +63,7 @@ export class AccountsRepository {
     this.raiseCounterScript = redis.script(join(__dirname, 'counter-raise.lua'), 1);
     this.setPasswordScript = redis.script(join(__dirname, 'password-set.lua'), 2);
     this.setNameScript = redis.script(join(__dirname, 'profile-name-set.lua'), 1);
+    this.setRolesScript = redis.script(join(__dirname, 'roles-set.lua'), 2);
   }
 
   private keys(id: string): AccountKeys {
@@ -188,6 +190,14 @@ export class AccountsRepository {
   /** Renames the account of `generation`; false when the id no longer holds it. */
   async setName(id: string, generation: string, name: string): Promise<boolean> {
     return (await this.setNameScript.run([this.keys(id).profile], [generation, name])) === 1;
+  }
+
+  /** Replaces the roles of the account of `generation`; false when the id no longer holds it. */
+  async setRoles(id: string, generation: string, roles: string[]): Promise<boolean> {
+    const keys = this.keys(id);
+    return (
+      (await this.setRolesScript.run([keys.profile, keys.roles], [generation, ...roles])) === 1
+    );
   }
 
   async addRole(id: string, role: string): Promise<void> {

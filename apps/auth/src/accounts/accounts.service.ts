@@ -3,11 +3,17 @@ import { Injectable, Logger } from '@nestjs/common';
 import { UnauthenticatedError, UnavailableError } from '@lattice/common';
 import { LockService } from '@lattice/lock';
 import { SessionService, type SessionRecord } from '@lattice/session';
-import { LOGIN_LOCK_TTL_MS, loginLockResource } from './account-keys';
+import { ADMIN_ROLE, LOGIN_LOCK_TTL_MS, loginLockResource } from './account-keys';
 import { AccountsRepository, type StoredAccount } from './accounts.repository';
-import { InvalidCredentialsError, LoginTakenError, WrongPasswordError } from './accounts.errors';
+import {
+  AccountSuspendedError,
+  InvalidCredentialsError,
+  LoginTakenError,
+  WrongPasswordError,
+} from './accounts.errors';
 import type { UserProfile } from './account.types';
 import { PasswordHasher } from './password.hasher';
+import { UserDirectoryRepository } from './user-directory.repository';
 
 /**
  * Ids tried per registration before giving up with 503. Each refused id
@@ -30,6 +36,7 @@ export class AccountsService {
     private readonly hasher: PasswordHasher,
     private readonly locks: LockService,
     private readonly sessions: SessionService,
+    private readonly directory: UserDirectoryRepository,
   ) {}
 
   /**
@@ -88,7 +95,10 @@ export class AccountsService {
         throw new LoginTakenError();
       }
       const created = await this.accounts.account(id);
-      if (created?.generation === generation) return created.profile;
+      if (created?.generation === generation) {
+        await this.directory.add(lowerCased, id, created.profile.roles.includes(ADMIN_ROLE));
+        return created.profile;
+      }
       // Redis lost the account between its two writes: the login must not point at the id.
       await this.accounts.releaseLogin(lowerCased, id);
     }
@@ -98,7 +108,8 @@ export class AccountsService {
   /**
    * The same error, after the same work, for an unknown login and a wrong
    * password. A login that maps to an id now holding another account (Redis
-   * lost data under it) signs nobody in.
+   * lost data under it) signs nobody in. Only the right password learns that
+   * the account is suspended (403 ACCOUNT_SUSPENDED).
    */
   async verifyCredentials(
     login: string,
@@ -111,23 +122,36 @@ export class AccountsService {
     if (!ok || account?.profile.login.toLowerCase() !== lowerCased) {
       throw new InvalidCredentialsError();
     }
+    if (await this.directory.isSuspended(account.profile.id)) throw new AccountSuspendedError();
     return { ...account, passwordHash: passwordHash! };
   }
 
   /**
    * After a login opened a session with the password hash it verified: ends
-   * that session and refuses the login when the account was deleted or its
-   * password changed meanwhile (their own ending of sessions may have run
-   * before this session existed).
+   * that session and refuses the login when the account was deleted, its
+   * password changed or the account was suspended meanwhile (their own
+   * ending of sessions may have run before this session existed). Roles
+   * changed meanwhile are written into the user's sessions, this one
+   * included. Returns the profile as it now is.
    */
   async confirmLogin(
     account: StoredAccount & { passwordHash: string },
     sessionId: string,
-  ): Promise<void> {
+  ): Promise<UserProfile> {
     const { profile, generation, passwordHash } = account;
-    if (await this.accounts.unchangedSince(profile.id, generation, passwordHash)) return;
-    await this.sessions.revoke(sessionId);
-    throw new InvalidCredentialsError();
+    const [unchanged, suspended, now] = await Promise.all([
+      this.accounts.unchangedSince(profile.id, generation, passwordHash),
+      this.directory.isSuspended(profile.id),
+      this.accounts.profile(profile.id),
+    ]);
+    if (!unchanged || suspended || !now) {
+      await this.sessions.revoke(sessionId);
+      throw unchanged && suspended ? new AccountSuspendedError() : new InvalidCredentialsError();
+    }
+    if (now.roles.join(',') !== profile.roles.join(',')) {
+      await this.sessions.setRoles(profile.id, now.roles);
+    }
+    return now;
   }
 
   /** The account a session was opened for; 401 when it is gone or the id holds a newer one. */
@@ -176,7 +200,8 @@ export class AccountsService {
     if (!(await this.hasher.verify(passwordHash, password))) {
       await this.accounts.setPassword(profile.id, generation, await this.hasher.hash(password));
     }
-    await this.accounts.addRole(profile.id, 'admin');
+    await this.accounts.addRole(profile.id, ADMIN_ROLE);
+    await this.directory.add(login.toLowerCase(), profile.id, true);
     return (await this.accounts.profile(profile.id))!;
   }
 }

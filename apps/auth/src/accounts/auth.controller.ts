@@ -98,6 +98,7 @@ export class AuthController {
   )
   @ApiErrors(400)
   @ApiError(401, 'INVALID_CREDENTIALS', 'unknown login or wrong password (one answer for both)')
+  @ApiError(403, 'ACCOUNT_SUSPENDED', 'the right password for a suspended account')
   // A method's answers replace the controller's for the same status: repeat the general 429.
   @ApiErrors(429)
   @ApiError(
@@ -149,13 +150,13 @@ export class AuthController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): Promise<SignedIn> {
-    const user = account.profile;
+    const { id, login, roles } = account.profile;
     const { token, record } = await this.sessions.create(
-      { id: user.id, login: user.login, roles: user.roles },
+      { id, login, roles },
       { ip: request.ip, userAgent: request.headers['user-agent'] ?? '' },
       account.generation,
     );
-    await this.accounts.confirmLogin(account, record.id);
+    const user = await this.accounts.confirmLogin(account, record.id);
     setSessionCookie(reply, token, {
       secure: this.secureCookie,
       maxAgeSeconds: this.ttl.absoluteTtlSeconds,
