@@ -3,6 +3,7 @@ import { AppProcess, freePort, startTestRedis, waitFor, type TestRedis } from '@
 import { TargetServer } from '../fixtures/gateway/target-server';
 
 const UPSTREAM_TIMEOUT_MS = 1000;
+const CACHE_SYNC_TOKEN = 'upstream-targets-e2e-token';
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /**
@@ -65,6 +66,7 @@ describe('a route with several upstream targets', () => {
       AUTH_URL: nowhere,
       REALTIME_URL: nowhere,
       UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+      CACHE_SYNC_TOKEN,
       // The test's own requests all come from one address.
       RATE_LIMIT_IP: '100000/60',
       ROUTES: JSON.stringify([
@@ -245,5 +247,40 @@ describe('a route with several upstream targets', () => {
     for (let i = 0; i < 4; i++) gone.push((await call('/gone/x')).status);
     expect(gone).toEqual([502, 502, 502, 503]);
     for (const url of goneUrls) expect(await inRotation('/gone', url)).toBe(0);
+  });
+
+  it('takes lists of targets in the route table set at run time (gateway:routes)', async () => {
+    const setTable = (value: unknown) =>
+      call('/api/cache/events', {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${CACHE_SYNC_TOKEN}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ key: 'SET', value: { data: { key: 'gateway:routes', value } } }),
+      });
+    const refused = await setTable([
+      { prefix: '/late', upstream: [steadyA.url, 'ftp://nowhere'], auth: 'none' },
+    ]);
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({
+      code: 'INVALID_EVENT',
+      message: expect.stringContaining('upstream.1 must be an http or https URL'),
+    });
+
+    const set = await setTable([
+      { prefix: '/late', upstream: [steadyA.url, steadyB.url], auth: 'none' },
+    ]);
+    expect(set.status).toBe(200);
+    await waitFor('the new table', async () => (await call('/late/x')).status === 200);
+    const [a, b] = [steadyA.hitsAt('/late/x').length, steadyB.hitsAt('/late/x').length];
+    for (let i = 0; i < 4; i++) expect((await call('/late/x')).status).toBe(200);
+    expect([steadyA.hitsAt('/late/x').length - a, steadyB.hitsAt('/late/x').length - b]).toEqual([
+      2, 2,
+    ]);
+    // The gauge reports the table in use: the new route's targets, not the replaced routes'.
+    expect(await inRotation('/late', steadyA)).toBe(1);
+    expect(await inRotation('/late', steadyB)).toBe(1);
+    expect(await inRotation('/steady', steadyA)).toBeUndefined();
   });
 });
