@@ -32,8 +32,10 @@ const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
  * reply-from retries a GET that got 503 up to ten times by default (and
- * `maxRetriesOn503: 0` cannot turn that off). The edge never retries: an
- * upstream's answer, 503 included, goes to the client at once.
+ * `maxRetriesOn503: 0` cannot turn that off), and its other retries send the
+ * same URL with a body stream already read. Its retries stay off: an
+ * upstream's answer, 503 included, goes to the client at once, and the edge
+ * makes its one safe retry itself, on another target (onAttemptFailed).
  */
 const NEVER_RETRY = (): null => null;
 
@@ -87,8 +89,9 @@ function failureOf(error: Error): 'unreached' | 'reset' | 'timeout' | 'other' {
 /**
  * The gateway's forwarding, registered on Fastify beside Nest's routes
  * (which, being more specific, win): every path that is not the gateway's
- * own goes by the route table to its upstream, over pooled keep-alive
- * connections, with the edge's checks first; request bodies are read whole
+ * own goes by the route table to one of its upstream targets (balanced, see
+ * UpstreamTargets), over pooled keep-alive connections, with the edge's
+ * checks first; request bodies are read whole
  * first (up to 1 MiB), answers streamed. `/socket.io/` (HTTP and WebSocket
  * upgrades) goes to the realtime app. No client may hold what others need:
  * see limitClients and bufferRequestBodies.
