@@ -94,8 +94,8 @@ describe('a route with several upstream targets', () => {
       const res = await call(`/steady/spread?i=${i}`);
       expect(res.status).toBe(200);
     }
-    expect(steadyA.hits).toHaveLength(5);
-    expect(steadyB.hits).toHaveLength(5);
+    expect(steadyA.hitsAt('/steady/spread')).toHaveLength(5);
+    expect(steadyB.hitsAt('/steady/spread')).toHaveLength(5);
     expect(await inRotation('/steady', steadyA)).toBe(1);
     expect(await inRotation('/steady', steadyB)).toBe(1);
   });
@@ -145,9 +145,13 @@ describe('a route with several upstream targets', () => {
         }
       }
     };
-    const killed = waitFor('some requests answered', () => answered >= 40, 30_000, 5).then(() =>
-      poolA.kill(),
-    );
+    // Killed while it holds requests it has not answered yet.
+    const killed = waitFor(
+      'some requests answered, and some waiting at A',
+      () => answered >= 40 && poolA.waiting > 0,
+      30_000,
+      1,
+    ).then(() => poolA.kill());
     await Promise.all([killed, ...[0, 1, 2, 3, 4, 5].map(worker)]);
 
     expect(problems).toEqual([]);
@@ -171,13 +175,15 @@ describe('a route with several upstream targets', () => {
     expect(await retries('/pool')).toBe(settled);
 
     // A POST that meets a dead target is not retried either: one attempt, 502.
-    const posts = poolB.hits.filter((hit) => hit.method === 'POST').length;
+    const postsAtB = () =>
+      poolB.hitsAt('/pool/crash').filter((hit) => hit.method === 'POST').length;
+    const posts = postsAtB();
     const statuses: number[] = [];
     for (let i = 0; i < 2; i++) {
       statuses.push((await call('/pool/crash', { method: 'POST', body: '{}' })).status);
     }
     expect(statuses).toEqual([502, 502]);
-    expect(poolB.hits.filter((hit) => hit.method === 'POST').length - posts).toBe(2);
+    expect(postsAtB() - posts).toBe(2);
   });
 
   it('takes a slow target out of rotation, and back once it answers again', async () => {
@@ -195,13 +201,13 @@ describe('a route with several upstream targets', () => {
     // Clients waited for the slow target's timeouts (504) until it left rotation; nothing else failed.
     expect([...statuses].sort()).toEqual([200, 504]);
 
-    const slowHits = steadyB.hits.length;
+    const slowHits = steadyB.hitsAt('/steady/meanwhile').length;
     for (let i = 0; i < 10; i++) {
       const res = await call('/steady/meanwhile');
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ target: 'steady-a' });
     }
-    expect(steadyB.hits).toHaveLength(slowHits);
+    expect(steadyB.hitsAt('/steady/meanwhile')).toHaveLength(slowHits);
 
     // It recovers: after its cool-down one real request probes it, and its answer brings it back.
     steadyB.delayMs = 0;
@@ -214,9 +220,9 @@ describe('a route with several upstream targets', () => {
       30_000,
       100,
     );
-    const back = steadyB.hits.length;
+    const back = steadyB.hitsAt('/steady/again').length;
     for (let i = 0; i < 4; i++) expect((await call('/steady/again')).status).toBe(200);
-    expect(steadyB.hits.length - back).toBe(2);
+    expect(steadyB.hitsAt('/steady/again').length - back).toBe(2);
   });
 
   it('answers 503 UPSTREAM_UNAVAILABLE at once when every target of a route is out', async () => {
@@ -225,7 +231,7 @@ describe('a route with several upstream targets', () => {
     // Three timeouts each: both targets leave rotation.
     const first = await Promise.all(Array.from({ length: 6 }, () => call('/stuck/x')));
     expect(first.map((res) => res.status)).toEqual([504, 504, 504, 504, 504, 504]);
-    expect([stuckA.hits.length, stuckB.hits.length]).toEqual([3, 3]);
+    expect([stuckA.hitsAt('/stuck/x').length, stuckB.hitsAt('/stuck/x').length]).toEqual([3, 3]);
     expect(await inRotation('/stuck', stuckA)).toBe(0);
     expect(await inRotation('/stuck', stuckB)).toBe(0);
 
@@ -240,7 +246,7 @@ describe('a route with several upstream targets', () => {
       requestId: res.headers.get('x-request-id'),
     });
     expect(elapsed).toBeLessThan(UPSTREAM_TIMEOUT_MS / 4);
-    expect([stuckA.hits.length, stuckB.hits.length]).toEqual([3, 3]);
+    expect([stuckA.hitsAt('/stuck/x').length, stuckB.hitsAt('/stuck/x').length]).toEqual([3, 3]);
 
     // Targets that refuse connections: each request tries both (502), until both are out.
     const gone: number[] = [];
