@@ -208,6 +208,27 @@ describe('loadConfig', () => {
     );
   });
 
+  it('takes a list of upstream targets in ROUTES, each checked like a single upstream', () => {
+    const targets = ['http://10.0.0.1:4000', 'https://orders-b.internal/v2'];
+    expect(
+      loadConfig('gateway', {
+        ROUTES: JSON.stringify([{ prefix: '/orders', upstream: targets, auth: 'none' }]),
+      }).gateway.routes,
+    ).toEqual([{ prefix: '/orders', upstream: targets, auth: 'none' }]);
+    const bad = (upstream: unknown) =>
+      problemsFor({ ROUTES: JSON.stringify([{ prefix: '/orders', upstream, auth: 'none' }]) });
+    expect(bad(['http://a:1', 'ftp://b'])).toEqual([
+      'ROUTES: route 0 upstream.1 must be an http or https URL',
+    ]);
+    expect(bad([])).toEqual(['ROUTES: route 0 upstream must list at least one URL']);
+    expect(bad(['http://a:1', 'http://a:1'])).toEqual([
+      'ROUTES: route 0 upstream must not list a URL twice',
+    ]);
+    expect(bad(5)).toEqual([
+      'ROUTES: route 0 upstream must be an http or https URL, or a list of them',
+    ]);
+  });
+
   it('reads LOCK_QUORUM_URLS as the independent nodes of quorum locks', () => {
     expect(
       loadConfig('auth', {

@@ -13,12 +13,20 @@ export const RESERVED_PREFIXES = [
   '/draw',
 ];
 
+/** Targets one route may list: enough for any real pool, small enough to scan per request. */
+export const MAX_UPSTREAM_TARGETS = 32;
+
 export interface UpstreamRoute {
   prefix: string;
-  upstream: string;
+  /** One URL, or the list of targets balanced across (the same service on several hosts). */
+  upstream: string | string[];
   auth: 'required' | 'optional' | 'none';
   rateLimit?: RatePolicy;
 }
+
+const upstreamUrl = z
+  .string()
+  .refine((u) => /^https?:\/\/[^/]+/.test(u) && URL.canParse(u), 'must be an http or https URL');
 
 const routeSchema = z.strictObject({
   prefix: z
@@ -28,9 +36,17 @@ const routeSchema = z.strictObject({
       (p) => !RESERVED_PREFIXES.some((r) => p === r || p.startsWith(`${r}/`)),
       `must not start with a reserved path (${RESERVED_PREFIXES.join(', ')})`,
     ),
-  upstream: z
-    .string()
-    .refine((u) => /^https?:\/\/[^/]+/.test(u) && URL.canParse(u), 'must be an http or https URL'),
+  upstream: z.union(
+    [
+      upstreamUrl,
+      z
+        .array(upstreamUrl)
+        .min(1, 'must list at least one URL')
+        .max(MAX_UPSTREAM_TARGETS, `must list at most ${MAX_UPSTREAM_TARGETS} URLs`)
+        .refine((urls) => new Set(urls).size === urls.length, 'must not list a URL twice'),
+    ],
+    { error: 'must be an http or https URL, or a list of them' },
+  ),
   auth: z.enum(['required', 'optional', 'none']),
   rateLimit: z
     .string()

@@ -4,10 +4,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy';
 import replyFrom, { type FastifyReplyFromHooks } from '@fastify/reply-from';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Counter } from 'prom-client';
 import { NotFoundError } from '@lattice/common';
 import { ConfigService, type ClientLimitsConfig } from '@lattice/config';
 import { SOCKET_MESSAGE_LIMIT_BYTES, toErrorBody } from '@lattice/http';
-import { pathOf } from '@lattice/observability';
+import { MetricsService, pathOf } from '@lattice/observability';
 import { applyClientDeadlines, capConnectionsPerClient } from './client-limits';
 import { EdgePolicy } from './edge.policy';
 import { clientHeaders, upstreamHeaders, type ForwardedRequest } from './forwarded-headers';
@@ -17,10 +18,12 @@ import {
   GatewayTimeoutError,
   TooManyUploadsError,
   UnforwardablePathError,
+  UpstreamUnavailableError,
 } from './proxy.errors';
-import { bufferRequestBodies } from './request-bodies';
+import { bufferRequestBodies, rewindBody } from './request-bodies';
 import type { ProxyRoute } from './route-table';
 import { RouteTableSource } from './route-table.source';
+import type { TargetLease } from './upstream-targets';
 
 /** Connections kept open to each upstream origin, reused across requests. */
 const CONNECTIONS_PER_UPSTREAM = 128;
@@ -29,8 +32,10 @@ const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
  * reply-from retries a GET that got 503 up to ten times by default (and
- * `maxRetriesOn503: 0` cannot turn that off). The edge never retries: an
- * upstream's answer, 503 included, goes to the client at once.
+ * `maxRetriesOn503: 0` cannot turn that off), and its other retries send the
+ * same URL with a body stream already read. Its retries stay off: an
+ * upstream's answer, 503 included, goes to the client at once, and the edge
+ * makes its one safe retry itself, on another target (onAttemptFailed).
  */
 const NEVER_RETRY = (): null => null;
 
@@ -47,11 +52,46 @@ const TIMEOUT_CODES = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
 ]);
 
+/** Failures before anything reached the target: connection refused, connect timeout, DNS, no route. */
+const UNREACHED_CODES = new Set([
+  'ECONNREFUSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+/** The connection closed or reset under a request that had no answer yet. */
+const RESET_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
+const ANSWER_TIMEOUT_CODES = new Set([
+  'FST_REPLY_FROM_GATEWAY_TIMEOUT',
+  'FST_REPLY_FROM_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+]);
+
+/** Methods sent again to another target after a failure to reach the first (RFC 9110 idempotent, less TRACE). */
+const RETRIED_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+
+/** The code that says what went wrong: undici's own, under reply-from's wrapper when there is one. */
+function codeOf(error: Error): string {
+  const cause = (error as { cause?: { code?: string } }).cause?.code;
+  return cause || ((error as { code?: string }).code ?? '');
+}
+
+function failureOf(error: Error): 'unreached' | 'reset' | 'timeout' | 'other' {
+  const code = codeOf(error);
+  if (UNREACHED_CODES.has(code)) return 'unreached';
+  if (RESET_CODES.has(code)) return 'reset';
+  if (ANSWER_TIMEOUT_CODES.has(code)) return 'timeout';
+  return 'other';
+}
+
 /**
  * The gateway's forwarding, registered on Fastify beside Nest's routes
  * (which, being more specific, win): every path that is not the gateway's
- * own goes by the route table to its upstream, over pooled keep-alive
- * connections, with the edge's checks first; request bodies are read whole
+ * own goes by the route table to one of its upstream targets (balanced, see
+ * UpstreamTargets), over pooled keep-alive connections, with the edge's
+ * checks first; request bodies are read whole
  * first (up to 1 MiB), answers streamed. `/socket.io/` (HTTP and WebSocket
  * upgrades) goes to the realtime app. No client may hold what others need:
  * see limitClients and bufferRequestBodies.
@@ -63,13 +103,20 @@ export class EdgeProxy implements OnModuleInit {
   private readonly realtimeUrl: string;
   private readonly clientLimits: ClientLimitsConfig;
   private readonly trustProxy: boolean;
+  private readonly retries: Counter<'route'>;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly routes: RouteTableSource,
     private readonly policy: EdgePolicy,
     config: ConfigService,
+    metrics: MetricsService,
   ) {
+    this.retries = metrics.counter(
+      'lattice_gateway_upstream_retries_total',
+      'Requests sent again to another target after the first could not be reached, by route',
+      ['route'],
+    );
     this.timeoutMs = config.get('gateway').upstreamTimeoutMs;
     this.realtimeUrl = config.get('gateway').realtimeUrl;
     this.clientLimits = config.get('gateway').clientLimits;
@@ -97,11 +144,7 @@ export class EdgeProxy implements OnModuleInit {
       proxy.all('/*', (request, reply) => this.forward(request, reply));
     });
 
-    const socketRoute: ProxyRoute = {
-      prefix: '/socket.io',
-      target: this.realtimeUrl,
-      auth: 'platform',
-    };
+    const socketRoute: Pick<ProxyRoute, 'auth'> = { auth: 'platform' };
     void fastify.register(async (socket) => {
       // Parsers of its own in its own context: Nest's stay as they are for the gateway's routes.
       bufferRequestBodies(socket, uploads);
@@ -168,19 +211,75 @@ export class EdgeProxy implements OnModuleInit {
     route: ProxyRoute | undefined,
   ): void {
     if (!route) return this.fail(request, reply, new NotFoundError('No such route or resource'));
+    const lease = route.targets.take();
+    // Every target out of rotation: say so now rather than wait for one to time out.
+    if (!lease) return this.fail(request, reply, new UpstreamUnavailableError());
+    this.sendTo(request, reply, route, lease, false);
+  }
+
+  /** One attempt at one target; its outcome goes to the target's breaker (UpstreamTargets). */
+  private sendTo(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    route: ProxyRoute,
+    lease: TargetLease,
+    retried: boolean,
+  ): void {
     try {
       // The path alone: reply-from would refuse `../` anywhere in the URL, query included.
-      reply.from(route.target + pathOf(request.url), {
+      reply.from(lease.target.url + pathOf(request.url), {
         queryString: clientQuery,
         rewriteRequestHeaders: (req, headers) => upstreamHeaders(req, route, headers),
-        rewriteHeaders: clientHeaders,
-        onError: this.onUpstreamError,
+        // Called as the answer's head arrives, whatever becomes of the client.
+        rewriteHeaders: (headers) => {
+          lease.settle('answered');
+          return clientHeaders(headers);
+        },
+        onError: (_reply, { error }) =>
+          this.onAttemptFailed(request, reply, route, lease, error, retried),
         retryDelay: NEVER_RETRY,
       });
     } catch {
       // reply-from refuses `..` segments synchronously, before anything is sent.
+      lease.settle('unknown');
       this.fail(request, reply, new UnforwardablePathError());
     }
+  }
+
+  /**
+   * An attempt that got no answer. Connect failures and timeouts count
+   * against the target. One that did not reach the target, or was reset before
+   * any answer, is sent once more to another target when that is safe: an
+   * idempotent method and a body read whole (never a POST or PATCH, never an
+   * answer, never twice). Otherwise the client gets 502 or 504.
+   */
+  private onAttemptFailed(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    route: ProxyRoute,
+    lease: TargetLease,
+    error: Error,
+    retried: boolean,
+  ): void {
+    const failure = failureOf(error);
+    lease.settle(failure === 'unreached' || failure === 'timeout' ? 'failed' : 'unknown');
+    if (
+      !retried &&
+      (failure === 'unreached' || failure === 'reset') &&
+      RETRIED_METHODS.has(request.method) &&
+      rewindBody(request)
+    ) {
+      const next = route.targets.take(lease.target);
+      if (next) {
+        this.retries.inc({ route: route.prefix });
+        this.logger.warn(
+          { requestId: request.id },
+          `${request.method} ${pathOf(request.url)}: upstream failed (${codeOf(error)}); retrying on another target`,
+        );
+        return this.sendTo(request, reply, route, next, true);
+      }
+    }
+    this.onUpstreamError(reply, { error });
   }
 
   /**
@@ -203,13 +302,15 @@ export class EdgeProxy implements OnModuleInit {
     this.fail(request, reply, error);
   };
 
-  private readonly onUpstreamError: FastifyReplyFromHooks['onError'] = (reply, { error }) => {
-    const code = (error as { code?: string }).code ?? '';
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? '';
-    const timedOut = TIMEOUT_CODES.has(code) || TIMEOUT_CODES.has(cause);
+  private readonly onUpstreamError: NonNullable<FastifyReplyFromHooks['onError']> = (
+    reply,
+    { error },
+  ) => {
+    const outer = (error as { code?: string }).code ?? '';
+    const timedOut = TIMEOUT_CODES.has(outer) || TIMEOUT_CODES.has(codeOf(error));
     this.logger.warn(
       { requestId: reply.request.id },
-      `${reply.request.method} ${pathOf(reply.request.url)}: upstream ${timedOut ? 'timed out' : `failed (${cause || code})`}`,
+      `${reply.request.method} ${pathOf(reply.request.url)}: upstream ${timedOut ? 'timed out' : `failed (${codeOf(error)})`}`,
     );
     // reply-from types its reply for HTTP/2 servers too; the gateway serves HTTP/1.1.
     const http1 = reply as unknown as FastifyReply;

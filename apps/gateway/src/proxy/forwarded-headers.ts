@@ -63,7 +63,7 @@ function isSetByTheGateway(name: string): boolean {
  */
 export function upstreamHeaders(
   request: ForwardedRequest,
-  route: ProxyRoute,
+  route: Pick<ProxyRoute, 'auth'>,
   headers: IncomingHttpHeaders,
 ): IncomingHttpHeaders {
   const keepsCredentials = route.auth === 'platform' || route.auth === 'none';

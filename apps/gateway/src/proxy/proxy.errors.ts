@@ -27,3 +27,14 @@ export class TooManyUploadsError extends LatticeError {
     super('RATE_LIMITED', 'Too many uploads in progress from this client; try again shortly', 429);
   }
 }
+
+/** 503 UPSTREAM_UNAVAILABLE: every target of the route is out of rotation after failing. */
+export class UpstreamUnavailableError extends LatticeError {
+  constructor() {
+    super(
+      'UPSTREAM_UNAVAILABLE',
+      'Every upstream of this route is failing and out of rotation; try again shortly',
+      503,
+    );
+  }
+}

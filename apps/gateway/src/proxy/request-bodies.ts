@@ -4,6 +4,28 @@ import { BODY_LIMIT_BYTES } from '@lattice/http';
 import type { PerClientCounter } from './per-client.counter';
 import { TooManyUploadsError } from './proxy.errors';
 
+/** The bytes behind each body stream handed to reply-from, so a retry can send them again. */
+const bytesOf = new WeakMap<Readable, Buffer>();
+
+function streamOf(bytes: Buffer): Readable {
+  const stream = Readable.from(bytes);
+  bytesOf.set(stream, bytes);
+  return stream;
+}
+
+/**
+ * Gives the request a fresh stream of the body it arrived with, for another
+ * attempt upstream; false when the body was not read whole by
+ * bufferRequestBodies (it cannot be sent twice).
+ */
+export function rewindBody(request: FastifyRequest): boolean {
+  if (request.body === undefined || request.body === null) return true;
+  const bytes = bytesOf.get(request.body as Readable);
+  if (!bytes) return false;
+  request.body = streamOf(bytes);
+  return true;
+}
+
 /** Whether a request announces a body (GET and HEAD may too, though Fastify never reads theirs). */
 function carriesBody(request: FastifyRequest): boolean {
   const length = request.headers['content-length'];
@@ -29,7 +51,7 @@ export function bufferRequestBodies(context: FastifyInstance, uploads?: PerClien
   context.addContentTypeParser(
     '*',
     { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES },
-    (_request, body: Buffer, done) => done(null, body.length > 0 ? Readable.from(body) : undefined),
+    (_request, body: Buffer, done) => done(null, body.length > 0 ? streamOf(body) : undefined),
   );
   if (!uploads) return;
   context.addHook('preParsing', (request, _reply, payload, done) => {

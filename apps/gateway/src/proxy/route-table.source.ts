@@ -7,7 +7,9 @@ import {
 import { rerunning } from '@lattice/common';
 import { CacheService } from '@lattice/cache';
 import { ConfigService, parseRoutes, type UpstreamRoute } from '@lattice/config';
+import { MetricsService } from '@lattice/observability';
 import { REDIS_STARTUP_WAIT_MS, RedisService } from '@lattice/redis';
+import type { Gauge } from 'prom-client';
 import { platformRoutes, proxyRoute, ROUTE_TABLE_KEY, RouteTable } from './route-table';
 
 /** How soon a failed read of the route table is tried again. */
@@ -29,12 +31,21 @@ export class RouteTableSource implements OnApplicationBootstrap, OnModuleDestroy
   private signature: string;
   private stopWatching?: () => void;
   private retry?: NodeJS.Timeout;
+  private readonly targetsUp: Gauge<'route' | 'target'>;
+  /** Which table the gauge reports: requests still running on a replaced one change nothing. */
+  private generation = 0;
 
   constructor(
     private readonly cache: CacheService,
     config: ConfigService,
     private readonly redis: RedisService,
+    metrics: MetricsService,
   ) {
+    this.targetsUp = metrics.gauge(
+      'lattice_gateway_upstream_target_up',
+      'Whether a ROUTES target is in rotation (1) or out after failures (0), by route and target',
+      ['route', 'target'],
+    );
     const gateway = config.get('gateway');
     this.platform = platformRoutes(gateway.authUrl, gateway.realtimeUrl);
     this.fromEnvironment = gateway.routes;
@@ -96,7 +107,24 @@ export class RouteTableSource implements OnApplicationBootstrap, OnModuleDestroy
     this.logger.log(`Routing by ${routes.length} upstream route(s) from ${from}`);
   }
 
+  /** A table with fresh targets (all in rotation), reported in the gauge from now on. */
   private build(routes: UpstreamRoute[]): RouteTable {
-    return new RouteTable([...this.platform, ...routes.map(proxyRoute)]);
+    this.targetsUp.reset();
+    const generation = ++this.generation;
+    return new RouteTable([
+      ...this.platform,
+      ...routes.map((route) =>
+        proxyRoute(route, (url, inRotation) => {
+          if (generation !== this.generation) return;
+          this.targetsUp.set({ route: route.prefix, target: targetLabel(url) }, inRotation ? 1 : 0);
+        }),
+      ),
+    ]);
   }
+}
+
+/** A target as the metrics name it: its URL without any credentials. */
+function targetLabel(url: string): string {
+  const { protocol, host, pathname } = new URL(url);
+  return `${protocol}//${host}${pathname === '/' ? '' : pathname}`;
 }

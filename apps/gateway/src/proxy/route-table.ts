@@ -1,4 +1,5 @@
 import type { UpstreamRoute } from '@lattice/config';
+import { UpstreamTargets } from './upstream-targets';
 
 /**
  * The cache key (in the platform's cache namespace) of a route table that
@@ -14,25 +15,44 @@ export const ROUTE_TABLE_KEY = 'gateway:routes';
  */
 export interface ProxyRoute {
   prefix: string;
-  /** The upstream's origin and base path, without a trailing slash. */
-  target: string;
+  /** Where it is forwarded: one target or several, balanced. */
+  targets: UpstreamTargets;
   auth: UpstreamRoute['auth'] | 'platform';
   rateLimit?: { name: string; limit: number; windowSeconds: number };
 }
 
-/** The platform's own upstreams: /auth to the auth app, /realtime to the realtime app. */
+/**
+ * The platform's own upstreams: /auth to the auth app, /realtime to the
+ * realtime app; one address each (usually a Service in front of all the
+ * instances), never taken out of rotation.
+ */
 export function platformRoutes(authUrl: string, realtimeUrl: string): ProxyRoute[] {
   return [
-    { prefix: '/auth', target: withoutTrailingSlash(authUrl), auth: 'platform' },
-    { prefix: '/realtime', target: withoutTrailingSlash(realtimeUrl), auth: 'platform' },
+    {
+      prefix: '/auth',
+      targets: new UpstreamTargets([authUrl], { breaker: false }),
+      auth: 'platform',
+    },
+    {
+      prefix: '/realtime',
+      targets: new UpstreamTargets([realtimeUrl], { breaker: false }),
+      auth: 'platform',
+    },
   ];
 }
 
-/** A `ROUTES` entry as the proxy uses it; its own limit is named after its prefix. */
-export function proxyRoute(route: UpstreamRoute): ProxyRoute {
+/**
+ * A `ROUTES` entry as the proxy uses it: its targets balanced, each with its
+ * passive health (reported to `onRotation`); its own limit named after its prefix.
+ */
+export function proxyRoute(
+  route: UpstreamRoute,
+  onRotation?: (url: string, inRotation: boolean) => void,
+): ProxyRoute {
+  const urls = typeof route.upstream === 'string' ? [route.upstream] : route.upstream;
   return {
     prefix: route.prefix,
-    target: withoutTrailingSlash(route.upstream),
+    targets: new UpstreamTargets(urls, { onRotation }),
     auth: route.auth,
     rateLimit: route.rateLimit && {
       name: `route${route.prefix.replace(/[^A-Za-z0-9_.-]/g, '.')}`.slice(0, 64),
@@ -40,10 +60,6 @@ export function proxyRoute(route: UpstreamRoute): ProxyRoute {
       windowSeconds: route.rateLimit.windowSeconds,
     },
   };
-}
-
-function withoutTrailingSlash(url: string): string {
-  return url.endsWith('/') ? url.slice(0, -1) : url;
 }
 
 /** Routes by path prefix: the longest prefix that is the path or a whole-segment start of it wins. */
