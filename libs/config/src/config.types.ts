@@ -79,5 +79,10 @@ export interface Config {
   cacheSync: { token: string | null; allowedHosts: string[] };
   prizeDraw: { githubApiUrl: string };
   presence: { heartbeatMs: number; ttlMs: number };
+  /** The realtime app's own settings. */
+  realtime: {
+    /** The origin at which gateways reach this instance (ADVERTISE_URL). */
+    advertiseUrl: string;
+  };
   lock: LockConfig;
 }
