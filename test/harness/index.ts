@@ -10,3 +10,4 @@ export type { AppName } from './app-process';
 export { freePort } from './free-port';
 export { sleep, waitFor } from './wait';
 export { cpuTimeUs } from './process-cpu';
+export { RoundRobinBalancer } from './round-robin-balancer';

@@ -19,6 +19,7 @@ import type { ConnectionUser } from './realtime-connection';
 import { SessionWatcher } from './session.watcher';
 import { connectError, SocketAuthenticator } from './socket.authenticator';
 import { createSocketBus } from './socket-adapter.factory';
+import { SocketRoutesAnnouncer } from '../routing/socket-routes.announcer';
 import { SOCKET_MESSAGE_LIMIT_BYTES } from '@lattice/http';
 
 type Handler = (socketId: string, payload: unknown) => Promise<Ack>;
@@ -53,6 +54,7 @@ export class PresenceGateway
     private readonly watcher: SessionWatcher,
     private readonly redis: RedisService,
     private readonly shutdown: ShutdownState,
+    private readonly routes: SocketRoutesAnnouncer,
     metrics: MetricsService,
   ) {
     this.connections = metrics.gauge('lattice_realtime_connections', 'Connected sockets');
@@ -63,6 +65,7 @@ export class PresenceGateway
     server.adapter(bus.adapter);
     server.of('/').adapter.on('error', (error: unknown) => bus.report(error));
     this.broadcaster.attach(server, bus.isUp);
+    this.routes.attach(server);
     // Turned away at the transport while shutting down, so clients retry (another instance).
     server.engine.opts.allowRequest = (_request, callback) =>
       callback(null, !this.shutdown.isShuttingDown && !this.presence.isClosing);
