@@ -83,6 +83,8 @@ export interface Config {
   realtime: {
     /** The origin at which gateways reach this instance (ADVERTISE_URL). */
     advertiseUrl: string;
+    /** Messages kept per channel for `channel:history` (0: none), and how long after the last one. */
+    history: { size: number; ttlSeconds: number };
   };
   lock: LockConfig;
 }

@@ -49,7 +49,10 @@ describe('loadConfig', () => {
     expect(config.admin).toBeNull();
     expect(config.cacheSync).toEqual({ token: null, allowedHosts: [] });
     expect(config.lock).toEqual({ quorumUrls: [] });
-    expect(config.realtime).toEqual({ advertiseUrl: 'http://127.0.0.1:3001' });
+    expect(config.realtime).toEqual({
+      advertiseUrl: 'http://127.0.0.1:3001',
+      history: { size: 100, ttlSeconds: 86400 },
+    });
     expect(loadConfig('gateway', {}).http.port).toBe(3000);
     expect(loadConfig('realtime', {}).http.port).toBe(3002);
   });
@@ -87,6 +90,8 @@ describe('loadConfig', () => {
       'CLIENT_HEADERS_TIMEOUT_MS: must not be greater than CLIENT_REQUEST_TIMEOUT_MS',
     ],
     ['MAX_UPLOADS_PER_CLIENT', '-1', 'MAX_UPLOADS_PER_CLIENT: must be an integer from 0 to'],
+    ['CHANNEL_HISTORY_SIZE', '-1', 'CHANNEL_HISTORY_SIZE: must be an integer from 0 to 10000'],
+    ['CHANNEL_HISTORY_TTL', '0', 'CHANNEL_HISTORY_TTL: must be an integer from 1 to 31536000'],
     ['ADVERTISE_URL', 'realtime-1:3002', 'ADVERTISE_URL: must be an http:// or https:// URL'],
     ['ADVERTISE_URL', 'http://10.0.0.7:3002/x', 'ADVERTISE_URL: must be an http:// or https://'],
     ['ADVERTISE_URL', 'http://user:pw@10.0.0.7', 'ADVERTISE_URL: must be an http:// or https://'],

@@ -127,6 +127,7 @@ function toConfig(app: AppName, env: Env): Config {
     realtime: {
       advertiseUrl:
         env.ADVERTISE_URL ?? defaultAdvertiseUrl(env.HOST, env.PORT ?? DEFAULT_PORTS[app]),
+      history: { size: env.CHANNEL_HISTORY_SIZE, ttlSeconds: env.CHANNEL_HISTORY_TTL },
     },
     lock: { quorumUrls: env.LOCK_QUORUM_URLS ?? [] },
   };

@@ -45,6 +45,7 @@ export class PresenceGateway
     'presence:leave': (id, payload) => this.presence.leave(id, payload),
     'presence:update': (id, payload) => this.presence.update(id, payload),
     'channel:message': (id, payload) => this.presence.message(id, payload),
+    'channel:history': (id, payload) => this.presence.history(id, payload),
   };
 
   constructor(
@@ -64,7 +65,7 @@ export class PresenceGateway
     const bus = createSocketBus(this.redis, this.logger);
     server.adapter(bus.adapter);
     server.of('/').adapter.on('error', (error: unknown) => bus.report(error));
-    this.broadcaster.attach(server, bus.isUp);
+    this.broadcaster.attach(bus.isUp);
     this.routes.attach(server);
     // Turned away at the transport while shutting down, so clients retry (another instance).
     server.engine.opts.allowRequest = (_request, callback) =>
