@@ -65,7 +65,7 @@ export class PresenceGateway
     const bus = createSocketBus(this.redis, this.logger);
     server.adapter(bus.adapter);
     server.of('/').adapter.on('error', (error: unknown) => bus.report(error));
-    this.broadcaster.attach(bus.isUp);
+    this.broadcaster.attach(bus);
     this.routes.attach(server);
     // Turned away at the transport while shutting down, so clients retry (another instance).
     server.engine.opts.allowRequest = (_request, callback) =>

@@ -218,6 +218,8 @@ export class PresenceService implements PresenceWorkerListener {
     this.worker.cancelLeave(channel, connection.id);
     // In the room before Redis decides, so no change made after the snapshot is missed.
     await connection.socket.join(roomOf(channel));
+    // And hearing the room, so no event published after the script is lost here.
+    await this.broadcaster.roomReady(roomOf(channel));
     const membership: Membership = { meta: meta ?? existing?.meta ?? null, workerId };
     this.registry.enter(connection, channel, membership);
     try {
