@@ -342,6 +342,7 @@ describe('realtime presence across two instances', () => {
       from: { userId: hank.userId, login: hank.login },
       data: { text: 'hello', n: 0 },
       sentAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      offset: expect.stringMatching(/^\d{16}$/),
     });
     expect(outsider.events('channel:message')).toEqual([]);
     expect(await outsider.emit('channel:message', { channel: 'chat', data: 'hi' })).toMatchObject({

@@ -12,3 +12,4 @@ export { sleep, waitFor } from './wait';
 export { cpuTimeUs } from './process-cpu';
 export { callJson } from './http-call';
 export type { JsonAnswer, JsonBody } from './http-call';
+export { RoundRobinBalancer } from './round-robin-balancer';

@@ -11,6 +11,7 @@ import { PresenceWorker } from './presence/presence.worker';
 import { SessionWatcher } from './presence/session.watcher';
 import { SocketAuthenticator } from './presence/socket.authenticator';
 import { REALTIME_CONTROLLERS } from './realtime.openapi';
+import { SocketRoutesAnnouncer } from './routing/socket-routes.announcer';
 
 /**
  * Socket.IO presence and channel messages (CONTRACT 5) beside PlatformModule:
@@ -34,6 +35,7 @@ export class RealtimeModule {
         PresenceService,
         SessionWatcher,
         SocketAuthenticator,
+        SocketRoutesAnnouncer,
         PresenceGateway,
         DrawsGateway,
       ],

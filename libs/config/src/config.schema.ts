@@ -4,6 +4,7 @@ import {
   hostPortList,
   integer,
   list,
+  origin,
   oneOf,
   optional,
   ratePolicy,
@@ -100,6 +101,10 @@ export const envSchema = z.object({
   GITHUB_API_URL: withDefault(url(['http', 'https']), 'https://api.github.com'),
   PRESENCE_HEARTBEAT_MS: withDefault(integer(100, 600_000), '5000'),
   PRESENCE_TTL_MS: withDefault(integer(300, 3_600_000), '15000'),
+  // Unset: http://HOST:PORT (see load-config).
+  ADVERTISE_URL: optional(origin()),
+  CHANNEL_HISTORY_SIZE: withDefault(integer(0, 10_000), '100'),
+  CHANNEL_HISTORY_TTL: withDefault(integer(1, 31_536_000), '86400'),
   SHUTDOWN_DELAY_MS: withDefault(integer(0, 120_000), '0'),
   // Independent Redis masters for quorum locks: with fewer than 3, losing one node stops all locking.
   LOCK_QUORUM_URLS: optional(urlList(['redis', 'rediss'], 3)),

@@ -79,5 +79,12 @@ export interface Config {
   cacheSync: { token: string | null; allowedHosts: string[] };
   prizeDraw: { githubApiUrl: string };
   presence: { heartbeatMs: number; ttlMs: number };
+  /** The realtime app's own settings. */
+  realtime: {
+    /** The origin at which gateways reach this instance (ADVERTISE_URL). */
+    advertiseUrl: string;
+    /** Messages kept per channel for `channel:history` (0: none), and how long after the last one. */
+    history: { size: number; ttlSeconds: number };
+  };
   lock: LockConfig;
 }

@@ -150,3 +150,36 @@ export const ratePolicy = () =>
     }
     return policy;
   });
+
+/**
+ * An http(s) origin: scheme, host and optional port, nothing after (a
+ * trailing `/` is allowed and dropped). Returned in URL's normal form.
+ */
+export const origin = () =>
+  z.string().transform((raw, ctx) => {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      parsed = undefined;
+    }
+    const bare =
+      parsed !== undefined &&
+      ['http:', 'https:'].includes(parsed.protocol) &&
+      parsed.hostname !== '' &&
+      parsed.username === '' &&
+      parsed.password === '' &&
+      parsed.pathname === '/' &&
+      parsed.search === '' &&
+      parsed.hash === '' &&
+      !raw.endsWith('?') &&
+      !raw.endsWith('#');
+    if (!bare) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be an http:// or https:// URL with a host, an optional port and no path',
+      });
+      return z.NEVER;
+    }
+    return parsed!.origin;
+  });

@@ -49,6 +49,10 @@ describe('loadConfig', () => {
     expect(config.admin).toBeNull();
     expect(config.cacheSync).toEqual({ token: null, allowedHosts: [] });
     expect(config.lock).toEqual({ quorumUrls: [] });
+    expect(config.realtime).toEqual({
+      advertiseUrl: 'http://127.0.0.1:3001',
+      history: { size: 100, ttlSeconds: 86400 },
+    });
     expect(loadConfig('gateway', {}).http.port).toBe(3000);
     expect(loadConfig('realtime', {}).http.port).toBe(3002);
   });
@@ -86,10 +90,26 @@ describe('loadConfig', () => {
       'CLIENT_HEADERS_TIMEOUT_MS: must not be greater than CLIENT_REQUEST_TIMEOUT_MS',
     ],
     ['MAX_UPLOADS_PER_CLIENT', '-1', 'MAX_UPLOADS_PER_CLIENT: must be an integer from 0 to'],
+    ['CHANNEL_HISTORY_SIZE', '-1', 'CHANNEL_HISTORY_SIZE: must be an integer from 0 to 10000'],
+    ['CHANNEL_HISTORY_TTL', '0', 'CHANNEL_HISTORY_TTL: must be an integer from 1 to 31536000'],
+    ['ADVERTISE_URL', 'realtime-1:3002', 'ADVERTISE_URL: must be an http:// or https:// URL'],
+    ['ADVERTISE_URL', 'http://10.0.0.7:3002/x', 'ADVERTISE_URL: must be an http:// or https://'],
+    ['ADVERTISE_URL', 'http://user:pw@10.0.0.7', 'ADVERTISE_URL: must be an http:// or https://'],
   ])('refuses %s=%s with one line naming it', (variable, value, expected) => {
     const problems = problemsFor({ [variable]: value });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(expected);
+  });
+
+  it('advertises http://HOST:PORT unless ADVERTISE_URL says otherwise', () => {
+    expect(loadConfig('realtime', { PORT: '4100' }).realtime.advertiseUrl).toBe(
+      'http://127.0.0.1:4100',
+    );
+    expect(loadConfig('realtime', { HOST: '::1' }).realtime.advertiseUrl).toBe('http://[::1]:3002');
+    expect(
+      loadConfig('realtime', { ADVERTISE_URL: 'https://RT-1.internal:8443/' }).realtime
+        .advertiseUrl,
+    ).toBe('https://rt-1.internal:8443');
   });
 
   it('logs JSON unless standard output is a terminal, and LOG_FORMAT forces either', () => {

@@ -124,6 +124,16 @@ function toConfig(app: AppName, env: Env): Config {
     cacheSync: { token: env.CACHE_SYNC_TOKEN ?? null, allowedHosts: env.CACHE_SYNC_ALLOWED_HOSTS },
     prizeDraw: { githubApiUrl: env.GITHUB_API_URL },
     presence: { heartbeatMs: env.PRESENCE_HEARTBEAT_MS, ttlMs: env.PRESENCE_TTL_MS },
+    realtime: {
+      advertiseUrl:
+        env.ADVERTISE_URL ?? defaultAdvertiseUrl(env.HOST, env.PORT ?? DEFAULT_PORTS[app]),
+      history: { size: env.CHANNEL_HISTORY_SIZE, ttlSeconds: env.CHANNEL_HISTORY_TTL },
+    },
     lock: { quorumUrls: env.LOCK_QUORUM_URLS ?? [] },
   };
+}
+
+/** `http://HOST:PORT`, with an IPv6 address in brackets. */
+function defaultAdvertiseUrl(host: string, port: number): string {
+  return new URL(`http://${host.includes(':') ? `[${host}]` : host}:${port}`).origin;
 }

@@ -2,6 +2,8 @@ export { PresenceModule } from './presence.module';
 export { PresenceStore } from './presence.store';
 export { PresenceLeases } from './presence.leases';
 export { PresencePublisher } from './presence.publisher';
+export { SocketRoutesRepository } from './socket-routes.repository';
+export { SESSION_ID, sessionRouteKey, INSTANCES_KEY } from './socket-routes-keys';
 export type { PublishOptions } from './presence.publisher';
 export { NotAMemberError, PresenceUnavailableError } from './presence.errors';
 export { presenceTimings } from './presence-timings';

@@ -8,11 +8,13 @@
  *   presence:{<channel>}:conns              hash  userId → JSON of the user's connections here
  *   presence:{<channel>}:worker:<workerId>  set   "<userId> <connectionId>" held by that worker
  *   presence:{<channel>}:offset             string  the offset of the channel's last event
+ *   presence:{<channel>}:history            stream  the channel's last messages, id <offset>-0 (CHANNEL_HISTORY_*)
  *   presence:worker:{<workerId>}:channels   set   channels where the worker has connections
  *   presence:{workers}:leases               zset  workerId → lease expiry (ms, Redis clock)
  *   presence:{workers}:reaped               zset  workerId → when its final sweep is due (ms)
  *
- * Every key has a TTL that live workers keep pushing forward.
+ * Every key has a TTL that live workers keep pushing forward; a channel's
+ * history lives CHANNEL_HISTORY_TTL after its last message.
  */
 export const membersKey = (channel: string): string => `presence:{${channel}}:members`;
 
@@ -26,6 +28,9 @@ export const workerConnectionsKey = (channel: string, workerId: string): string 
  * gives, and a join's acknowledgement the offset its member list is current to.
  */
 export const offsetKey = (channel: string): string => `presence:{${channel}}:offset`;
+
+/** The channel's recent messages: a capped stream whose ids are the messages' offsets. */
+export const historyKey = (channel: string): string => `presence:{${channel}}:history`;
 
 export const workerChannelsKey = (workerId: string): string =>
   `presence:worker:{${workerId}}:channels`;

@@ -47,16 +47,13 @@ local function currentOffset(ttl)
   return formatOffset(tonumber(redis.call('GET', KEYS[4])))
 end
 
--- Publishes presence:<change> to the channel's room on the Socket.IO adapter's
--- bus, in the adapter's own message format, from inside the script: events
--- reach clients in the order Redis decided the changes, and a worker dying
--- right after a change cannot lose its announcement. The event carries the
--- channel's next offset, which it returns.
-local function announce(change, shown, except, ttl)
-  startOffsets(ttl)
-  local offset = formatOffset(redis.call('INCR', KEYS[4]))
-  local packet = '{"type":2,"data":[' .. cjson.encode('presence:' .. change) .. ',{"channel":'
-    .. cjson.encode(ARGV[1]) .. ',"member":' .. shown .. ',"offset":"' .. offset .. '"}],"nsp":"/"}'
+-- Emits `event` with `payload` (a JSON object's text) to the channel's room on
+-- the Socket.IO adapter's bus, in the adapter's own message format, from
+-- inside the script: events reach clients in the order Redis decided them,
+-- and a worker dying right after a change cannot lose its announcement.
+-- ARGV[1] to ARGV[4] are the channel, its room, the room's bus channel and the bus mode.
+local function broadcast(event, payload, except)
+  local packet = '{"type":2,"data":[' .. cjson.encode(event) .. ',' .. payload .. '],"nsp":"/"}'
   local exceptRooms = '[]'
   if except ~= '' then
     exceptRooms = '[' .. cjson.encode(except) .. ']'
@@ -68,5 +65,19 @@ local function announce(change, shown, except, ttl)
   else
     redis.call('PUBLISH', ARGV[3], '["presence",' .. packet .. ',' .. opts .. ']')
   end
+end
+
+-- The channel's next offset, taken for an event about to be announced.
+local function nextOffset(ttl)
+  startOffsets(ttl)
+  return formatOffset(redis.call('INCR', KEYS[4]))
+end
+
+-- Publishes presence:<change> to the channel's room, carrying the channel's
+-- next offset, which it returns.
+local function announce(change, shown, except, ttl)
+  local offset = nextOffset(ttl)
+  broadcast('presence:' .. change, '{"channel":' .. cjson.encode(ARGV[1]) .. ',"member":' .. shown
+    .. ',"offset":"' .. offset .. '"}', except)
   return offset
 end

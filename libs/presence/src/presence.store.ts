@@ -4,7 +4,15 @@ import { ConfigService } from '@lattice/config';
 import { RedisService, type RedisScript } from '@lattice/redis';
 import { NotAMemberError } from './presence.errors';
 import { orUnavailable } from './presence-unavailable';
-import { busChannelOf, channelScriptKeys, membersKey, roomOf } from './presence-keys';
+import {
+  busChannelOf,
+  channelScriptKeys,
+  connectionsKey,
+  historyKey,
+  membersKey,
+  offsetKey,
+  roomOf,
+} from './presence-keys';
 import { presenceTimings, type PresenceTimings } from './presence-timings';
 import type {
   PresenceChange,
@@ -52,6 +60,8 @@ export class PresenceStore {
   private readonly updateScript: RedisScript<string[]>;
   private readonly reapScript: RedisScript<(string | number)[]>;
   private readonly touchScript: RedisScript<number>;
+  private readonly messageScript: RedisScript<string>;
+  private readonly history: { size: number; ttlSeconds: number };
   /** The Socket.IO adapter the realtime app runs: PUBLISH, or SPUBLISH on a cluster. */
   private readonly busMode: 'classic' | 'sharded';
 
@@ -69,6 +79,51 @@ export class PresenceStore {
     this.updateScript = script('presence-update.lua');
     this.reapScript = script('presence-reap.lua');
     this.touchScript = redis.script(join(__dirname, 'presence-touch.lua'), 4);
+    this.messageScript = script('channel-message.lua');
+    this.history = config.get('realtime').history;
+  }
+
+  /**
+   * Sends a message to a channel's connections on every instance (but the
+   * connection `exceptConnectionId`), with the channel's next offset, keeping
+   * it in the channel's history; resolves with the message as sent.
+   */
+  async message<T extends { channel: string }>(
+    message: T,
+    exceptConnectionId: string,
+  ): Promise<T & { offset: string }> {
+    const { channel } = message;
+    const offset = await orUnavailable(() =>
+      this.messageScript.run(
+        [membersKey(channel), connectionsKey(channel), historyKey(channel), offsetKey(channel)],
+        [
+          ...this.bus(channel, exceptConnectionId),
+          JSON.stringify(message),
+          this.timings.keyTtlMs,
+          this.history.size,
+          this.history.ttlSeconds * 1000,
+        ],
+      ),
+    );
+    return { ...message, offset };
+  }
+
+  /**
+   * A channel's kept messages, oldest first: the first `limit` after offset
+   * `since`, or without it the last `limit`.
+   */
+  async messages<T>(channel: string, limit: number, since?: string): Promise<T[]> {
+    const count = Math.min(limit, this.history.size);
+    if (count <= 0) return [];
+    const key = historyKey(channel);
+    const entries = await orUnavailable(() =>
+      since === undefined
+        ? this.redis.client.xrevrange(key, '+', '-', 'COUNT', count)
+        : // Ids are <offset>-0, so <since>-1 is the first one after it.
+          this.redis.client.xrange(key, `${since}-1`, '+', 'COUNT', count),
+    );
+    if (since === undefined) entries.reverse();
+    return entries.map(([, fields]) => JSON.parse(fields[1]) as T);
   }
 
   /** Everyone present in a channel, one entry per user, in the order they came. */

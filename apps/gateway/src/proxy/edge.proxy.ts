@@ -23,6 +23,7 @@ import {
 import { bufferRequestBodies, rewindBody } from './request-bodies';
 import type { ProxyRoute } from './route-table';
 import { RouteTableSource } from './route-table.source';
+import { SocketSessionRouter } from './socket-session.router';
 import type { TargetLease } from './upstream-targets';
 
 /** Connections kept open to each upstream origin, reused across requests. */
@@ -93,7 +94,8 @@ function failureOf(error: Error): 'unreached' | 'reset' | 'timeout' | 'other' {
  * UpstreamTargets), over pooled keep-alive connections, with the edge's
  * checks first; request bodies are read whole
  * first (up to 1 MiB), answers streamed. `/socket.io/` (HTTP and WebSocket
- * upgrades) goes to the realtime app. No client may hold what others need:
+ * upgrades) goes to the realtime app: each session's requests to the
+ * instance that owns it (SocketSessionRouter), new sessions to REALTIME_URL. No client may hold what others need:
  * see limitClients and bufferRequestBodies.
  */
 @Injectable()
@@ -109,6 +111,7 @@ export class EdgeProxy implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
     private readonly routes: RouteTableSource,
     private readonly policy: EdgePolicy,
+    private readonly sessions: SocketSessionRouter,
     config: ConfigService,
     metrics: MetricsService,
   ) {
@@ -145,12 +148,19 @@ export class EdgeProxy implements OnModuleInit {
     });
 
     const socketRoute: Pick<ProxyRoute, 'auth'> = { auth: 'platform' };
+    // Each request's realtime instance, decided before its body is read (see SocketSessionRouter).
+    const upstreams = new WeakMap<object, string>();
     void fastify.register(async (socket) => {
       // Parsers of its own in its own context: Nest's stay as they are for the gateway's routes.
       bufferRequestBodies(socket, uploads);
       socket.setErrorHandler(this.onRefusedBody);
+      socket.addHook('onRequest', async (request) => {
+        const { sid } = request.query as { sid?: unknown };
+        upstreams.set(request.raw, await this.sessions.upstreamFor(sid));
+      });
       await socket.register(httpProxy, {
-        upstream: this.realtimeUrl,
+        // No fixed upstream: every request, WebSocket upgrades included, goes where getUpstream says.
+        upstream: '',
         prefix: '/socket.io',
         rewritePrefix: '/socket.io',
         websocket: true,
@@ -159,6 +169,7 @@ export class EdgeProxy implements OnModuleInit {
         undici,
         disableRequestLogging: true,
         replyOptions: {
+          getUpstream: (request) => upstreams.get(request.raw) ?? this.realtimeUrl,
           rewriteRequestHeaders: (request, headers) =>
             upstreamHeaders(request, socketRoute, headers),
           onError,

@@ -1,33 +1,27 @@
 import { Injectable } from '@nestjs/common';
-import type { Server } from 'socket.io';
-import { roomOf } from '@lattice/presence';
-import type { ChannelMessage } from './presence-events';
 
 /**
- * Sends channel messages to a channel's connections on every realtime
- * instance, through the Socket.IO Redis adapter, leaving out the sender (its
- * acknowledgement told it). Presence changes are announced by the presence
- * scripts themselves, on the same bus.
+ * The Socket.IO server's Redis bus as the presence service sees it. Channel messages and
+ * presence changes are both emitted by their Lua scripts (PresenceStore), on
+ * the bus, so that they take the channel's offsets in one order.
  */
 @Injectable()
 export class PresenceBroadcaster {
-  private server?: Server;
   private busUp: () => boolean = () => false;
+  private roomReadiness: (room: string) => Promise<void> = () => Promise.resolve();
 
-  attach(server: Server, isBusUp: () => boolean): void {
-    this.server = server;
-    this.busUp = isBusUp;
+  attach(bus: { isUp(): boolean; roomReady(room: string): Promise<void> }): void {
+    this.busUp = () => bus.isUp();
+    this.roomReadiness = (room) => bus.roomReady(room);
+  }
+
+  /** Resolves once this instance hears what is published to `room` (see SocketBus.roomReady). */
+  roomReady(room: string): Promise<void> {
+    return this.roomReadiness(room);
   }
 
   /** Whether a broadcast now reaches the other instances too. */
   isBusUp(): boolean {
     return this.busUp();
-  }
-
-  message(message: ChannelMessage, exceptSocketId: string): void {
-    this.server
-      ?.to(roomOf(message.channel))
-      .except(exceptSocketId)
-      .emit('channel:message', message);
   }
 }

@@ -19,6 +19,7 @@ import type { ConnectionUser } from './realtime-connection';
 import { SessionWatcher } from './session.watcher';
 import { connectError, SocketAuthenticator } from './socket.authenticator';
 import { createSocketBus } from './socket-adapter.factory';
+import { SocketRoutesAnnouncer } from '../routing/socket-routes.announcer';
 import { SOCKET_MESSAGE_LIMIT_BYTES } from '@lattice/http';
 
 type Handler = (socketId: string, payload: unknown) => Promise<Ack>;
@@ -44,6 +45,7 @@ export class PresenceGateway
     'presence:leave': (id, payload) => this.presence.leave(id, payload),
     'presence:update': (id, payload) => this.presence.update(id, payload),
     'channel:message': (id, payload) => this.presence.message(id, payload),
+    'channel:history': (id, payload) => this.presence.history(id, payload),
   };
 
   constructor(
@@ -53,6 +55,7 @@ export class PresenceGateway
     private readonly watcher: SessionWatcher,
     private readonly redis: RedisService,
     private readonly shutdown: ShutdownState,
+    private readonly routes: SocketRoutesAnnouncer,
     metrics: MetricsService,
   ) {
     this.connections = metrics.gauge('lattice_realtime_connections', 'Connected sockets');
@@ -62,7 +65,8 @@ export class PresenceGateway
     const bus = createSocketBus(this.redis, this.logger);
     server.adapter(bus.adapter);
     server.of('/').adapter.on('error', (error: unknown) => bus.report(error));
-    this.broadcaster.attach(server, bus.isUp);
+    this.broadcaster.attach(bus);
+    this.routes.attach(server);
     // Turned away at the transport while shutting down, so clients retry (another instance).
     server.engine.opts.allowRequest = (_request, callback) =>
       callback(null, !this.shutdown.isShuttingDown && !this.presence.isClosing);

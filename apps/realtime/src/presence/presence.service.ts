@@ -13,12 +13,15 @@ import { RateLimitService, type RateLimitPolicy } from '@lattice/rate-limit';
 import { ConnectionRegistry } from './connection.registry';
 import { errorAck, parsePayload } from './presence-ack';
 import {
+  historyPayload,
   joinPayload,
   leavePayload,
+  MAX_HISTORY_LIMIT,
   MAX_CHANNELS_PER_CONNECTION,
   messagePayload,
   updatePayload,
   type Ack,
+  type ChannelMessage,
 } from './presence-events';
 import { PresenceBroadcaster } from './presence.broadcaster';
 import { PresenceWorker, type PresenceWorkerListener } from './presence.worker';
@@ -72,13 +75,17 @@ export class PresenceService implements PresenceWorkerListener {
 
   join(socketId: string, payload: unknown): Promise<Ack> {
     return this.answer(socketId, async (connection) => {
-      const { channel, meta } = parsePayload(joinPayload, payload);
+      const { channel, meta, history } = parsePayload(joinPayload, payload);
       const owner = userChannelOwner(channel);
       if (!mayAccessChannel(channel, connection.user.userId)) {
         throw new ForbiddenError(`Only user ${owner} may join ${channel}`);
       }
       await this.limit(PRESENCE_CHANGE, connection);
-      return this.track(connection.serial(() => this.joinNow(connection, channel, meta ?? null)));
+      const ack = await this.track(
+        connection.serial(() => this.joinNow(connection, channel, meta ?? null)),
+      );
+      if (!ack.ok || !history) return ack;
+      return { ...ack, messages: await this.store.messages<ChannelMessage>(channel, history) };
     });
   }
 
@@ -115,12 +122,26 @@ export class PresenceService implements PresenceWorkerListener {
         await this.limit(CHANNEL_MESSAGE, connection);
         if (this.closing || !this.broadcaster.isBusUp()) throw new RealtimeUnavailableError();
         const { userId, login } = connection.user;
-        this.broadcaster.message(
+        await this.store.message(
           { channel, from: { userId, login }, data, sentAt: new Date().toISOString() },
           connection.id,
         );
         return { ok: true };
       });
+    });
+  }
+
+  /** A member's look at the channel's kept messages. */
+  history(socketId: string, payload: unknown): Promise<Ack> {
+    return this.answer(socketId, async (connection) => {
+      const { channel, since, limit } = parsePayload(historyPayload, payload);
+      if (!connection.channels.has(channel)) throw new NotAMemberError(channel);
+      const messages = await this.store.messages<ChannelMessage>(
+        channel,
+        limit ?? MAX_HISTORY_LIMIT,
+        since,
+      );
+      return { ok: true, messages };
     });
   }
 
@@ -197,6 +218,8 @@ export class PresenceService implements PresenceWorkerListener {
     this.worker.cancelLeave(channel, connection.id);
     // In the room before Redis decides, so no change made after the snapshot is missed.
     await connection.socket.join(roomOf(channel));
+    // And hearing the room, so no event published after the script is lost here.
+    await this.broadcaster.roomReady(roomOf(channel));
     const membership: Membership = { meta: meta ?? existing?.meta ?? null, workerId };
     this.registry.enter(connection, channel, membership);
     try {

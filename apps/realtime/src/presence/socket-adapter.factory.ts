@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
-import type { RedisClient, RedisService } from '@lattice/redis';
-import { BUS_PARSER, SOCKET_IO_BUS } from '@lattice/presence';
+import { COMMAND_TIMEOUT_MS, type RedisClient, type RedisService } from '@lattice/redis';
+import { BUS_PARSER, busChannelOf, SOCKET_IO_BUS } from '@lattice/presence';
 
 /** Commands the adapters send without handling a failure themselves. */
 const UNGUARDED = new Set([
@@ -22,7 +22,11 @@ const UNGUARDED = new Set([
  * such failures instead (a broadcast during an outage reaches this instance's
  * sockets only).
  */
-function guarded(client: RedisClient, report: (error: unknown) => void): RedisClient {
+function guarded(
+  client: RedisClient,
+  report: (error: unknown) => void,
+  subscribing?: Map<string, Promise<unknown>>,
+): RedisClient {
   return new Proxy(client, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
@@ -31,8 +35,16 @@ function guarded(client: RedisClient, report: (error: unknown) => void): RedisCl
       if (typeof property !== 'string' || !UNGUARDED.has(property)) return method.bind(target);
       return (...args: unknown[]) => {
         const result = method.apply(target, args);
-        if (result instanceof Promise) return result.catch((error: unknown) => report(error));
-        return result;
+        if (!(result instanceof Promise)) return result;
+        const handled = result.catch((error: unknown) => report(error));
+        if (property === 'ssubscribe' && subscribing && typeof args[0] === 'string') {
+          const channel = args[0];
+          subscribing.set(channel, handled);
+          void handled.finally(() => {
+            if (subscribing.get(channel) === handled) subscribing.delete(channel);
+          });
+        }
+        return handled;
       };
     },
   });
@@ -45,6 +57,14 @@ export interface SocketBus {
   report(error: unknown): void;
   /** Whether broadcasts currently reach the other instances. */
   isUp(): boolean;
+  /**
+   * Resolves once this instance receives what is published to `room` (at
+   * most COMMAND_TIMEOUT_MS later). On a cluster the sharded adapter
+   * subscribes to a room's channel when the room's first local socket joins,
+   * without waiting; an event published before Redis took that SSUBSCRIBE
+   * would be lost for every socket of the room here.
+   */
+  roomReady(room: string): Promise<void>;
 }
 
 /**
@@ -69,7 +89,8 @@ export function createSocketBus(redis: RedisService, logger: Pick<Logger, 'warn'
   };
   publisher.on('ready', () => (reported = false));
   const pub = guarded(publisher, report);
-  const sub = guarded(subscriber, report);
+  const subscribing = new Map<string, Promise<unknown>>();
+  const sub = guarded(subscriber, report, subscribing);
   const adapter = redis.isCluster
     ? createShardedAdapter(pub, sub, {
         channelPrefix: redis.channel(SOCKET_IO_BUS),
@@ -80,5 +101,15 @@ export function createSocketBus(redis: RedisService, logger: Pick<Logger, 'warn'
     adapter,
     report,
     isUp: () => publisher.status === 'ready' && subscriber.status === 'ready',
+    roomReady: async (room) => {
+      const pending = subscribing.get(busChannelOf(redis.keyPrefix, room));
+      if (!pending) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        pending,
+        new Promise((resolve) => (timer = setTimeout(resolve, COMMAND_TIMEOUT_MS))),
+      ]);
+      clearTimeout(timer);
+    },
   };
 }
