@@ -52,7 +52,11 @@ for (const top of ['apps', 'libs']) {
 }
 
 for (const app of APPS) {
-  writeFileSync(join(next, 'apps', app, 'main.js'), `'use strict';\nrequire('./src/main.js');\n`);
+  // Tracing first: OpenTelemetry patches http, undici and ioredis as they are required.
+  writeFileSync(
+    join(next, 'apps', app, 'main.js'),
+    `'use strict';\nrequire('../../libs/observability/src/tracing.js').startTracing('${app}');\nrequire('./src/main.js');\n`,
+  );
 }
 writeFileSync(join(next, '.build-stamp'), `${new Date().toISOString()}\n`);
 

@@ -9,6 +9,7 @@ import { type FillTracker, type PendingFill } from './fill.tracker';
 import { type InvalidationBus } from './invalidation.bus';
 import { type MemoryTier } from './memory.tier';
 import { type RedisTier } from './redis.tier';
+import { traced } from '@lattice/observability';
 
 /** What a write needs, resolved from the caller's options and the defaults. */
 export interface WriteSettings {
@@ -373,8 +374,10 @@ export class CacheLoads {
             }, hardMs);
           });
     try {
-      const loading = Promise.resolve().then(() =>
-        loader(expired ? AbortSignal.any([signal, deadline.signal]) : signal),
+      const loading = traced('cache.load', { 'lattice.cache.key': key }, () =>
+        Promise.resolve().then(() =>
+          loader(expired ? AbortSignal.any([signal, deadline.signal]) : signal),
+        ),
       );
       const loaded = await (expired ? Promise.race([loading, expired]) : loading);
       metrics.loads.ok.inc();

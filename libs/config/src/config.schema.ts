@@ -57,6 +57,8 @@ export const envSchema = z.object({
   // Unset: pretty when standard output is a terminal, JSON otherwise.
   LOG_FORMAT: optional(oneOf(['json', 'pretty'])),
   TRUST_PROXY: withDefault(boolean(), 'false'),
+  // Read by the tracing bootstrap (libs/observability/src/tracing.ts) before the rest; validated here.
+  TRACE_TRUST_CLIENT: withDefault(boolean(), 'false'),
   AUTH_URL: withDefault(url(['http', 'https']), 'http://127.0.0.1:3001'),
   REALTIME_URL: withDefault(url(['http', 'https']), 'http://127.0.0.1:3002'),
   ROUTES: withDefault(routes, '[]'),

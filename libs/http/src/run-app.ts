@@ -2,6 +2,7 @@ import type { DynamicModule } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigValidationError, loadConfig, type AppName, type Config } from '@lattice/config';
 import { ShutdownState } from '@lattice/health';
+import { stopTracing } from '@lattice/observability';
 import { createApp } from './create-app';
 
 /** Past this, a shutdown that hangs is cut short (Kubernetes' default grace is 30 s). */
@@ -43,7 +44,8 @@ export async function runApp(
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
     shutDown(app, config).then(
-      () => process.exit(0),
+      // The spans of the last requests go out before the process does.
+      () => stopTracing().then(() => process.exit(0)),
       (error: unknown) => {
         process.stderr.write(`${appName}: shutdown failed: ${String(error)}\n`);
         process.exit(1);

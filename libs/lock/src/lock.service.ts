@@ -14,6 +14,7 @@ import { assertTtl, jitter } from './lock.timing';
 import type { AcquireOptions, LeadOptions, LockedWork, RunOnceOptions } from './lock.types';
 import { Leadership } from './leader.election';
 import { RunOnceTask } from './run-once.task';
+import { traced } from '@lattice/observability';
 
 const RETRY_DEFAULTS = { retryCount: 50, retryDelayMs: 50, retryJitterMs: 50 };
 const RUN_ONCE_DEFAULTS = { leaseTtlMs: 15_000, doneTtlMs: 3_600_000, pollMs: 250 };
@@ -79,7 +80,10 @@ export class LockService implements BeforeApplicationShutdown {
     options: AcquireOptions = {},
   ): Promise<Lock> {
     assertTtl(ttlMs);
-    return this.acquireKeys(lockKeys('lock', resources), ttlMs, options);
+    const names = typeof resources === 'string' ? resources : resources.join(',');
+    return traced('lock.acquire', { 'lattice.lock.resources': names }, () =>
+      this.acquireKeys(lockKeys('lock', resources), ttlMs, options),
+    );
   }
 
   /**

@@ -3,3 +3,5 @@ export { MetricsService } from './metrics.service';
 export type { HotCounter, HotHistogram } from './hot-metrics';
 export { pathOf, requestIdFor, REQUEST_ID_HEADER } from './request-id';
 export { QuietStartupLogger } from './quiet-startup.logger';
+export { startTracing, stopTracing, tracingEnabled, traced, currentTraceIds } from './tracing';
+export { requestContext } from './request-context';

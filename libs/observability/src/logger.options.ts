@@ -2,6 +2,7 @@ import type { Params } from 'nestjs-pino';
 import pinoPretty from 'pino-pretty';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '@lattice/config';
+import { logContext } from './request-context';
 import { pathOf } from './request-id';
 
 /**
@@ -27,6 +28,8 @@ export function loggerOptions(config: Pick<Config, 'app' | 'log'>): Params {
   const options = {
     level: config.log.level,
     base: { app: config.app, pid: process.pid },
+    // The request id (and trace ids) of the request the line was written for.
+    mixin: logContext,
     redact: {
       paths: [
         'req.headers.authorization',

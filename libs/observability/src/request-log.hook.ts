@@ -2,6 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
+import { requestContext } from './request-context';
 import { pathOf } from './request-id';
 
 /** Probes and scrapes, which would drown the requests worth reading. */
@@ -11,7 +12,8 @@ const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
  * One log line per answered request, written from Fastify's `onResponse` hook
  * through the application's root pino logger: `req` (id, method, path), `res`
  * (status), `responseTime` (ms), at `error` for 5xx, `warn` for 4xx, `info`
- * otherwise. pino-http's middleware did the same at several times the cost
+ * otherwise; and, for every other line written while the request runs, its
+ * id (request-context.ts). pino-http's middleware did the same at several times the cost
  * (a child logger and response listeners for every request, through Nest's
  * middleware layer), whether or not the line was written.
  */
@@ -27,6 +29,11 @@ export class RequestLogHook implements OnModuleInit {
     if (!fastify?.addHook) return;
     // Outside any request context, PinoLogger's logger is the root one.
     const root = this.logger.logger;
+    // Everything that runs for the request from here on (guards, handlers, Redis
+    // callbacks) logs with its id: the hooks and handler continue inside run().
+    fastify.addHook('onRequest', (request, _reply, done) => {
+      requestContext.run({ requestId: request.id }, done);
+    });
     fastify.addHook('onResponse', (request, reply, done) => {
       const status = reply.statusCode;
       const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';

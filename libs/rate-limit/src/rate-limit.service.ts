@@ -9,7 +9,7 @@ import type { Counter, Gauge } from 'prom-client';
 import type { FastifyRequest } from 'fastify';
 import { ValidationFailedError } from '@lattice/common';
 import { ConfigService } from '@lattice/config';
-import { MetricsService } from '@lattice/observability';
+import { MetricsService, traced, tracingEnabled } from '@lattice/observability';
 import { READINESS_PING_TIMEOUT_MS, RedisService } from '@lattice/redis';
 import { FALLBACK_BUCKETS, MAX_LIMIT, RATE_LIMIT_DEFAULTS } from './rate-limit.constants';
 import { RATE_LIMIT_OPTIONS } from './rate-limit.di-tokens';
@@ -147,6 +147,17 @@ export class RateLimitService implements BeforeApplicationShutdown {
    * reported, never refuses, and is left out of the headers.
    */
   enforce(
+    uses: readonly RateLimitUse[],
+    subject: RateLimitSubject,
+    headers?: HeaderTarget,
+  ): Promise<RateLimitDecision[]> {
+    if (!tracingEnabled()) return this.decideAll(uses, subject, headers);
+    return traced('rate-limit', { 'lattice.rate_limit.policies': uses.length }, () =>
+      this.decideAll(uses, subject, headers),
+    );
+  }
+
+  private decideAll(
     uses: readonly RateLimitUse[],
     subject: RateLimitSubject,
     headers?: HeaderTarget,

@@ -4,6 +4,7 @@ import { SessionCache } from './session.cache';
 import { SessionStore, type StoredSession } from './session.store';
 import { hashesMatch, hashSecret, parseSessionToken, secretsMatch } from './session-token';
 import type { SessionMeta, SessionRecord, SessionUser } from './session.types';
+import { traced } from '@lattice/observability';
 
 /** Creates, checks and ends sessions; what routes and sockets use. */
 @Injectable()
@@ -64,7 +65,9 @@ export class SessionService {
     const now = Date.now();
     let stored: StoredSession | null;
     try {
-      stored = await this.store.read(parsed.userId, parsed.sessionId, presented);
+      stored = await traced('session.read', { 'lattice.user_id': parsed.userId }, () =>
+        this.store.read(parsed.userId, parsed.sessionId, presented),
+      );
     } catch {
       throw new UnavailableError('Sessions cannot be checked right now; try again shortly');
     }

@@ -32,6 +32,10 @@ const SET_BY_THE_GATEWAY = new Set([
   'x-forwarded-for',
   'x-forwarded-proto',
   'x-forwarded-host',
+  // The trace context: the gateway's own (its span, which continues the client's
+  // only with TRACE_TRUST_CLIENT=true) is added as the request leaves.
+  'traceparent',
+  'tracestate',
 ]);
 
 /**
