@@ -7,19 +7,19 @@ import {
   type TextMapPropagator,
   type TextMapSetter,
 } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import type * as Core from '@opentelemetry/core';
+import type * as Http from '@opentelemetry/instrumentation-http';
+import type * as IORedis from '@opentelemetry/instrumentation-ioredis';
+import type * as Undici from '@opentelemetry/instrumentation-undici';
+import type * as SdkNode from '@opentelemetry/sdk-node';
 
 /**
  * OpenTelemetry tracing, configured by the standard `OTEL_*` variables
  * (endpoint, protocol, headers, sampler, service name, resource attributes).
  * It starts only when an exporter endpoint is set (OTEL_EXPORTER_OTLP_ENDPOINT
  * or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) and OTEL_SDK_DISABLED is not `true`;
- * otherwise nothing is loaded or patched, and the platform's own spans are
- * the API's no-ops.
+ * otherwise the SDK is not even loaded, nothing is patched, and the
+ * platform's own spans are the API's no-ops.
  *
  * It must run before anything else is required (it patches http, undici and
  * ioredis as they load): each app's entry point (dist/apps/<app>/main.js)
@@ -29,32 +29,12 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 /** Paths never traced: probes and scrapes would drown the requests. */
 const UNTRACED = /^\/(health\/(live|ready)|metrics)(\?|$)/;
 
-let sdk: NodeSDK | undefined;
+/** The running SDK's shutdown, while tracing is on. */
+let shutdown: (() => Promise<void>) | undefined;
 
 /** Whether spans are recorded and exported in this process. */
 export function tracingEnabled(): boolean {
-  return sdk !== undefined;
-}
-
-/**
- * W3C trace context, except that an incoming request's own `traceparent` is
- * ignored: at the public edge a client must not pick trace ids, nor force
- * every request to be sampled. Outgoing requests still carry the context.
- */
-class OutgoingOnlyPropagator implements TextMapPropagator {
-  private readonly w3c = new W3CTraceContextPropagator();
-
-  inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
-    this.w3c.inject(ctx, carrier, setter);
-  }
-
-  extract(ctx: Context): Context {
-    return ctx;
-  }
-
-  fields(): string[] {
-    return this.w3c.fields();
-  }
+  return shutdown !== undefined;
 }
 
 /**
@@ -64,18 +44,40 @@ class OutgoingOnlyPropagator implements TextMapPropagator {
  */
 export function startTracing(app: string, env: NodeJS.ProcessEnv = process.env): boolean {
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  if (!endpoint || env.OTEL_SDK_DISABLED === 'true' || sdk) return false;
+  if (!endpoint || env.OTEL_SDK_DISABLED === 'true' || shutdown) return false;
+  // Loaded here, only when tracing is on: the SDK and its instrumentations are large.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof SdkNode;
+  const { W3CTraceContextPropagator } = require('@opentelemetry/core') as typeof Core;
+  const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof Http;
+  const { IORedisInstrumentation } =
+    require('@opentelemetry/instrumentation-ioredis') as typeof IORedis;
+  const { UndiciInstrumentation } =
+    require('@opentelemetry/instrumentation-undici') as typeof Undici;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const w3c = new W3CTraceContextPropagator();
+  /**
+   * At the public edge, by default, an incoming request's own `traceparent`
+   * is ignored: a client must not pick trace ids, nor force every request to
+   * be sampled. Outgoing requests still carry the context.
+   */
+  const outgoingOnly: TextMapPropagator = {
+    inject: (ctx: Context, carrier: unknown, setter: TextMapSetter) =>
+      w3c.inject(ctx, carrier, setter),
+    extract: (ctx: Context) => ctx,
+    fields: () => w3c.fields(),
+  };
   const trustClient = app !== 'gateway' || env.TRACE_TRUST_CLIENT === 'true';
-  sdk = new NodeSDK({
+  const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME || `lattice-${app}`,
-    textMapPropagator: trustClient ? new W3CTraceContextPropagator() : new OutgoingOnlyPropagator(),
+    textMapPropagator: trustClient ? w3c : outgoingOnly,
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (request: IncomingMessage) => UNTRACED.test(request.url ?? ''),
       }),
       new UndiciInstrumentation(),
-      // Commands made outside any request (heartbeats, subscriptions) start no trace of their own.
-      // The command's name only: arguments hold keys, lock tokens and session hashes.
+      // Commands made outside any request (heartbeats, subscriptions) start no trace of their own;
+      // the command's name only: arguments hold keys, lock tokens and session hashes.
       new IORedisInstrumentation({
         requireParentSpan: true,
         dbStatementSerializer: (command) => command,
@@ -83,14 +85,15 @@ export function startTracing(app: string, env: NodeJS.ProcessEnv = process.env):
     ],
   });
   sdk.start();
+  shutdown = () => sdk.shutdown();
   return true;
 }
 
 /** Sends the spans still buffered and stops; called last at shutdown. */
 export async function stopTracing(): Promise<void> {
-  const running = sdk;
-  sdk = undefined;
-  await running?.shutdown().catch(() => undefined);
+  const stop = shutdown;
+  shutdown = undefined;
+  await stop?.().catch(() => undefined);
 }
 
 const tracer = trace.getTracer('lattice');
@@ -105,7 +108,7 @@ export function traced<T>(
   attributes: Record<string, string | number | boolean>,
   work: () => Promise<T>,
 ): Promise<T> {
-  if (!sdk) return work();
+  if (!shutdown) return work();
   return tracer.startActiveSpan(name, { attributes }, (span: Span) =>
     work().then(
       (value) => {
@@ -124,7 +127,7 @@ export function traced<T>(
 
 /** The trace and span of the work running now, for log lines; undefined outside any. */
 export function currentTraceIds(): { traceId: string; spanId: string } | undefined {
-  if (!sdk) return undefined;
+  if (!shutdown) return undefined;
   const span = trace.getSpan(context.active());
   if (!span) return undefined;
   const { traceId, spanId } = span.spanContext();

@@ -11,7 +11,6 @@ import { MfaService, type Enrolment } from './mfa.service';
 
 /** The second factor (CONTRACT 8.2): enrol, confirm, disable; an admin's reset. */
 @ApiTags('accounts')
-@ApiSession()
 @ApiErrors(400, 429)
 @Controller('auth')
 export class MfaController {
@@ -21,6 +20,7 @@ export class MfaController {
   ) {}
 
   @Post('mfa/totp')
+  @ApiSession()
   @ApiOperation({
     summary: 'Start enrolling a TOTP second factor',
     description:
@@ -33,6 +33,7 @@ export class MfaController {
   }
 
   @Post('mfa/totp/confirm')
+  @ApiSession()
   @HttpCode(200)
   @ApiOperation({
     summary: 'Confirm the enrolment with a first code',
@@ -54,6 +55,7 @@ export class MfaController {
   }
 
   @Delete('mfa/totp')
+  @ApiSession()
   @HttpCode(204)
   @ApiOperation({ summary: 'Disable the second factor (needs the password and a code)' })
   @ApiAnswer(204, null, 'Disabled; its recovery codes are gone too')

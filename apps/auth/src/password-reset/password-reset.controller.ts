@@ -21,7 +21,6 @@ export class PasswordResetController {
 
   @Post('users/:userId/password-reset')
   @Roles('admin')
-  @ApiTags('admin')
   @ApiSession({ roles: ['admin'] })
   @ApiOperation({
     summary: 'Issue a password reset token for a user',

@@ -29,6 +29,7 @@ const TAGS = [
   { name: 'presence', description: 'Who is in a realtime channel (gateway and realtime app)' },
   { name: 'cache-sync', description: 'Cache-sync events (gateway)' },
   { name: 'prize-draws', description: 'Prize draws and their pages (gateway)' },
+  { name: 'rate-limits', description: 'Run-time rate-limit overrides, for admins (gateway)' },
   { name: 'gateway', description: 'The gateway itself' },
   { name: 'docs', description: 'This document and its page (gateway)' },
   { name: 'health', description: 'Liveness and readiness of the gateway instance' },

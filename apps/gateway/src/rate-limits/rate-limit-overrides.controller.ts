@@ -23,11 +23,11 @@ const overrideSchema = z
 @ApiTags('rate-limits')
 @Controller('api/rate-limits/overrides')
 @Roles('admin')
-@ApiSession({ roles: ['admin'] })
 export class RateLimitOverridesController {
   constructor(private readonly overrides: RateLimitOverrides) {}
 
   @Get()
+  @ApiSession({ roles: ['admin'] })
   @ApiOperation({ summary: 'Every rate-limit override' })
   @ApiAnswer(200, z.object({ overrides: z.array(overrideSchema) }), 'The overrides')
   @ApiErrors(429, 503)
@@ -36,6 +36,7 @@ export class RateLimitOverridesController {
   }
 
   @Put(':policy/:selector')
+  @ApiSession({ roles: ['admin'] })
   @ApiOperation({
     summary: "Set a policy's limit for a user, a role or one counter",
     description:
@@ -53,6 +54,7 @@ export class RateLimitOverridesController {
   }
 
   @Delete(':policy/:selector')
+  @ApiSession({ roles: ['admin'] })
   @HttpCode(204)
   @ApiOperation({ summary: 'Remove an override: the declared limit applies again' })
   @ApiAnswer(204, null, 'Removed')
