@@ -206,6 +206,22 @@ describe('accounts people can live with, across two auth instances', () => {
       const current = await signIn(one, 'Dora');
       const other = await signIn(two, 'Dora');
       expect(await status(two, other)).toBe(200);
+      // A verification challenge Dora started: it goes with the account.
+      const address = `Dora${Date.now()}`;
+      const started = await call(two, 'POST', '/auth/verifications', {
+        token: other,
+        body: {
+          network: 'polkadot',
+          address,
+          media: [{ type: 'email', name: 'dora@example.com' }],
+        },
+      });
+      expect(started.status).toBe(201);
+      const challengeKeys = async () => [
+        ...(await redis.keys(`polkadot:${address}*`)),
+        ...(await redis.keys(`{polkadot:${address}}*`)),
+      ];
+      expect(await challengeKeys()).not.toEqual([]);
       expect(await keysOf(id, 'Dora')).not.toEqual([]);
 
       const wrong = await call(one, 'DELETE', '/auth/me', {
@@ -225,6 +241,7 @@ describe('accounts people can live with, across two auth instances', () => {
       expect(await status(two, other)).toBe(401);
       expect(await status(two, current)).toBe(401);
       expect(await keysOf(id, 'Dora')).toEqual([]);
+      expect(await challengeKeys()).toEqual([]);
       expect(await redis.client().hget('users:', 'dora')).toBeNull();
       const login = await call(two, 'POST', '/auth/login', {
         body: { login: 'Dora', password: PASSWORD },

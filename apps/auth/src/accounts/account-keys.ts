@@ -15,6 +15,9 @@ import { accountKey, sessionIndexKey } from '@lattice/session';
  *                               (the last time step whose code was accepted), since
  *   user:<id>:totp:pending string the secret of an enrolment not yet confirmed; TTL 10 min
  *   user:<id>:recovery  set     SHA-256 (hex) of each unused recovery code
+ *   user:<id>:verifications set `<network>:<address>` of each verification challenge the user
+ *                               started (some may since have expired or been restarted by
+ *                               another user); TTL: VERIFICATION_TTL after the latest
  *   mfa:challenge:<sha256 of the challenge>  hash  user, gen, pw, attempts; TTL 5 min
  *
  * On Redis Cluster the private keys are `{<prefix>user:<id>}:password`,
@@ -63,6 +66,7 @@ export class AccountKeys {
   readonly totp: string;
   readonly totpPending: string;
   readonly recovery: string;
+  readonly verifications: string;
   /** The user's session index (libs/session): one more key that says the id was given before. */
   readonly sessionIndex: string;
 
@@ -75,6 +79,7 @@ export class AccountKeys {
     this.totp = `${base}:totp`;
     this.totpPending = `${base}:totp:pending`;
     this.recovery = `${base}:recovery`;
+    this.verifications = `${base}:verifications`;
     this.sessionIndex = sessionIndexKey(id);
   }
 
@@ -88,6 +93,7 @@ export class AccountKeys {
       this.totp,
       this.totpPending,
       this.recovery,
+      this.verifications,
     ];
   }
 }

@@ -8,6 +8,7 @@ import { AccountsService } from './accounts.service';
 import { LastAdminError } from './accounts.errors';
 import type { UserProfile } from './account.types';
 import { PasswordHasher } from './password.hasher';
+import { VerificationRepository } from '../verification/verification.repository';
 import { UserDirectoryRepository } from './user-directory.repository';
 
 /** What signed-in users change about their own account: password, name, its existence. */
@@ -20,6 +21,7 @@ export class AccountSettingsService {
     private readonly locks: LockService,
     private readonly sessions: SessionService,
     private readonly directory: UserDirectoryRepository,
+    private readonly verifications: VerificationRepository,
   ) {}
 
   /**
@@ -53,7 +55,8 @@ export class AccountSettingsService {
   /**
    * Deletes the account after checking its password: under the login lock
    * (so no registration of the same login interleaves), its profile,
-   * password, roles, second factor and reset token go in one script, its login is freed and
+   * password, roles, second factor and reset token go in one script (the
+   * verification challenges the user owns just before), its login is freed and
    * it leaves the user directory; then every session ends on every instance,
    * which also closes the user's sockets. The last active admin cannot go
    * (409 LAST_ADMIN). A login racing this is caught by
@@ -83,6 +86,8 @@ export class AccountSettingsService {
         if ((await this.directory.remove(session.userId, lowerCased)) === 'last-admin') {
           throw new LastAdminError();
         }
+        // Before the account's keys, which hold the index of its challenges.
+        await this.verifications.removeOwnedBy(session.userId);
         await this.repository.remove(session.userId, account.generation);
         await this.repository.releaseLogin(lowerCased, session.userId);
       });

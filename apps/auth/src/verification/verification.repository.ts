@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { join } from 'node:path';
 import { RedisService, type RedisScript } from '@lattice/redis';
+import { AccountKeys } from '../accounts/account-keys';
 import { MEDIA_TYPES, VerificationKeys, type MediaType } from './verification-keys';
 import type { MediumState, VerificationState, VerificationStatus } from './verification.types';
 
@@ -14,10 +15,12 @@ export interface StoredChallenge {
 export class VerificationRepository {
   private readonly startScript: RedisScript<number>;
   private readonly confirmScript: RedisScript<'OK' | 'GONE' | 'STALE'>;
+  private readonly removeOwnedScript: RedisScript<number>;
 
   constructor(private readonly redis: RedisService) {
     this.startScript = redis.script(join(__dirname, 'verification-start.lua'), 8);
     this.confirmScript = redis.script(join(__dirname, 'verification-confirm.lua'), 7);
+    this.removeOwnedScript = redis.script(join(__dirname, 'verification-remove-owned.lua'), 8);
   }
 
   private keys(network: string, address: string): VerificationKeys {
@@ -43,6 +46,27 @@ export class VerificationRepository {
       input.media.map((m) => m.type).join(','),
       ...perType,
     ]);
+    // The owner's index of challenges (the account's slot), so that deleting the account finds them.
+    const index = new AccountKeys(input.ownerId, this.redis).verifications;
+    await this.redis.client
+      .multi()
+      .sadd(index, `${input.network}:${input.address}`)
+      .expire(index, input.ttlSeconds)
+      .exec();
+  }
+
+  /**
+   * Removes every challenge that `ownerId` started and still owns (one
+   * restarted since by another user stays); the index itself goes with the
+   * account's keys.
+   */
+  async removeOwnedBy(ownerId: string): Promise<void> {
+    const index = new AccountKeys(ownerId, this.redis).verifications;
+    for (const challenge of await this.redis.client.smembers(index)) {
+      const colon = challenge.indexOf(':');
+      const keys = this.keys(challenge.slice(0, colon), challenge.slice(colon + 1));
+      await this.removeOwnedScript.run(keys.all, [ownerId]);
+    }
   }
 
   async read(network: string, address: string): Promise<StoredChallenge | null> {
