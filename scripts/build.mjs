@@ -33,10 +33,16 @@ function* files(dir) {
 // dist/ (another build, a test run) never see it half-written.
 const next = join(root, `.dist-${process.pid}`);
 rmSync(next, { recursive: true, force: true });
-execFileSync(bin('tsc'), ['-p', 'tsconfig.build.json', '--outDir', next], {
-  cwd: root,
-  stdio: 'inherit',
-});
+try {
+  execFileSync(bin('tsc'), ['-p', 'tsconfig.build.json', '--outDir', next], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+} catch {
+  // The compiler has printed why; leave no half-built directory behind.
+  rmSync(next, { recursive: true, force: true });
+  process.exit(1);
+}
 execFileSync(bin('tsc-alias'), ['-p', 'tsconfig.build.json', '--outDir', next], {
   cwd: root,
   stdio: 'inherit',

@@ -13,4 +13,12 @@ export class LatticeError extends Error {
     super(message);
     this.name = new.target.name;
   }
+
+  /**
+   * Response headers that belong with this error's answer (a 429's RateLimit
+   * fields, say), written by whoever answers with it; none by default.
+   */
+  get headers(): Readonly<Record<string, string>> | undefined {
+    return undefined;
+  }
 }

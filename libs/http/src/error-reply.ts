@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { RateLimitedError, writeRateLimitHeaders } from '@lattice/rate-limit';
+import { LatticeError } from '@lattice/common';
 import { toErrorBody } from './error-body';
 
 /**
@@ -21,7 +21,8 @@ export function sendErrorReply(
   if (reply.sent) return;
   reply.header('X-Request-Id', requestId);
   if (body.statusCode === 503 || body.statusCode === 429) reply.header('Cache-Control', 'no-store');
-  // Every 429 carries RateLimit and Retry-After, whoever threw it (guard, login handler, proxy).
-  if (exception instanceof RateLimitedError) writeRateLimitHeaders(reply, ...exception.decisions);
+  // The error's own headers: every 429 carries RateLimit and Retry-After, whoever threw it.
+  const headers = exception instanceof LatticeError ? exception.headers : undefined;
+  if (headers) for (const name in headers) reply.header(name, headers[name]);
   void reply.status(body.statusCode).type('application/json; charset=utf-8').send(body);
 }

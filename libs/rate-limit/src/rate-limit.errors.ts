@@ -1,4 +1,5 @@
 import { LatticeError, UnavailableError } from '@lattice/common';
+import { writeRateLimitHeaders } from './rate-limit.headers';
 import type { RateLimitDecision } from './rate-limit.types';
 
 /**
@@ -23,6 +24,13 @@ export class RateLimitedError extends LatticeError {
     Error.stackTraceLimit = depth;
     this.decision = decision;
     this.decisions = decisions;
+  }
+
+  /** RateLimit-Policy, RateLimit and Retry-After for every enforced decision of the request. */
+  override get headers(): Record<string, string> {
+    const headers: Record<string, string> = {};
+    writeRateLimitHeaders({ header: (name, value) => (headers[name] = value) }, ...this.decisions);
+    return headers;
   }
 }
 
