@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'socket.io';
 import { ConfigService } from '@lattice/config';
 import { presenceTimings, SocketRoutesRepository, type PresenceTimings } from '@lattice/presence';
+import { REDIS_STARTUP_WAIT_MS, RedisService } from '@lattice/redis';
 
 /** The Engine.IO socket as far as routing needs it. */
 interface EngineSocket {
@@ -38,6 +39,7 @@ export class SocketRoutesAnnouncer implements OnApplicationBootstrap, BeforeAppl
 
   constructor(
     private readonly routes: SocketRoutesRepository,
+    private readonly redis: RedisService,
     config: ConfigService,
   ) {
     this.url = config.get('realtime').advertiseUrl;
@@ -64,7 +66,8 @@ export class SocketRoutesAnnouncer implements OnApplicationBootstrap, BeforeAppl
   }
 
   onApplicationBootstrap(): void {
-    this.announceLoop();
+    // A connection still being made is not an outage: the first announcement waits for it.
+    void this.redis.whenReady(REDIS_STARTUP_WAIT_MS).then(() => this.announceLoop());
     this.renewTimer = setInterval(() => void this.renew(), this.timings.refreshEveryMs);
     this.renewTimer.unref();
   }
