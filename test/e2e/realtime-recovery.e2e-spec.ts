@@ -245,4 +245,59 @@ describe('Socket.IO connection state recovery across instances', () => {
     // Joining again works as for any new connection.
     expect(await emit(dropped.socket, 'presence:join', { channel })).toMatchObject({ ok: true });
   });
+  // Last: it stops one of the two instances.
+  it('recovers the clients of an instance that stops gracefully on the other one', async () => {
+    const channel = 'rolling';
+    const [mover, witness] = await Promise.all([account('mover'), account('watcher')]);
+    const moving = await connect(mover, channel);
+    const owner = await ownerOf(moving.socket);
+    const [leaving, staying] = owner === one.url('') ? [one, two] : [two, one];
+    // The witness on the instance that stays, directly.
+    const watchingSocket = io(staying.url(''), {
+      auth: { token: witness.token },
+      forceNew: true,
+      reconnection: false,
+      transports: ['websocket'],
+    });
+    sockets.push(watchingSocket);
+    const watched: Seen[] = [];
+    for (const event of EVENTS) {
+      watchingSocket.on(event, (payload: { offset: string; member?: { login: string } }) =>
+        watched.push({ event, offset: payload.offset, who: payload.member?.login ?? '' }),
+      );
+    }
+    await new Promise<void>((resolve) => watchingSocket.once('connect', () => resolve()));
+    expect(await emit(watchingSocket, 'presence:join', { channel })).toMatchObject({ ok: true });
+    await waitFor('the mover to see the witness', () =>
+      moving.seen.find((e) => e.who === witness.login),
+    );
+
+    moving.socket.io.reconnection(true);
+    moving.socket.io.reconnectionDelay(100);
+    moving.socket.io.reconnectionDelayMax(200);
+    const back = new Promise<void>((resolve) => {
+      moving.socket.once('disconnect', () => moving.socket.once('connect', () => resolve()));
+    });
+    expect(await leaving.stop('SIGTERM')).toBe(0);
+    await back;
+    expect(moving.socket.recovered).toBe(true);
+    expect(await ownerOf(moving.socket)).toBe(staying.url(''));
+
+    // The stopped instance removed its connections at once; the recovered one was recorded again.
+    await waitFor('the mover to be announced back', () =>
+      watched.find((e) => e.event === 'presence:joined' && e.who === mover.login),
+    );
+    expect(watched.filter((e) => e.who === mover.login).map((e) => e.event)).toEqual([
+      'presence:left',
+      'presence:joined',
+    ]);
+    expect(await members(witness, channel)).toEqual([mover.login, witness.login].sort());
+    // Still in its channel on the other instance, and heard there.
+    expect(await emit(moving.socket, 'channel:message', { channel, data: 'moved' })).toEqual({
+      ok: true,
+    });
+    await waitFor('the witness to hear the mover', () =>
+      watched.find((e) => e.event === 'channel:message'),
+    );
+  });
 });
