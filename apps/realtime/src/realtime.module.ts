@@ -1,3 +1,5 @@
+import { ConnectionRecovery } from './presence/connection.recovery';
+import { RecoveryRepository } from './presence/recovery.repository';
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Config } from '@lattice/config';
 import { PlatformModule } from '@lattice/http';
@@ -30,6 +32,8 @@ export class RealtimeModule {
       controllers: REALTIME_CONTROLLERS,
       providers: [
         ConnectionRegistry,
+        ConnectionRecovery,
+        RecoveryRepository,
         PresenceBroadcaster,
         PresenceWorker,
         PresenceService,

@@ -107,6 +107,8 @@ export const envSchema = z.object({
   ADVERTISE_URL: optional(origin()),
   CHANNEL_HISTORY_SIZE: withDefault(integer(0, 10_000), '100'),
   CHANNEL_HISTORY_TTL: withDefault(integer(1, 31_536_000), '86400'),
+  // 0 turns Socket.IO connection state recovery off.
+  REALTIME_RECOVERY_MS: withDefault(integer(0, 3_600_000), '120000'),
   SHUTDOWN_DELAY_MS: withDefault(integer(0, 120_000), '0'),
   // Independent Redis masters for quorum locks: with fewer than 3, losing one node stops all locking.
   LOCK_QUORUM_URLS: optional(urlList(['redis', 'rediss'], 3)),

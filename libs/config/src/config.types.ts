@@ -85,6 +85,8 @@ export interface Config {
     advertiseUrl: string;
     /** Messages kept per channel for `channel:history` (0: none), and how long after the last one. */
     history: { size: number; ttlSeconds: number };
+    /** How long a disconnected socket can come back and recover its state (0: never). */
+    recoveryMs: number;
   };
   lock: LockConfig;
 }

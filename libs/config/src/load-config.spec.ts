@@ -52,6 +52,7 @@ describe('loadConfig', () => {
     expect(config.realtime).toEqual({
       advertiseUrl: 'http://127.0.0.1:3001',
       history: { size: 100, ttlSeconds: 86400 },
+      recoveryMs: 120000,
     });
     expect(loadConfig('gateway', {}).http.port).toBe(3000);
     expect(loadConfig('realtime', {}).http.port).toBe(3002);
@@ -92,6 +93,7 @@ describe('loadConfig', () => {
     ['MAX_UPLOADS_PER_CLIENT', '-1', 'MAX_UPLOADS_PER_CLIENT: must be an integer from 0 to'],
     ['CHANNEL_HISTORY_SIZE', '-1', 'CHANNEL_HISTORY_SIZE: must be an integer from 0 to 10000'],
     ['CHANNEL_HISTORY_TTL', '0', 'CHANNEL_HISTORY_TTL: must be an integer from 1 to 31536000'],
+    ['REALTIME_RECOVERY_MS', '-5', 'REALTIME_RECOVERY_MS: must be an integer from 0 to 3600000'],
     ['ADVERTISE_URL', 'realtime-1:3002', 'ADVERTISE_URL: must be an http:// or https:// URL'],
     ['ADVERTISE_URL', 'http://10.0.0.7:3002/x', 'ADVERTISE_URL: must be an http:// or https://'],
     ['ADVERTISE_URL', 'http://user:pw@10.0.0.7', 'ADVERTISE_URL: must be an http:// or https://'],

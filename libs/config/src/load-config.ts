@@ -128,6 +128,7 @@ function toConfig(app: AppName, env: Env): Config {
       advertiseUrl:
         env.ADVERTISE_URL ?? defaultAdvertiseUrl(env.HOST, env.PORT ?? DEFAULT_PORTS[app]),
       history: { size: env.CHANNEL_HISTORY_SIZE, ttlSeconds: env.CHANNEL_HISTORY_TTL },
+      recoveryMs: env.REALTIME_RECOVERY_MS,
     },
     lock: { quorumUrls: env.LOCK_QUORUM_URLS ?? [] },
   };

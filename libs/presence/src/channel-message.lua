@@ -7,8 +7,9 @@
 -- ARGV[1] channel, ARGV[2] its Socket.IO room, ARGV[3] the room's channel on the adapter's bus,
 -- ARGV[4] bus mode ('classic' PUBLISH or 'sharded' SPUBLISH), ARGV[5] socket id left out ('' for none)
 -- ARGV[6] the message JSON without offset (an object), ARGV[7] offset key TTL (ms),
--- ARGV[8] history size (0: none kept), ARGV[9] history TTL (ms)
--- Uses nextOffset and broadcast from presence-shared.lua.
+-- ARGV[8] history size (0: none kept), ARGV[9] history TTL (ms), ARGV[10] recovery log TTL (ms, 0: none)
+-- KEYS[5] presence:{C}:events, the recovery log (presence-shared.lua)
+-- Uses nextOffset, broadcast and record from presence-shared.lua.
 -- Returns the message's offset.
 
 local offset = nextOffset(ARGV[7])
@@ -31,4 +32,5 @@ if size > 0 then
   redis.call('PEXPIRE', KEYS[3], ARGV[9])
 end
 broadcast('channel:message', message, ARGV[5])
+record('channel:message', message, offset, ARGV[5])
 return offset

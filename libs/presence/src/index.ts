@@ -27,6 +27,7 @@ export {
   connectionsKey,
   workerConnectionsKey,
   offsetKey,
+  eventsKey,
   workerChannelsKey,
   LEASES_KEY,
   REAPED_KEY,

@@ -15,7 +15,9 @@
 -- ARGV[6] userId, ARGV[7] connection id, ARGV[8] worker id, ARGV[9] login, ARGV[10] name,
 -- ARGV[11] meta JSON ('' when the join carries none), ARGV[12] now (ISO 8601), ARGV[13] key TTL (ms),
 -- ARGV[14] '1' to return every member, ARGV[15] '1' to restore: a connection already there keeps
--- its meta and only moves to worker ARGV[8] (when a worker comes back under a new id)
+-- its meta and only moves to worker ARGV[8] (when a worker comes back under a new id, or a
+-- recovered socket comes back on another instance), ARGV[16] recovery log TTL (ms, 0: none)
+-- KEYS[5] presence:{C}:events, the recovery log (presence-shared.lua)
 -- Uses effectiveMeta, countConnections, member, currentOffset and announce from presence-shared.lua.
 -- Returns { change ('joined', 'updated' or 'none'), member JSON, offset [, every member JSON...] }:
 -- the offset is the announcement's, or the channel's last one when nothing was announced, so the

@@ -9,6 +9,7 @@
  *   presence:{<channel>}:worker:<workerId>  set   "<userId> <connectionId>" held by that worker
  *   presence:{<channel>}:offset             string  the offset of the channel's last event
  *   presence:{<channel>}:history            stream  the channel's last messages, id <offset>-0 (CHANNEL_HISTORY_*)
+ *   presence:{<channel>}:events             stream  every event sent to the channel, id <offset>-0, for connection recovery (REALTIME_RECOVERY_MS)
  *   presence:worker:{<workerId>}:channels   set   channels where the worker has connections
  *   presence:{workers}:leases               zset  workerId → lease expiry (ms, Redis clock)
  *   presence:{workers}:reaped               zset  workerId → when its final sweep is due (ms)
@@ -32,6 +33,13 @@ export const offsetKey = (channel: string): string => `presence:{${channel}}:off
 /** The channel's recent messages: a capped stream whose ids are the messages' offsets. */
 export const historyKey = (channel: string): string => `presence:{${channel}}:history`;
 
+/**
+ * The channel's recovery log: every event sent to its members (messages and
+ * presence changes), kept REALTIME_RECOVERY_MS after the last one, at most
+ * 1000, for replaying them to a socket that recovers its connection.
+ */
+export const eventsKey = (channel: string): string => `presence:{${channel}}:events`;
+
 export const workerChannelsKey = (workerId: string): string =>
   `presence:worker:{${workerId}}:channels`;
 
@@ -42,11 +50,12 @@ export const REAPED_KEY = 'presence:{workers}:reaped';
 export const channelScriptKeys = (
   channel: string,
   workerId: string,
-): [string, string, string, string] => [
+): [string, string, string, string, string] => [
   membersKey(channel),
   connectionsKey(channel),
   workerConnectionsKey(channel, workerId),
   offsetKey(channel),
+  eventsKey(channel),
 ];
 
 /** The sharded adapter publishes a 20-character room (it takes it for a socket id) on its main channel. */

@@ -7,7 +7,9 @@
 -- ARGV[1] channel, ARGV[2] its Socket.IO room, ARGV[3] the room's channel on the adapter's bus,
 -- ARGV[4] bus mode ('classic' PUBLISH or 'sharded' SPUBLISH), ARGV[5] socket id left out of the
 -- announcement ('' for none)
--- ARGV[6] userId, ARGV[7] connection id, ARGV[8] key TTL (ms)
+-- ARGV[6] userId, ARGV[7] connection id, ARGV[8] key TTL (ms), ARGV[9] a worker id: when not '',
+-- the connection is removed only while it is still held by that worker; ARGV[10] recovery log TTL
+-- (ms, 0: none); KEYS[5] presence:{C}:events, the recovery log (presence-shared.lua)
 -- Uses effectiveMeta, countConnections, member and announce from presence-shared.lua.
 -- Returns { change ('left', 'updated' or 'none') [, member JSON [, offset of the announcement]] }
 
@@ -19,6 +21,10 @@ if not raw then
 end
 local rec = cjson.decode(raw)
 if not rec.c[connId] then
+  return { 'none' }
+end
+-- A parked connection's late removal: it came back elsewhere meanwhile.
+if ARGV[9] ~= '' and rec.c[connId].w ~= ARGV[9] then
   return { 'none' }
 end
 local before = effectiveMeta(rec)

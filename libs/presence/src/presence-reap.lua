@@ -9,7 +9,8 @@
 -- ARGV[1] channel, ARGV[2] its Socket.IO room, ARGV[3] the room's channel on the adapter's bus,
 -- ARGV[4] bus mode ('classic' PUBLISH or 'sharded' SPUBLISH), ARGV[5] socket id left out of the
 -- announcement ('' for none)
--- ARGV[6] dead worker id, ARGV[7] batch size, ARGV[8] key TTL (ms)
+-- ARGV[6] dead worker id, ARGV[7] batch size, ARGV[8] key TTL (ms), ARGV[9] recovery log TTL
+-- (ms, 0: none); KEYS[5] presence:{C}:events (presence-shared.lua)
 -- Uses effectiveMeta, countConnections, member and announce from presence-shared.lua.
 -- Returns { entries still to reap, change, member JSON, offset, change, member JSON, offset, ... }
 

@@ -73,11 +73,33 @@ local function nextOffset(ttl)
   return formatOffset(redis.call('INCR', KEYS[4]))
 end
 
+-- The channel's recovery log, KEYS[5]: every event its members were sent
+-- (messages and presence changes), id <offset>-0, fields e (event name), p (the
+-- payload JSON as sent), x (the socket id it was not sent to, or ''). It lives
+-- as long as a disconnected client may come back: the last argument of every
+-- script that announces (ms; 0 keeps nothing, recovery is off), and holds at
+-- most RECOVERY_LOG_SIZE events. A realtime instance replays it to a socket
+-- that recovers its connection (apps/realtime, ConnectionRecovery).
+local RECOVERY_LOG_SIZE = 1000
+local function record(event, payload, offset, except)
+  local ttl = tonumber(ARGV[#ARGV])
+  if not ttl or ttl <= 0 then
+    return
+  end
+  -- pcall: an id not above the log's last (only after Redis lost the counter
+  -- but not the log) must not fail the change already made; the replay then
+  -- sees a gap and refuses to recover.
+  redis.pcall('XADD', KEYS[5], 'MAXLEN', RECOVERY_LOG_SIZE, offset .. '-0', 'e', event, 'p', payload, 'x', except)
+  redis.call('PEXPIRE', KEYS[5], ttl)
+end
+
 -- Publishes presence:<change> to the channel's room, carrying the channel's
--- next offset, which it returns.
+-- next offset, which it returns, and keeps it in the recovery log.
 local function announce(change, shown, except, ttl)
   local offset = nextOffset(ttl)
-  broadcast('presence:' .. change, '{"channel":' .. cjson.encode(ARGV[1]) .. ',"member":' .. shown
-    .. ',"offset":"' .. offset .. '"}', except)
+  local payload = '{"channel":' .. cjson.encode(ARGV[1]) .. ',"member":' .. shown
+    .. ',"offset":"' .. offset .. '"}'
+  broadcast('presence:' .. change, payload, except)
+  record('presence:' .. change, payload, offset, except)
   return offset
 end

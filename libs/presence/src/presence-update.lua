@@ -7,7 +7,8 @@
 -- ARGV[1] channel, ARGV[2] its Socket.IO room, ARGV[3] the room's channel on the adapter's bus,
 -- ARGV[4] bus mode ('classic' PUBLISH or 'sharded' SPUBLISH), ARGV[5] socket id left out of the
 -- announcement ('' for none)
--- ARGV[6] userId, ARGV[7] connection id, ARGV[8] meta JSON, ARGV[9] key TTL (ms)
+-- ARGV[6] userId, ARGV[7] connection id, ARGV[8] meta JSON, ARGV[9] key TTL (ms),
+-- ARGV[10] recovery log TTL (ms, 0: none); KEYS[5] presence:{C}:events (presence-shared.lua)
 -- Uses effectiveMeta, countConnections, member and announce from presence-shared.lua.
 -- Returns { change ('updated', 'none' or 'missing') [, member JSON [, offset of the announcement]] }
 

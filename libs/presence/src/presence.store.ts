@@ -8,6 +8,7 @@ import {
   busChannelOf,
   channelScriptKeys,
   connectionsKey,
+  eventsKey,
   historyKey,
   membersKey,
   offsetKey,
@@ -62,6 +63,8 @@ export class PresenceStore {
   private readonly touchScript: RedisScript<number>;
   private readonly messageScript: RedisScript<string>;
   private readonly history: { size: number; ttlSeconds: number };
+  /** How long the recovery log keeps a channel's events (REALTIME_RECOVERY_MS; 0: not at all). */
+  readonly recoveryMs: number;
   /** The Socket.IO adapter the realtime app runs: PUBLISH, or SPUBLISH on a cluster. */
   private readonly busMode: 'classic' | 'sharded';
 
@@ -73,14 +76,15 @@ export class PresenceStore {
     this.timings = presenceTimings(config.get('presence'));
     // The scripts that change members share their Lua through presence-shared.lua.
     const shared = join(__dirname, 'presence-shared.lua');
-    const script = <T>(file: string) => redis.script<T>([shared, join(__dirname, file)], 4);
+    const script = <T>(file: string) => redis.script<T>([shared, join(__dirname, file)], 5);
     this.joinScript = script('presence-join.lua');
     this.leaveScript = script('presence-leave.lua');
     this.updateScript = script('presence-update.lua');
     this.reapScript = script('presence-reap.lua');
-    this.touchScript = redis.script(join(__dirname, 'presence-touch.lua'), 4);
+    this.touchScript = redis.script(join(__dirname, 'presence-touch.lua'), 5);
     this.messageScript = script('channel-message.lua');
     this.history = config.get('realtime').history;
+    this.recoveryMs = config.get('realtime').recoveryMs;
   }
 
   /**
@@ -95,13 +99,20 @@ export class PresenceStore {
     const { channel } = message;
     const offset = await orUnavailable(() =>
       this.messageScript.run(
-        [membersKey(channel), connectionsKey(channel), historyKey(channel), offsetKey(channel)],
+        [
+          membersKey(channel),
+          connectionsKey(channel),
+          historyKey(channel),
+          offsetKey(channel),
+          eventsKey(channel),
+        ],
         [
           ...this.bus(channel, exceptConnectionId),
           JSON.stringify(message),
           this.timings.keyTtlMs,
           this.history.size,
           this.history.ttlSeconds * 1000,
+          this.recoveryMs,
         ],
       ),
     );
@@ -124,6 +135,46 @@ export class PresenceStore {
     );
     if (since === undefined) entries.reverse();
     return entries.map(([, fields]) => JSON.parse(fields[1]) as T);
+  }
+
+  /**
+   * The channel's events after offset `after`, oldest first, from its recovery
+   * log, with the channel's current offset; null when some of them are not
+   * there any more (fell out of the log, expired, or Redis lost them), so the
+   * events since `after` cannot be told completely.
+   */
+  async eventsSince(
+    channel: string,
+    after: string,
+  ): Promise<{ event: string; payload: string; offset: string; except: string }[] | null> {
+    const [entries, current] = await orUnavailable(async () => {
+      const [[rangeError, range], [getError, counter]] = (await this.redis.client
+        .multi()
+        .xrange(eventsKey(channel), `${after}-1`, '+')
+        .get(offsetKey(channel))
+        .exec()) as [[Error | null, [string, string[]][]], [Error | null, string | null]];
+      if (rangeError) throw rangeError;
+      if (getError) throw getError;
+      return [range, counter] as const;
+    });
+    if (current === null) return null;
+    // Offsets count up by one per event of the channel, and every event is logged.
+    let expected = BigInt(after) + 1n;
+    const events = [];
+    for (const [id, fields] of entries) {
+      const offset = BigInt(id.slice(0, id.indexOf('-')));
+      if (offset !== expected) return null;
+      expected += 1n;
+      const field = (name: string) => fields[fields.indexOf(name) + 1] ?? '';
+      events.push({
+        event: field('e'),
+        payload: field('p'),
+        offset: offset.toString().padStart(16, '0'),
+        except: field('x'),
+      });
+    }
+    if (BigInt(current) !== expected - 1n) return null;
+    return events;
   }
 
   /** Everyone present in a channel, one entry per user, in the order they came. */
@@ -159,6 +210,7 @@ export class PresenceStore {
         this.timings.keyTtlMs,
         options.withMembers ? '1' : '0',
         options.restore ? '1' : '0',
+        this.recoveryMs,
       ]),
     );
     return {
@@ -168,14 +220,23 @@ export class PresenceStore {
     };
   }
 
-  /** Removes a connection from a channel and announces it; nothing happens when it is not there. */
-  async leave(connection: PresenceConnection): Promise<PresenceChange | null> {
+  /**
+   * Removes a connection from a channel and announces it; nothing happens when
+   * it is not there, nor (with `onlyIfHeld`) when another worker than
+   * `connection.workerId` holds it now (a recovered socket that came back elsewhere).
+   */
+  async leave(
+    connection: PresenceConnection,
+    options: { onlyIfHeld?: boolean } = {},
+  ): Promise<PresenceChange | null> {
     const [kind, member, offset] = await orUnavailable(() =>
       this.leaveScript.run(channelScriptKeys(connection.channel, connection.workerId), [
         ...this.bus(connection.channel, connection.connectionId),
         connection.userId,
         connection.connectionId,
         this.timings.keyTtlMs,
+        options.onlyIfHeld ? connection.workerId : '',
+        this.recoveryMs,
       ]),
     );
     return changeOf(connection.channel, kind, member, offset);
@@ -190,6 +251,7 @@ export class PresenceStore {
         connection.connectionId,
         JSON.stringify(meta),
         this.timings.keyTtlMs,
+        this.recoveryMs,
       ]),
     );
     if (kind === 'missing') throw new NotAMemberError(connection.channel);
@@ -218,6 +280,7 @@ export class PresenceStore {
         deadWorkerId,
         batch,
         this.timings.keyTtlMs,
+        this.recoveryMs,
       ]),
     );
     const changes: PresenceChange[] = [];

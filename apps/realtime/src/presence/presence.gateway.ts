@@ -1,4 +1,5 @@
 import { Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import {
   WebSocketGateway,
   type OnGatewayConnection,
@@ -19,10 +20,19 @@ import type { ConnectionUser } from './realtime-connection';
 import { SessionWatcher } from './session.watcher';
 import { connectError, SocketAuthenticator } from './socket.authenticator';
 import { createSocketBus } from './socket-adapter.factory';
+import { ConnectionRecovery, type RestoredState } from './connection.recovery';
 import { SocketRoutesAnnouncer } from '../routing/socket-routes.announcer';
 import { SOCKET_MESSAGE_LIMIT_BYTES } from '@lattice/http';
 
 type Handler = (socketId: string, payload: unknown) => Promise<Ack>;
+
+/** Makes a socket that Socket.IO recovered a new one: a new private id, no rooms, nothing replayed. */
+function unrecover(socket: Socket): void {
+  (socket as { recovered: boolean }).recovered = false;
+  (socket as unknown as { pid: string }).pid = randomBytes(15).toString('base64url');
+  for (const room of [...socket.rooms]) if (room !== socket.id) void socket.leave(room);
+  delete (socket.data as { recovery?: RestoredState }).recovery;
+}
 
 /**
  * Socket.IO on the app's own HTTP server (path `/socket.io/`), made one
@@ -56,6 +66,7 @@ export class PresenceGateway
     private readonly redis: RedisService,
     private readonly shutdown: ShutdownState,
     private readonly routes: SocketRoutesAnnouncer,
+    private readonly recovery: ConnectionRecovery,
     metrics: MetricsService,
   ) {
     this.connections = metrics.gauge('lattice_realtime_connections', 'Connected sockets');
@@ -66,6 +77,7 @@ export class PresenceGateway
     server.adapter(bus.adapter);
     server.of('/').adapter.on('error', (error: unknown) => bus.report(error));
     this.broadcaster.attach(bus);
+    this.recovery.attach(server);
     this.routes.attach(server);
     // Turned away at the transport while shutting down, so clients retry (another instance).
     server.engine.opts.allowRequest = (_request, callback) =>
@@ -73,10 +85,14 @@ export class PresenceGateway
     server.use((socket, next) => {
       this.authenticator.authenticate(socket.handshake).then(
         (user) => {
-          (socket.data as { user?: ConnectionUser }).user = user;
+          const data = socket.data as { user?: ConnectionUser; recovery?: RestoredState };
+          data.user = user;
+          // A recovered state belongs to its user only; anyone else starts afresh.
+          if (socket.recovered && data.recovery?.userId !== user.userId) unrecover(socket);
           next();
         },
         (error: unknown) => {
+          this.recovery.forget(socket.id);
           if (error instanceof LatticeError) return next(connectError(error));
           this.logger.error({ err: error }, 'Socket handshake failed');
           next(connectError(new RealtimeUnavailableError()));
@@ -90,8 +106,11 @@ export class PresenceGateway
     if (!user) return void socket.disconnect(true);
     // The session may have been revoked between its check and now.
     if (this.watcher.wasRevoked(user.sessionId)) return void socket.disconnect();
-    this.presence.connected(socket, user);
+    const connection = this.presence.connected(socket, user);
     this.connections.inc();
+    const restored = (socket.data as { recovery?: RestoredState }).recovery;
+    if (socket.recovered && restored) this.presence.resumed(connection, restored);
+    else this.presence.started(connection);
     // Plain listeners rather than @SubscribeMessage: Nest wires each of those
     // with rxjs streams per socket, about 4 KiB of heap per event per connection.
     for (const [event, handle] of Object.entries(this.handlers)) {

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
-import { ForbiddenError } from '@lattice/common';
+import { ForbiddenError, LatticeError } from '@lattice/common';
 import {
   mayAccessChannel,
   NotAMemberError,
@@ -10,6 +10,7 @@ import {
   type PresenceMeta,
 } from '@lattice/presence';
 import { RateLimitService, type RateLimitPolicy } from '@lattice/rate-limit';
+import { ConnectionRecovery, type RestoredState } from './connection.recovery';
 import { ConnectionRegistry } from './connection.registry';
 import { errorAck, parsePayload } from './presence-ack';
 import {
@@ -52,6 +53,11 @@ export class PresenceService implements PresenceWorkerListener {
   private readonly logger = new Logger('Presence');
   private closing = false;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Dropped connections that may still recover: their presence stays until the window ends. */
+  private readonly parked = new Map<
+    string,
+    { connection: RealtimeConnection; timer: NodeJS.Timeout }
+  >();
 
   constructor(
     private readonly registry: ConnectionRegistry,
@@ -59,8 +65,16 @@ export class PresenceService implements PresenceWorkerListener {
     private readonly worker: PresenceWorker,
     private readonly broadcaster: PresenceBroadcaster,
     private readonly limiter: RateLimitService,
+    private readonly recovery: ConnectionRecovery,
   ) {
     worker.setListener(this);
+    recovery.socketUser = (socketId) => {
+      const connection = this.registry.get(socketId);
+      if (!connection) return undefined;
+      const channels = [...connection.channels].map(([channel, { meta }]) => ({ channel, meta }));
+      return { userId: connection.user.userId, channels };
+    };
+    recovery.onLost = (socketId) => this.expire(socketId);
   }
 
   get isClosing(): boolean {
@@ -68,9 +82,60 @@ export class PresenceService implements PresenceWorkerListener {
   }
 
   connected(socket: Socket, user: ConnectionUser): RealtimeConnection {
+    // A socket recovered here takes over its parked self (same id), whose presence it keeps.
+    const parked = this.parked.get(socket.id);
+    if (parked && parked.connection.user.userId !== user.userId) this.expire(socket.id);
+    else if (parked) {
+      clearTimeout(parked.timer);
+      this.parked.delete(socket.id);
+      this.registry.remove(socket.id);
+    }
     const connection = new RealtimeConnection(socket, user);
     this.registry.add(connection);
     return connection;
+  }
+
+  /** A new connection: recovery counts what it is sent from here. */
+  started(connection: RealtimeConnection): void {
+    this.recovery.started(connection.socket);
+    this.recovery.mark(connection.socket);
+  }
+
+  /**
+   * A recovered connection (Socket.IO put it back in its rooms): its
+   * memberships are recorded under this worker (kept as they were, so nobody
+   * sees it leave or join), then what it missed is replayed. If that cannot be
+   * done completely, its transport is closed: it reconnects unrecovered.
+   */
+  resumed(connection: RealtimeConnection, restored: RestoredState): void {
+    for (const { channel, meta } of restored.channels) {
+      this.registry.enter(connection, channel, { meta, workerId: this.worker.id });
+    }
+    this.recovery.mark(connection.socket);
+    void this.track(
+      connection.serial(async () => {
+        try {
+          for (const [channel, membership] of connection.channels) {
+            const workerId = await this.worker.writableId();
+            this.worker.cancelLeave(channel, connection.id);
+            await this.broadcaster.roomReady(roomOf(channel));
+            await this.worker.ensureIndexed(channel, workerId);
+            await this.store.join(connection.in(channel, workerId), membership.meta, {
+              restore: true,
+            });
+            membership.workerId = workerId;
+          }
+          const channels = [...connection.channels.keys()];
+          if (await this.recovery.replay(connection.socket, channels)) return;
+        } catch (error) {
+          if (!(error instanceof LatticeError)) {
+            this.logger.error({ err: error }, 'Recovering a connection failed');
+          }
+        }
+        this.recovery.forget(connection.id);
+        connection.socket.conn.close();
+      }),
+    );
   }
 
   join(socketId: string, payload: unknown): Promise<Ack> {
@@ -96,6 +161,7 @@ export class PresenceService implements PresenceWorkerListener {
         connection.serial(async () => {
           const membership = this.registry.exit(connection, channel);
           if (!membership) return { ok: true };
+          this.recovery.left(connection.id, channel);
           await connection.socket.leave(roomOf(channel));
           await this.remove(connection, channel, membership);
           return { ok: true };
@@ -150,6 +216,15 @@ export class PresenceService implements PresenceWorkerListener {
    * shutting down). False when it was never a connection here.
    */
   disconnected(socketId: string): boolean {
+    const kept = this.recovery.wasPersisted(socketId);
+    if (kept && !this.closing && this.registry.get(socketId)) {
+      // It may come back within the window, here or elsewhere: it stays a member until then.
+      const connection = this.registry.get(socketId) as RealtimeConnection;
+      const timer = setTimeout(() => this.expire(socketId), this.recovery.windowMs);
+      this.parked.set(socketId, { connection, timer });
+      return true;
+    }
+    this.recovery.forget(socketId);
     const connection = this.registry.remove(socketId);
     if (!connection) return false;
     if (this.closing) return true;
@@ -167,8 +242,34 @@ export class PresenceService implements PresenceWorkerListener {
   /** Sessions that ended: their sockets are disconnected, and told why by the disconnect. */
   disconnectSessions(sessionIds: readonly string[]): number {
     const connections = this.registry.ofSessions(sessionIds);
-    for (const connection of connections) connection.socket.disconnect();
+    for (const connection of connections) {
+      if (this.parked.has(connection.id)) this.expire(connection.id);
+      else connection.socket.disconnect();
+    }
     return connections.length;
+  }
+
+  /**
+   * A parked connection's window ended (or its session did): it leaves its
+   * channels, unless it came back on another instance, which holds it now.
+   */
+  private expire(socketId: string): void {
+    const parked = this.parked.get(socketId);
+    if (!parked) return;
+    clearTimeout(parked.timer);
+    this.parked.delete(socketId);
+    const { connection } = parked;
+    if (this.registry.get(socketId) !== connection) return;
+    this.registry.remove(socketId);
+    if (this.closing) return;
+    void this.track(
+      connection.serial(async () => {
+        for (const [channel, membership] of connection.channels) {
+          await this.remove(connection, channel, membership, true);
+        }
+        connection.channels.clear();
+      }),
+    );
   }
 
   /** After the worker took a new id: records every membership again under it. */
@@ -194,6 +295,10 @@ export class PresenceService implements PresenceWorkerListener {
     this.closing = true;
     for (const connection of [...this.registry.all()]) connection.socket.conn.close();
     await Promise.allSettled([...this.inFlight]);
+    // Dropped connections keep their state in Redis for their recovery elsewhere.
+    await this.recovery.drain();
+    for (const { timer } of this.parked.values()) clearTimeout(timer);
+    this.parked.clear();
     await this.worker.stop();
     try {
       await this.worker.release();
@@ -227,6 +332,7 @@ export class PresenceService implements PresenceWorkerListener {
       const { members, offset } = await this.store.join(connection.in(channel, workerId), meta, {
         withMembers: true,
       });
+      this.recovery.joined(connection.id, channel, offset);
       if (workerId !== this.worker.id) this.worker.requestReconcile();
       return { ok: true, members, offset };
     } catch (error) {
@@ -277,13 +383,14 @@ export class PresenceService implements PresenceWorkerListener {
     connection: RealtimeConnection,
     channel: string,
     membership: Membership,
+    onlyIfHeld = false,
   ): Promise<void> {
     const record = connection.in(channel, membership.workerId);
     try {
-      await this.store.leave(record);
+      await this.store.leave(record, { onlyIfHeld });
       this.worker.releaseChannel(channel, membership.workerId);
     } catch {
-      this.worker.retryLeave(record);
+      this.worker.retryLeave(record, onlyIfHeld);
     }
   }
 

@@ -51,7 +51,7 @@ export class PresenceWorker implements OnApplicationBootstrap {
   /** Channels recorded in this worker id's index (the SADD may still be in flight). */
   private readonly indexed = new Map<string, Promise<void>>();
   /** Leaves that failed (Redis unreachable), retried after each renewal. */
-  private readonly pendingLeaves = new Map<string, PresenceConnection>();
+  private readonly pendingLeaves = new Map<string, PresenceConnection & { onlyIfHeld: boolean }>();
   private listener?: PresenceWorkerListener;
   private readonly leasesLost: Counter;
   private readonly workersReaped: Counter;
@@ -131,8 +131,11 @@ export class PresenceWorker implements OnApplicationBootstrap {
   }
 
   /** A leave that Redis did not take: tried again after the next renewal. */
-  retryLeave(connection: PresenceConnection): void {
-    this.pendingLeaves.set(`${connection.channel}\n${connection.connectionId}`, connection);
+  retryLeave(connection: PresenceConnection, onlyIfHeld = false): void {
+    this.pendingLeaves.set(`${connection.channel}\n${connection.connectionId}`, {
+      ...connection,
+      onlyIfHeld,
+    });
   }
 
   /** A connection joining `channel` again must not be removed by an older failed leave. */
@@ -251,7 +254,7 @@ export class PresenceWorker implements OnApplicationBootstrap {
       // Leaves under an older id are the reapers' work now.
       if (connection.workerId !== workerId) continue;
       try {
-        await this.store.leave(connection);
+        await this.store.leave(connection, { onlyIfHeld: connection.onlyIfHeld });
         this.releaseChannel(connection.channel, workerId);
       } catch {
         this.pendingLeaves.set(key, connection);
