@@ -15,10 +15,11 @@ export class LatticeError extends Error {
   }
 
   /**
-   * Response headers that belong with this error's answer (a 429's RateLimit
-   * fields, say), written by whoever answers with it; none by default.
+   * Writes the response headers that belong with this error's answer (a
+   * 429's RateLimit fields, say) on `reply`, for whoever answers with it;
+   * none by default.
    */
-  get headers(): Readonly<Record<string, string>> | undefined {
-    return undefined;
+  writeHeaders(reply: { header(name: string, value: string): unknown }): void {
+    void reply;
   }
 }

@@ -22,7 +22,6 @@ export function sendErrorReply(
   reply.header('X-Request-Id', requestId);
   if (body.statusCode === 503 || body.statusCode === 429) reply.header('Cache-Control', 'no-store');
   // The error's own headers: every 429 carries RateLimit and Retry-After, whoever threw it.
-  const headers = exception instanceof LatticeError ? exception.headers : undefined;
-  if (headers) for (const name in headers) reply.header(name, headers[name]);
+  if (exception instanceof LatticeError) exception.writeHeaders(reply);
   void reply.status(body.statusCode).type('application/json; charset=utf-8').send(body);
 }

@@ -1,5 +1,5 @@
 import { LatticeError, UnavailableError } from '@lattice/common';
-import { writeRateLimitHeaders } from './rate-limit.headers';
+import { writeRateLimitHeaders, type HeaderTarget } from './rate-limit.headers';
 import type { RateLimitDecision } from './rate-limit.types';
 
 /**
@@ -27,10 +27,8 @@ export class RateLimitedError extends LatticeError {
   }
 
   /** RateLimit-Policy, RateLimit and Retry-After for every enforced decision of the request. */
-  override get headers(): Record<string, string> {
-    const headers: Record<string, string> = {};
-    writeRateLimitHeaders({ header: (name, value) => (headers[name] = value) }, ...this.decisions);
-    return headers;
+  override writeHeaders(reply: HeaderTarget): void {
+    writeRateLimitHeaders(reply, ...this.decisions);
   }
 }
 
