@@ -6,6 +6,8 @@
 //                    every request decided in Redis (the default)
 //   gateway, leased  the same gateway with RATE_LIMIT_LEASE_MS=BENCH_LEASE_MS: busy
 //                    counters are decided from admissions reserved in Redis
+//   gateway, traced  the same gateway with OpenTelemetry tracing on, every request
+//                    sampled, exported (OTLP/HTTP) to a local sink
 // Every server is its own process (the gateway and auth apps as built, from dist/),
 // against one private redis-server; autocannon drives them from this process. Each
 // gateway is called by its own account, so that each trims only its own counters.
@@ -149,12 +151,20 @@ async function main(): Promise<void> {
     ...gatewayEnv,
     RATE_LIMIT_LEASE_MS: LEASE_MS,
   });
+  const sink = await startScript('otlp-sink.server.ts', {});
+  const traced = await AppProcess.start('gateway', {
+    ...gatewayEnv,
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}`,
+    OTEL_TRACES_SAMPLER: 'always_on',
+  });
   try {
     const bearer = { authorization: `Bearer ${await signIn(gateway, 'bench')}` };
     const leasedBearer = { authorization: `Bearer ${await signIn(leased, 'bench-leased')}` };
+    const tracedBearer = { authorization: `Bearer ${await signIn(traced, 'bench-traced')}` };
     for (const [app, headers] of [
       [gateway, bearer],
       [leased, leasedBearer],
+      [traced, tracedBearer],
     ] as const) {
       const probe = await fetch(app.url('/orders/1'), { headers });
       if (probe.status !== 200) throw new Error(`a gateway answered ${probe.status}`);
@@ -174,6 +184,12 @@ async function main(): Promise<void> {
         url: leased.url('/orders/1'),
         headers: leasedBearer,
         pid: leased.pid,
+      },
+      {
+        name: 'gateway, traced',
+        url: traced.url('/orders/1'),
+        headers: tracedBearer,
+        pid: traced.pid,
       },
     ];
     const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
@@ -228,6 +244,8 @@ async function main(): Promise<void> {
       );
     }
   } finally {
+    await traced.kill();
+    sink.child.kill();
     await leased.kill();
     await gateway.kill();
     await auth.kill();
