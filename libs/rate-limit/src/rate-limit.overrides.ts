@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { rerunning } from '@lattice/common';
-import { RedisService, type RedisClient } from '@lattice/redis';
+import { REDIS_STARTUP_WAIT_MS, RedisService, type RedisClient } from '@lattice/redis';
 import { MAX_LIMIT, POLICY_NAME } from './rate-limit.constants';
 import type { RateLimitSubject } from './rate-limit.types';
 
@@ -9,6 +9,8 @@ export const OVERRIDES_KEY = 'ratelimit:overrides';
 /** Announces a change of OVERRIDES_KEY: every instance reads it again. */
 const OVERRIDES_CHANNEL = 'ratelimit:overrides';
 
+/** How soon a failed read of the overrides is tried again. */
+const RETRY_MS = 1000;
 /** Most selectors' characters: a key, a user id or a role, never a whole document. */
 export const MAX_SELECTOR_LENGTH = 256;
 /** The largest multiple of a policy's limit an override may give (and 1/MAX_FACTOR the smallest). */
@@ -80,6 +82,9 @@ export class RateLimitOverrides implements OnModuleInit {
   private rules = new Map<string, Rule>();
   /** Policies with at least one override. */
   private policies = new Set<string>();
+  private retry?: NodeJS.Timeout;
+  /** Reads failed in a row. */
+  private failedReads = 0;
   /** Reads the whole table again; one read at a time, and one more if asked meanwhile. */
   private readonly reload = rerunning(() => this.readOnce());
 
@@ -91,10 +96,11 @@ export class RateLimitOverrides implements OnModuleInit {
     // Closed with the app's other connections by RedisService.
     const subscriber = this.redis.createSubscriber('rate-limit-overrides');
     subscriber.on('message', () => void this.reload());
-    // Subscribed (again, after a loss): what changed meanwhile was missed, so read it all.
+    // Subscribed (again, after a loss): what changed meanwhile was missed, so read it all,
+    // once the commands connection (which may come back later than this one) is up too.
     const subscribe = () =>
       subscriber.subscribe(this.channel).then(
-        () => this.reload(),
+        () => this.redis.whenReady(REDIS_STARTUP_WAIT_MS).then(() => this.reload()),
         () => undefined,
       );
     subscriber.on('ready', () => void subscribe());
@@ -163,11 +169,18 @@ export class RateLimitOverrides implements OnModuleInit {
     try {
       overrides = await this.list();
     } catch (error) {
-      // Kept as they were; read again when the subscription comes back.
       if (this.redis.client.status === 'end') return; // shut down
-      this.logger.warn(`Rate-limit overrides could not be read (${(error as Error).message})`);
+      // Kept as they were, and read again shortly. One failed read is a blip (a node
+      // connection still being made at start-up): said when it lasts.
+      this.failedReads++;
+      const message = `Rate-limit overrides could not be read (${(error as Error).message})`;
+      if (this.failedReads > 1) this.logger.warn(message);
+      else this.logger.debug(`${message}; reading again in ${RETRY_MS} ms`);
+      clearTimeout(this.retry);
+      this.retry = setTimeout(() => void this.reload(), RETRY_MS).unref();
       return;
     }
+    this.failedReads = 0;
     const rules = new Map<string, Rule>();
     const policies = new Set<string>();
     for (const { policy, selector, limit, factor } of overrides) {

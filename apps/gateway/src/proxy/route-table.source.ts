@@ -31,6 +31,8 @@ export class RouteTableSource implements OnApplicationBootstrap, OnModuleDestroy
   private signature: string;
   private stopWatching?: () => void;
   private retry?: NodeJS.Timeout;
+  /** Reads failed in a row. */
+  private failedReads = 0;
   private readonly targetsUp: Gauge<'route' | 'target'>;
   /** Which table the gauge reports: requests still running on a replaced one change nothing. */
   private generation = 0;
@@ -78,12 +80,17 @@ export class RouteTableSource implements OnApplicationBootstrap, OnModuleDestroy
     try {
       stored = await this.cache.get(ROUTE_TABLE_KEY);
     } catch (error) {
-      // Keep routing by the table in use, and read again shortly.
-      this.logger.warn(`The route table could not be read (${(error as Error).message})`);
+      // Keep routing by the table in use, and read again shortly. One failed read is a
+      // blip (a node connection still being made at start-up): said when it lasts.
+      this.failedReads++;
+      const message = `The route table could not be read (${(error as Error).message})`;
+      if (this.failedReads > 1) this.logger.warn(message);
+      else this.logger.debug(`${message}; reading again in ${RETRY_MS} ms`);
       clearTimeout(this.retry);
       this.retry = setTimeout(() => void this.refresh(), RETRY_MS).unref();
       return;
     }
+    this.failedReads = 0;
     if (stored === undefined) {
       this.use(this.fromEnvironment, 'ROUTES');
       return;
