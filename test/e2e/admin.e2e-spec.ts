@@ -1,32 +1,12 @@
 import { createHash } from 'node:crypto';
-import { AppProcess, startTestRedis, waitFor, type TestRedis } from '@lattice/testing';
+import { AppProcess, callJson, startTestRedis, waitFor, type TestRedis } from '@lattice/testing';
 import { PresenceClient } from '../fixtures/presence/presence-client';
 
 interface Json {
   [key: string]: unknown;
 }
 
-async function call(
-  app: AppProcess,
-  method: string,
-  path: string,
-  options: { body?: unknown; token?: string } = {},
-): Promise<{ status: number; body: Json | null; headers: Headers }> {
-  const headers: Record<string, string> = {};
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const res = await fetch(app.url(path), {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    body: text ? (JSON.parse(text) as Json) : null,
-    headers: res.headers,
-  };
-}
+const call = callJson;
 
 const PASSWORD = 'password-123';
 const ROOT = { login: 'root', password: 'root-password-1' };

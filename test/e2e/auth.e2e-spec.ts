@@ -1,36 +1,27 @@
-import { AppProcess, sleep, startTestRedis, waitFor, type TestRedis } from '@lattice/testing';
+import {
+  AppProcess,
+  callJson,
+  sleep,
+  startTestRedis,
+  waitFor,
+  type TestRedis,
+} from '@lattice/testing';
 
 interface Json {
   [key: string]: unknown;
 }
 
-async function call(
+/** callJson with the session also sendable as a cookie, as browsers send it. */
+const call = (
   app: AppProcess,
   method: string,
   path: string,
-  options: {
-    body?: unknown;
-    token?: string;
-    cookie?: string;
-    headers?: Record<string, string>;
-  } = {},
-): Promise<{ status: number; body: Json | Json[] | null; headers: Headers }> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.cookie) headers.cookie = options.cookie;
-  const res = await fetch(app.url(path), {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  { cookie, ...options }: Parameters<typeof callJson>[3] & { cookie?: string } = {},
+) =>
+  callJson(app, method, path, {
+    ...options,
+    headers: cookie ? { ...options.headers, cookie } : options.headers,
   });
-  const text = await res.text();
-  return {
-    status: res.status,
-    body: text ? (JSON.parse(text) as Json) : null,
-    headers: res.headers,
-  };
-}
 
 describe('accounts and shared sessions across two auth instances', () => {
   let redis: TestRedis;
@@ -263,7 +254,7 @@ describe('accounts and shared sessions across two auth instances', () => {
       await call(one, 'POST', '/auth/login', { body: { login: 'multi', password: 'password-123' } })
     ).body as Json;
     const listed = (await call(two, 'GET', '/auth/sessions', { token: first.token as string }))
-      .body as Json[];
+      .body as unknown as Json[];
     expect(listed).toHaveLength(3);
     expect(listed.filter((s) => s.current)).toHaveLength(1);
     expect(listed.find((s) => s.current)!.id).toBe((first.session as Json).id);
@@ -342,7 +333,7 @@ describe('accounts and shared sessions across two auth instances', () => {
     const victimId = (victim.user as Json).id as string;
     const listed = (
       await call(one, 'GET', `/auth/users/${victimId}/sessions`, { token: admin.token as string })
-    ).body as Json[];
+    ).body as unknown as Json[];
     expect(listed.map((s) => s.id)).toEqual([(victim.session as Json).id]);
     expect(
       (
