@@ -9,3 +9,11 @@ export {
   createPlainConnection,
 } from './redis-options.factory';
 export type { RedisClient } from './redis-options.factory';
+export {
+  StreamConsumer,
+  StreamEntryRejectedError,
+  streamField,
+  type StreamConsumerOptions,
+  type StreamConsumerSettings,
+  type StreamEntry,
+} from './stream-consumer';

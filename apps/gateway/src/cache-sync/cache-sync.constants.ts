@@ -1,3 +1,5 @@
+import type { StreamConsumerSettings } from '@lattice/redis';
+
 /** The contract's event stream and dead-letter stream (CONTRACT 6), under KEY_PREFIX. */
 export const EVENTS_STREAM = 'cache-sync:events';
 export const DEAD_STREAM = 'cache-sync:dead';
@@ -20,10 +22,9 @@ export const BLOB_MAX_REDIRECTS = 5;
 /** A DELETE event names at most this many keys. */
 export const MAX_DELETE_KEYS = 1000;
 
-export const CONSUMER_DEFAULTS = {
-  /** Events read per XREADGROUP. */
+/** How the gateway's StreamConsumer reads `cache-sync:events`. */
+export const CONSUMER_DEFAULTS: StreamConsumerSettings = {
   batch: 16,
-  /** How long one XREADGROUP blocks; also how often pending events are looked at. */
   blockMs: 2000,
   /**
    * A pending event idle for this long is taken over from its consumer. It
@@ -31,13 +32,9 @@ export const CONSUMER_DEFAULTS = {
    * a few 2 s Redis commands), or a slow but live consumer would lose it.
    */
   claimIdleMs: 15_000,
-  /** After this many deliveries without being applied, an event goes to the dead letters. */
   maxDeliveries: 5,
-  /** Approximate caps (XADD/XTRIM MAXLEN ~) on the two streams. */
-  eventsMaxLen: 100_000,
+  streamMaxLen: 100_000,
   deadMaxLen: 10_000,
-  /** Consumers of the group with nothing pending and idle this long are removed. */
   forgetConsumerAfterMs: 24 * 60 * 60 * 1000,
-  /** Housekeeping (trim, forget consumers) at most this often. */
   housekeepingMs: 60_000,
-} as const;
+};

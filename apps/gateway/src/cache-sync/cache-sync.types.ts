@@ -1,13 +1,6 @@
+import type { StreamConsumerSettings } from '@lattice/redis';
+
 /** Tuning of the stream consumer; the defaults (CONSUMER_DEFAULTS) are what the gateway runs with. */
 export interface CacheSyncOptions {
-  consumer?: {
-    batch?: number;
-    blockMs?: number;
-    claimIdleMs?: number;
-    maxDeliveries?: number;
-    eventsMaxLen?: number;
-    deadMaxLen?: number;
-    forgetConsumerAfterMs?: number;
-    housekeepingMs?: number;
-  };
+  consumer?: Partial<StreamConsumerSettings>;
 }
