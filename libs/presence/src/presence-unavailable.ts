@@ -1,10 +1,7 @@
+import { withRedis } from '@lattice/redis';
 import { PresenceUnavailableError } from './presence.errors';
 
-/** Runs a Redis call, turning any failure of Redis into UNAVAILABLE (never a Redis error text). */
-export async function orUnavailable<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch {
-    throw new PresenceUnavailableError();
-  }
+/** Runs a Redis call; a failure of Redis is the platform's 503, as presence says it. */
+export function orUnavailable<T>(work: () => Promise<T>): Promise<T> {
+  return withRedis(work, () => new PresenceUnavailableError());
 }

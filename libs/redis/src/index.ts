@@ -3,6 +3,7 @@ export { RedisService, REDIS_STARTUP_WAIT_MS, escapeGlob } from './redis.service
 export { RedisHealthIndicator, READINESS_PING_TIMEOUT_MS } from './redis.health';
 export { RedisScript } from './redis-script';
 export { isRedisUnavailableError } from './redis-errors';
+export { withRedis } from './redis-failure';
 export {
   COMMAND_TIMEOUT_MS,
   createPlainClusterConnection,

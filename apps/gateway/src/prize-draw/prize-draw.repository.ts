@@ -1,7 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { join } from 'node:path';
-import { LatticeError } from '@lattice/common';
-import { RedisService, type RedisScript } from '@lattice/redis';
+import { RedisService, withRedis, type RedisScript } from '@lattice/redis';
 import { PrizeDrawKeys, PROFILE_TTL_SECONDS, profileKey } from './prize-draw-keys';
 import { DrawsUnavailableError } from './prize-draw.errors';
 import type { DrawSnapshot, EntrantSnapshot } from './prize-draw.types';
@@ -127,21 +126,7 @@ export class PrizeDrawRepository {
   }
 }
 
-const logger = new Logger('PrizeDraws');
-
-/**
- * Runs a Redis call, turning any failure of Redis into UNAVAILABLE (never
- * Redis's own text). An error Redis answered with (not a lost connection) is
- * a defect, so it is logged.
- */
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof LatticeError) throw error;
-    if ((error as { name?: unknown } | null)?.name === 'ReplyError') {
-      logger.error({ err: error }, 'Redis refused a prize-draw command');
-    }
-    throw new DrawsUnavailableError();
-  }
+/** Runs a Redis call; a failure of Redis is the platform's 503, as prize draws say it. */
+function guarded<T>(work: () => Promise<T>): Promise<T> {
+  return withRedis(work, () => new DrawsUnavailableError());
 }
