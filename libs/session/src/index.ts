@@ -1,5 +1,6 @@
 export { SessionModule } from './session.module';
 export { SessionService } from './session.service';
+export { UserProfileReader } from './user-profile.reader';
 export { AuthGuard } from './auth.guard';
 export { SESSION_CACHE_TTL_MS } from './session.cache';
 export { touchIntervalMs } from './session.store';

@@ -3,6 +3,7 @@ import { AuthGuard } from './auth.guard';
 import { RevocationFeed } from './revocation.feed';
 import { SessionCache } from './session.cache';
 import { SessionHook } from './session.hook';
+import { UserProfileReader } from './user-profile.reader';
 import { SessionService } from './session.service';
 import { SessionStore } from './session.store';
 
@@ -13,7 +14,15 @@ import { SessionStore } from './session.store';
  */
 @Global()
 @Module({
-  providers: [SessionStore, RevocationFeed, SessionCache, SessionService, SessionHook, AuthGuard],
-  exports: [SessionService, RevocationFeed, AuthGuard],
+  providers: [
+    SessionStore,
+    RevocationFeed,
+    SessionCache,
+    SessionService,
+    SessionHook,
+    AuthGuard,
+    UserProfileReader,
+  ],
+  exports: [SessionService, RevocationFeed, AuthGuard, UserProfileReader],
 })
 export class SessionModule {}

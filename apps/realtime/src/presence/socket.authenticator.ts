@@ -2,8 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import { ForbiddenError, UnauthenticatedError, type LatticeError } from '@lattice/common';
 import { ConfigService } from '@lattice/config';
-import { RedisService } from '@lattice/redis';
-import { SESSION_COOKIE, SessionService } from '@lattice/session';
+import { SESSION_COOKIE, SessionService, UserProfileReader } from '@lattice/session';
 import type { ConnectionUser } from './realtime-connection';
 
 type Handshake = Socket['handshake'];
@@ -66,7 +65,7 @@ export class SocketAuthenticator {
 
   constructor(
     private readonly sessions: SessionService,
-    private readonly redis: RedisService,
+    private readonly profiles: UserProfileReader,
     config: ConfigService,
   ) {
     this.allowedOrigins = config.get('http').allowedOrigins;
@@ -86,18 +85,9 @@ export class SocketAuthenticator {
     return {
       userId: session.userId,
       login: session.login,
-      name: await this.displayName(session.userId, session.login),
+      name: await this.profiles.displayName(session.userId, session.login),
       sessionId: session.id,
       token: presented.token,
     };
-  }
-
-  /** The profile's `name` (CONTRACT 7, written by the auth app), else the login. */
-  private async displayName(userId: string, login: string): Promise<string> {
-    try {
-      return (await this.redis.client.hget(`user:${userId}`, 'name')) || login;
-    } catch {
-      return login;
-    }
   }
 }
