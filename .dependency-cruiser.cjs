@@ -25,6 +25,17 @@ module.exports = {
       to: { path: '^libs/([^/]+)/src/(?!index\\.ts$)', pathNot: '^libs/$1/' },
     },
     {
+      name: 'api-depends-only-on-common',
+      comment:
+        'libs/api (ZodDto, validation, the error body, @Api* decorators) is a leaf: any lib or app may use it without pulling in the composition root.',
+      severity: 'error',
+      from: { path: '^libs/api/' },
+      to: {
+        path: '^(apps|libs)/|node_modules/',
+        pathNot: ['^libs/(api|common)/', 'node_modules/(zod|@nestjs/common|@nestjs/swagger)/'],
+      },
+    },
+    {
       name: 'apps-import-libs-through-index',
       severity: 'error',
       from: { path: '^apps/' },

@@ -2,10 +2,8 @@ import { createReadStream } from 'node:fs';
 import { Controller, Get, Header, Param, StreamableFile } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { NotFoundError, Public } from '@lattice/common';
+import { ApiAnswer, ApiError, ApiErrors } from '@lattice/api';
 import {
-  ApiAnswer,
-  ApiError,
-  ApiErrors,
   SWAGGER_UI_ASSETS,
   swaggerUiAsset,
   swaggerUiInitScript,

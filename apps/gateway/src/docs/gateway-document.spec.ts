@@ -19,7 +19,8 @@ import type {
 import { ZodObject, type z } from 'zod';
 import { PUBLIC_ROUTE } from '@lattice/common';
 import { loadConfig } from '@lattice/config';
-import { controllersOf, routesOf, toOpenApiSchema, type RouteEntry } from '@lattice/http';
+import { toOpenApiSchema } from '@lattice/api';
+import { controllersOf, routesOf, type RouteEntry } from '@lattice/http';
 import { AUTH_CONTROLLERS } from '../../../auth/src/auth.openapi';
 import { REALTIME_CONTROLLERS } from '../../../realtime/src/realtime.openapi';
 import { GatewayModule } from '../gateway.module';

@@ -1,7 +1,7 @@
 import type { INestApplication, Type } from '@nestjs/common';
 import { ApplicationConfig } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { BEARER_SCHEME, SESSION_COOKIE_SCHEME } from './api-session.decorator';
+import { BEARER_SCHEME, SESSION_COOKIE_SCHEME } from '@lattice/api';
 
 export interface OpenApiDocumentOptions {
   title: string;
