@@ -9,14 +9,10 @@ export {
   MAX_HEADER_BYTES,
   SOCKET_MESSAGE_LIMIT_BYTES,
 } from './http-limits';
-export { buildOpenApiDocument } from './openapi/openapi-document';
-export type { OpenApiDocumentOptions } from './openapi/openapi-document';
+export { API_VERSION, buildAppDocument, buildOpenApiDocument } from './openapi/openapi-document';
+export { ApiDocument } from './openapi/api-document.service';
+export { ApiDocumentSource } from './openapi/api-document.source';
+export { DocsModule } from './openapi/docs.module';
+export type { ApiDocumentInfo, OpenApiDocumentOptions } from './openapi/openapi-document';
 export { controllersOf, routesOf } from './openapi/route-inventory';
 export type { RouteEntry } from './openapi/route-inventory';
-export {
-  SWAGGER_UI_ASSETS,
-  swaggerUiAsset,
-  swaggerUiDirectory,
-  swaggerUiPage,
-  swaggerUiInitScript,
-} from './openapi/swagger-ui.assets';
