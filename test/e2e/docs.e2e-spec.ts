@@ -1,7 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { loadConfig } from '@lattice/config';
 import { controllersOf, routesOf } from '@lattice/http';
-import { AppProcess, startTestRedis, type TestRedis } from '@lattice/testing';
+import { AppProcess, freePort, startTestRedis, type TestRedis } from '@lattice/testing';
 import { AUTH_CONTROLLERS } from '../../apps/auth/src/auth.openapi';
 import { GatewayModule } from '../../apps/gateway/src/gateway.module';
 import { REALTIME_CONTROLLERS } from '../../apps/realtime/src/realtime.openapi';
@@ -15,15 +15,25 @@ interface Document {
 
 describe('the OpenAPI document and its page, served by the gateway', () => {
   let redis: TestRedis;
+  let auth: AppProcess;
+  let realtime: AppProcess;
   let gateway: AppProcess;
 
   beforeAll(async () => {
     redis = await startTestRedis();
-    gateway = await AppProcess.start('gateway', redis.env);
+    [auth, realtime] = await Promise.all([
+      AppProcess.start('auth', redis.env),
+      AppProcess.start('realtime', redis.env),
+    ]);
+    gateway = await AppProcess.start('gateway', {
+      ...redis.env,
+      AUTH_URL: auth.url(''),
+      REALTIME_URL: realtime.url(''),
+    });
   });
 
   afterAll(async () => {
-    await gateway?.kill();
+    await Promise.all([gateway?.kill(), auth?.kill(), realtime?.kill()]);
     await redis?.dispose();
   });
 
@@ -132,6 +142,28 @@ describe('the OpenAPI document and its page, served by the gateway', () => {
     expect(JSON.stringify(reset)).toContain('INVALID_TOKEN');
     expect(JSON.stringify(operation('/auth/login', 'post'))).toContain('ACCOUNT_SUSPENDED');
     expect(JSON.stringify(operation('/auth/me', 'delete'))).toContain('LAST_ADMIN');
+  });
+
+  it("serves its own routes and realtime's, saying so, while auth cannot be reached", async () => {
+    const lonely = await AppProcess.start('gateway', {
+      ...redis.env,
+      AUTH_URL: `http://127.0.0.1:${await freePort()}`,
+      REALTIME_URL: realtime.url(''),
+    });
+    try {
+      const res = await fetch(lonely.url('/docs/json'));
+      expect(res.status).toBe(200);
+      const document = (await res.json()) as Document & {
+        info: { description: string; 'x-missing-apps'?: string[] };
+      };
+      const paths = Object.keys(document.paths);
+      expect(paths).toEqual(expect.arrayContaining(['/api/ping', '/realtime/presence/{channel}']));
+      expect(paths.filter((path) => path.startsWith('/auth'))).toEqual([]);
+      expect(document.info['x-missing-apps']).toEqual(['auth']);
+      expect(document.info.description).toMatch(/^\*\*Incomplete\.\*\* The routes of the auth app/);
+    } finally {
+      await lonely.kill();
+    }
   });
 
   it('serves the Swagger UI page at /docs with its assets from the gateway itself', async () => {

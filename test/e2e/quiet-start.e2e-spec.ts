@@ -1,6 +1,7 @@
 import { AppProcess, freePort, RedisServer, sleep, waitFor, type AppName } from '@lattice/testing';
 
-const APPS: AppName[] = ['gateway', 'auth', 'realtime'];
+// The gateway last, pointed at the others: its /docs/json merges their documents.
+const APPS: AppName[] = ['auth', 'realtime', 'gateway'];
 const WARN = 40;
 
 interface LogLine {
@@ -26,7 +27,13 @@ describe('a start of the three apps', () => {
     try {
       // LOG_FORMAT unset and standard output not a terminal: JSON lines.
       for (const app of APPS) {
-        running.push(await AppProcess.start(app, { REDIS_URL: redis.url, LOG_LEVEL: 'info' }));
+        const upstreams: Record<string, string> =
+          app === 'gateway'
+            ? { AUTH_URL: running[0]!.url(''), REALTIME_URL: running[1]!.url('') }
+            : {};
+        running.push(
+          await AppProcess.start(app, { REDIS_URL: redis.url, LOG_LEVEL: 'info', ...upstreams }),
+        );
       }
       for (const proc of running) {
         await waitFor(
@@ -34,8 +41,12 @@ describe('a start of the three apps', () => {
           async () => (await fetch(proc.url('/health/ready'))).status === 200,
         );
       }
-      const docs = await fetch(running[0].url('/docs/json'));
+      const docs = await fetch(running[2]!.url('/docs/json'));
       expect(docs.status).toBe(200);
+      // Merged from the three apps' own documents, with no preview application's warnings.
+      expect(Object.keys(((await docs.json()) as { paths: object }).paths)).toEqual(
+        expect.arrayContaining(['/api/ping', '/auth/login', '/realtime/presence/{channel}']),
+      );
       // Time for the background readers (cache-sync, invalidation feed) to have started.
       await sleep(1500);
       for (const proc of running) {

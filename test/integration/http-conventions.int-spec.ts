@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Post } from '@nestjs/common';
 import { z } from 'zod';
-import { shutDown, ZodDto } from '@lattice/http';
+import { ZodDto } from '@lattice/api';
+import { shutDown } from '@lattice/http';
 import { RedisServer, sleep, waitFor } from '../harness';
 import { startTestApp, type TestApp } from './test-app';
 import { Public } from '@lattice/common';

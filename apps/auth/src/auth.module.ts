@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Config } from '@lattice/config';
-import { PlatformModule } from '@lattice/http';
+import { DocsModule, PlatformModule } from '@lattice/http';
 import { AccountSettingsService } from './accounts/account-settings.service';
 import { AccountsRepository } from './accounts/accounts.repository';
 import { AccountsService } from './accounts/accounts.service';
@@ -10,7 +10,7 @@ import { PasswordHasher } from './accounts/password.hasher';
 import { UserDirectoryBackfill } from './accounts/user-directory.backfill';
 import { UserDirectoryRepository } from './accounts/user-directory.repository';
 import { UsersAdminService } from './admin/users-admin.service';
-import { AUTH_CONTROLLERS } from './auth.openapi';
+import { AUTH_CONTROLLERS, AUTH_DOCUMENT } from './auth.openapi';
 import { MfaRepository } from './mfa/mfa.repository';
 import { MFA_RATE_LIMITS, MfaService } from './mfa/mfa.service';
 import { PasswordResetRepository } from './password-reset/password-reset.repository';
@@ -35,6 +35,7 @@ export class AuthModule {
             ...passwordResetRateLimits(config),
           ],
         }),
+        DocsModule.forRoot(AUTH_DOCUMENT),
       ],
       controllers: AUTH_CONTROLLERS,
       providers: [

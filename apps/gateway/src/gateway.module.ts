@@ -1,10 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CacheModule } from '@lattice/cache';
 import type { Config } from '@lattice/config';
-import { PlatformModule } from '@lattice/http';
+import { DocsModule, PlatformModule } from '@lattice/http';
 import { PresenceModule } from '@lattice/presence';
 import { CacheSyncModule } from './cache-sync/cache-sync.module';
-import { DocsModule } from './docs/docs.module';
+import { GATEWAY_DOCUMENT } from './docs/gateway-document';
+import { PlatformDocument } from './docs/platform-document.service';
 import { PingController } from './ping/ping.controller';
 import { PresenceController } from './presence/presence.controller';
 import { PrizeDrawModule } from './prize-draw/prize-draw.module';
@@ -22,7 +23,7 @@ export class GatewayModule {
         PresenceModule,
         CacheModule.forRoot(),
         CacheSyncModule.forRoot(),
-        DocsModule,
+        DocsModule.forRoot(GATEWAY_DOCUMENT, { source: PlatformDocument }),
         PrizeDrawModule.forRoot(),
         RateLimitsModule,
         ProxyModule,

@@ -2,7 +2,7 @@ import { ConnectionRecovery } from './presence/connection.recovery';
 import { RecoveryRepository } from './presence/recovery.repository';
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Config } from '@lattice/config';
-import { PlatformModule } from '@lattice/http';
+import { DocsModule, PlatformModule } from '@lattice/http';
 import { PresenceModule } from '@lattice/presence';
 import { DrawsGateway } from './draws/draws.gateway';
 import { ConnectionRegistry } from './presence/connection.registry';
@@ -12,7 +12,7 @@ import { PRESENCE_RATE_LIMITS, PresenceService } from './presence/presence.servi
 import { PresenceWorker } from './presence/presence.worker';
 import { SessionWatcher } from './presence/session.watcher';
 import { SocketAuthenticator } from './presence/socket.authenticator';
-import { REALTIME_CONTROLLERS } from './realtime.openapi';
+import { REALTIME_CONTROLLERS, REALTIME_DOCUMENT } from './realtime.openapi';
 import { SocketRoutesAnnouncer } from './routing/socket-routes.announcer';
 
 /**
@@ -28,6 +28,7 @@ export class RealtimeModule {
       imports: [
         PlatformModule.forRoot(config, { rateLimitPolicies: PRESENCE_RATE_LIMITS }),
         PresenceModule,
+        DocsModule.forRoot(REALTIME_DOCUMENT),
       ],
       controllers: REALTIME_CONTROLLERS,
       providers: [

@@ -82,7 +82,7 @@ export class HealthController {
   })
   @ApiServiceUnavailableResponse({
     description: '`UNAVAILABLE`: Redis is unreachable, or the instance is shutting down',
-    // The contract's error body, defined once by @lattice/http (which depends on this lib).
+    // The contract's error body: the ErrorBody component that @lattice/api defines.
     schema: { $ref: getSchemaPath('ErrorBody') },
   })
   async ready(): Promise<HealthCheckResult> {

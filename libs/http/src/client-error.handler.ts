@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import type { ErrorBody } from './error-body';
+import type { ErrorBody } from '@lattice/api';
 import { MAX_HEADER_BYTES } from './http-limits';
 
 /** What a request the HTTP parser refused is answered with, by the parser's error code. */

@@ -1,15 +1,8 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import type { ErrorBody } from '@lattice/api';
 import { LatticeError } from '@lattice/common';
 import { isRedisUnavailableError } from '@lattice/redis';
 import { MAX_PARAM_LENGTH } from './http-limits';
-
-export interface ErrorBody {
-  statusCode: number;
-  code: string;
-  message: string;
-  requestId: string;
-  details?: unknown;
-}
 
 const CODE_BY_STATUS: Record<number, string> = {
   400: 'BAD_REQUEST',

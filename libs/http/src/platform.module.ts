@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { ZodValidationPipe } from '@lattice/api';
 import { ConfigModule, type Config } from '@lattice/config';
 import { HealthModule } from '@lattice/health';
 import { ObservabilityModule } from '@lattice/observability';
@@ -8,7 +9,6 @@ import { LockModule } from '@lattice/lock';
 import { RedisModule } from '@lattice/redis';
 import { AuthGuard, SessionModule } from '@lattice/session';
 import { GlobalExceptionFilter } from './global-exception.filter';
-import { ZodValidationPipe } from './zod-validation.pipe';
 
 /**
  * What every app is made of: configuration, logs and metrics, Redis, health,

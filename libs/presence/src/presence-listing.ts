@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ForbiddenError } from '@lattice/common';
-import { ApiAnswer, ApiError, ApiSession, ZodDto } from '@lattice/http';
+import { ApiAnswer, ApiError, ApiSession, ZodDto } from '@lattice/api';
 import { channelNameSchema, mayAccessChannel } from './presence-input';
 import type { PresenceStore } from './presence.store';
 import type { PresenceMember } from './presence.types';

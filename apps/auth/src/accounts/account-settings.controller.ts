@@ -2,7 +2,7 @@ import { Body, Controller, Delete, HttpCode, Patch, Post, Req, Res } from '@nest
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConfigService } from '@lattice/config';
-import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/http';
+import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/api';
 import { clearSessionCookie, CurrentSession, type SessionRecord } from '@lattice/session';
 import {
   ChangePasswordBody,

@@ -1,5 +1,5 @@
 import { ValidationFailedError } from '@lattice/common';
-import { ZodValidationPipe } from '@lattice/http';
+import { ZodValidationPipe } from '@lattice/api';
 import { RegisterBody } from './account.dto';
 
 const pipe = new ZodValidationPipe();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DISPLAY_TEXT_RULE, isSafeDisplayText } from '@lattice/common';
-import { ZodDto } from '@lattice/http';
+import { ZodDto } from '@lattice/api';
 import type { UserProfile } from './account.types';
 import type { SessionListItem, SessionView } from './session-view';
 

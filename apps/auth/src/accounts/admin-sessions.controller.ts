@@ -2,7 +2,7 @@ import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { NotFoundError } from '@lattice/common';
 import { ConfigService } from '@lattice/config';
-import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/http';
+import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/api';
 import { parseSessionId, Roles, SessionService } from '@lattice/session';
 import { sessionListSchema, UserIdParams, UserSessionParams } from './account.dto';
 import { sessionListItem, type SessionListItem } from './session-view';

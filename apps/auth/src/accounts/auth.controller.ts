@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError, Public } from '@lattice/common';
 import { ConfigService, type SessionConfig } from '@lattice/config';
-import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/http';
+import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/api';
 import {
   clearSessionCookie,
   CurrentSession,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZodDto } from '@lattice/http';
+import { ZodDto } from '@lattice/api';
 import { userProfileSchema } from '../accounts/account.dto';
 import type { AdminUserView, UserPage } from './admin.types';
 

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/http';
+import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/api';
 import { Roles } from '@lattice/session';
 import { UserIdParams } from '../accounts/account.dto';
 import { adminUserSchema, ListUsersQuery, RolesBody, userPageSchema } from './admin.dto';

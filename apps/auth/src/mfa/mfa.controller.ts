@@ -2,7 +2,7 @@ import { Body, Controller, Delete, HttpCode, Param, Post, Req, Res } from '@nest
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError } from '@lattice/common';
-import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/http';
+import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/api';
 import { CurrentSession, Roles, type SessionRecord } from '@lattice/session';
 import { UserIdParams } from '../accounts/account.dto';
 import { AccountsService } from '../accounts/accounts.service';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZodDto } from '@lattice/http';
+import { ZodDto } from '@lattice/api';
 import { givenPassword, mfaCode } from '../accounts/account.dto';
 
 export class ConfirmTotpBody extends ZodDto(

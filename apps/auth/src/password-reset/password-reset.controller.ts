@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Param, Post, Req, Res } from '@nestjs/commo
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '@lattice/common';
-import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/http';
+import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/api';
 import { RateLimitService } from '@lattice/rate-limit';
 import { Roles } from '@lattice/session';
 import { UserIdParams } from '../accounts/account.dto';

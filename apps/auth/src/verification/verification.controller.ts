@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '@lattice/common';
-import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/http';
+import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/api';
 import { CurrentUser, type SessionUser } from '@lattice/session';
 import {
   ChallengeParams,

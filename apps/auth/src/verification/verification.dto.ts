@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZodDto } from '@lattice/http';
+import { ZodDto } from '@lattice/api';
 import { MEDIA_TYPES } from './verification-keys';
 import type { VerificationState } from './verification.types';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cacheKeyProblem, cachePatternProblem, MAX_TTL_SECONDS } from '@lattice/cache';
 import { JSON_DEPTH_RULE, jsonValueTooDeep } from '@lattice/common';
-import { zodIssues } from '@lattice/http';
+import { zodIssues } from '@lattice/api';
 import { parseRoutes } from '@lattice/config';
 import { ROUTE_TABLE_KEY } from '../proxy/route-table';
 import { EVENT_TYPES, MAX_DELETE_KEYS } from './cache-sync.constants';

@@ -8,7 +8,7 @@ import {
   ApiZodBody,
   BEARER_SCHEME,
   SESSION_COOKIE_SCHEME,
-} from '@lattice/http';
+} from '@lattice/api';
 import { cacheEventDocumentSchema, cacheEventResultSchema } from './cache-event.openapi';
 import { CacheSyncGuard } from './cache-sync.guard';
 import { CacheSyncService, type CacheEventResult } from './cache-sync.service';

@@ -1,5 +1,5 @@
 import { LatticeError, type ValidationIssue } from '@lattice/common';
-import { boundIssues, issuesSummary } from '@lattice/http';
+import { boundIssues, issuesSummary } from '@lattice/api';
 
 /*
  * Why an event was not applied, each with a stable code. `permanent` says

@@ -1,14 +1,4 @@
-import type { Type } from '@nestjs/common';
-import type { OpenAPIObject } from '@nestjs/swagger';
-import { buildOpenApiDocument } from '@lattice/http';
-// Documentation-only imports of the other apps' controller lists (allowed by
-// .dependency-cruiser.cjs for this folder alone): the gateway forwards /auth and
-// /realtime to those apps unchanged, so their routes are public here too.
-import { AUTH_CONTROLLERS } from '../../../auth/src/auth.openapi';
-import { REALTIME_CONTROLLERS } from '../../../realtime/src/realtime.openapi';
-
-/** Bump with package.json's version (a unit test compares them). */
-export const API_VERSION = '0.1.0';
+import type { ApiDocumentInfo } from '@lattice/http';
 
 const DESCRIPTION = `The public HTTP interface of Lattice, as the gateway serves it: its own routes, and the routes of the auth and realtime apps, which it forwards at the same paths. Generated from the code of the three apps.
 
@@ -23,30 +13,19 @@ const DESCRIPTION = `The public HTTP interface of Lattice, as the gateway serves
 **Not here.** Socket.IO (\`/socket.io/\`: presence and channel messages) and the \`ROUTES\` upstreams are described in the platform contract.`;
 
 const TAGS = [
-  { name: 'accounts', description: 'Accounts and sessions (auth app)' },
-  { name: 'admin', description: "Other users' sessions, for admins (auth app)" },
-  { name: 'verification', description: 'Verification challenges (auth app)' },
   { name: 'presence', description: 'Who is in a realtime channel (gateway and realtime app)' },
   { name: 'cache-sync', description: 'Cache-sync events (gateway)' },
   { name: 'prize-draws', description: 'Prize draws and their pages (gateway)' },
   { name: 'rate-limits', description: 'Run-time rate-limit overrides, for admins (gateway)' },
   { name: 'gateway', description: 'The gateway itself' },
-  { name: 'docs', description: 'This document and its page (gateway)' },
-  { name: 'health', description: 'Liveness and readiness of the gateway instance' },
-  { name: 'metrics', description: 'Prometheus metrics of the gateway instance' },
 ];
 
 /**
- * The one OpenAPI document of the platform: `gatewayControllers` (those the
- * running gateway registers) and the auth and realtime apps' controllers, at
- * their public paths, which are the same through the gateway.
+ * The gateway's own document: its routes, and the description of the whole
+ * platform, into which PlatformDocument merges the auth and realtime apps'.
  */
-export function buildGatewayDocument(gatewayControllers: readonly Type[]): OpenAPIObject {
-  return buildOpenApiDocument({
-    title: 'Lattice API',
-    version: API_VERSION,
-    description: DESCRIPTION,
-    controllers: [...gatewayControllers, ...AUTH_CONTROLLERS, ...REALTIME_CONTROLLERS],
-    tags: TAGS,
-  });
-}
+export const GATEWAY_DOCUMENT: ApiDocumentInfo = {
+  title: 'Lattice API',
+  description: DESCRIPTION,
+  tags: TAGS,
+};

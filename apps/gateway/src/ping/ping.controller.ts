@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Public } from '@lattice/common';
-import { ApiAnswer, ApiErrors } from '@lattice/http';
+import { ApiAnswer, ApiErrors } from '@lattice/api';
 
 @ApiTags('gateway')
 @Public()

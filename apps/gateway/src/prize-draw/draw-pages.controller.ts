@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Public } from '@lattice/common';
-import { ApiAnswer, ApiError, ApiErrors, ZodDto } from '@lattice/http';
+import { ApiAnswer, ApiError, ApiErrors, ZodDto } from '@lattice/api';
 import { DrawAssets } from './draw-assets';
 
 class AssetParams extends ZodDto(

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '@lattice/common';
-import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/http';
+import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/api';
 import { Roles } from '@lattice/session';
 import { drawViewSchema, entrantProfileSchema, winnersSchema } from './prize-draw.openapi';
 import { DrawParams, EnterDrawBody, StartDrawBody } from './prize-draw.dto';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZodDto } from '@lattice/http';
+import { ZodDto } from '@lattice/api';
 
 export const MAX_PRIZES = 100;
 export const MAX_PRIZE_LENGTH = 200;

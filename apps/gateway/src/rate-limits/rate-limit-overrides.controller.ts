@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/com
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { NotFoundError } from '@lattice/common';
-import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/http';
+import { ApiAnswer, ApiError, ApiErrors, ApiSession } from '@lattice/api';
 import { RateLimitOverrides, type RateLimitOverride } from '@lattice/rate-limit';
 import { Roles } from '@lattice/session';
 import { OverrideBody, OverrideParams } from './rate-limit-overrides.dto';

@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { z } from 'zod';
 import { LatticeError, ValidationFailedError } from '@lattice/common';
-import { issuesSummary, zodIssues } from '@lattice/http';
+import { issuesSummary, zodIssues } from '@lattice/api';
 import { RateLimitedError } from '@lattice/rate-limit';
 import type { Ack } from './presence-events';
 

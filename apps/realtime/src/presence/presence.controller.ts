@@ -1,6 +1,6 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { ApiErrors } from '@lattice/http';
+import { ApiErrors } from '@lattice/api';
 import {
   ApiPresenceListing,
   listPresence,

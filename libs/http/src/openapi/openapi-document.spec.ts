@@ -13,13 +13,9 @@ import {
 } from '@nestjs/common';
 import type { OpenAPIObject, ParameterObject, SchemaObject } from '@nestjs/swagger';
 import { z } from 'zod';
-import { ZodDto } from '../zod-dto';
-import { ApiAnswer } from './api-answer.decorator';
-import { ApiErrors } from './api-errors.decorator';
-import { ApiSession } from './api-session.decorator';
+import { ApiAnswer, ApiErrors, ApiSession, toOpenApiSchema, ZodDto } from '@lattice/api';
 import { buildOpenApiDocument } from './openapi-document';
 import { controllersOf, routesOf } from './route-inventory';
-import { toOpenApiSchema } from './zod-to-openapi';
 
 const itemSchema = z.strictObject({
   name: z.string().min(1).max(20),

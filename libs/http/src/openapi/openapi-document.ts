@@ -1,7 +1,10 @@
 import type { INestApplication, Type } from '@nestjs/common';
 import { ApplicationConfig } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { BEARER_SCHEME, SESSION_COOKIE_SCHEME } from './api-session.decorator';
+import { BEARER_SCHEME, SESSION_COOKIE_SCHEME } from '@lattice/api';
+
+/** The version of every app's document: bump with package.json's (a unit test compares them). */
+export const API_VERSION = '0.1.0';
 
 export interface OpenApiDocumentOptions {
   title: string;
@@ -79,5 +82,35 @@ export function buildOpenApiDocument(options: OpenApiDocumentOptions): OpenAPIOb
   return SwaggerModule.createDocument(app, builder.build(), {
     operationIdFactory: (controller, handler) =>
       `${controller.replace(/Controller$/, '')}_${handler}`,
+  });
+}
+
+/** What an app says about its own document; the tags of the routes every app has are added. */
+export interface ApiDocumentInfo {
+  title: string;
+  /** Markdown shown above the routes. */
+  description: string;
+  /** The tags of the app's own controllers, each with a line saying what it groups. */
+  tags: { name: string; description: string }[];
+}
+
+/** One app's own document, from the controllers it registers, as ApiDocument builds it at start-up. */
+export function buildAppDocument(
+  app: string,
+  info: ApiDocumentInfo,
+  controllers: readonly Type[],
+): OpenAPIObject {
+  return buildOpenApiDocument({
+    title: info.title,
+    version: API_VERSION,
+    description: info.description,
+    controllers,
+    tags: [
+      ...info.tags,
+      // The routes every app has (DocsModule, libs/health, libs/observability).
+      { name: 'docs', description: `This document and its page (${app})` },
+      { name: 'health', description: `Liveness and readiness of the ${app} instance` },
+      { name: 'metrics', description: `Prometheus metrics of the ${app} instance` },
+    ],
   });
 }

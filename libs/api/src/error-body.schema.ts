@@ -1,9 +1,17 @@
 import { ApiSchema } from '@nestjs/swagger';
 import { z } from 'zod';
-import type { ErrorBody } from '../error-body';
-import { ZodDto } from '../zod-dto';
+import { ZodDto } from './zod-dto';
 
-/** The contract's error body (CONTRACT 3), as GlobalExceptionFilter writes it (toErrorBody). */
+/** The contract's error body (CONTRACT 3): what every error answer of every app carries. */
+export interface ErrorBody {
+  statusCode: number;
+  code: string;
+  message: string;
+  requestId: string;
+  details?: unknown;
+}
+
+/** The error body as a zod schema, as GlobalExceptionFilter writes it (`toErrorBody`, @lattice/http). */
 export const errorBodySchema = z.object({
   statusCode: z.number().int().min(400).max(599).describe('The HTTP status, repeated'),
   code: z

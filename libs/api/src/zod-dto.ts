@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { describeZodDto } from './openapi/zod-dto.openapi';
+import { describeZodDto } from './zod-dto.openapi';
 
 /** A class carrying a zod schema, so a route's parameter type also says how to validate it. */
 export interface ZodDtoClass<T extends z.ZodType = z.ZodType> {

@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiBody, ApiResponse, type SchemaObject } from '@nestjs/swagger';
 import type { z } from 'zod';
-import type { ZodDtoClass } from '../zod-dto';
+import type { ZodDtoClass } from './zod-dto';
 import { toOpenApiSchema } from './zod-to-openapi';
 
 /** A zod schema (its output side is documented), a schema object as is, or a ZodDto class (a component). */

@@ -2,16 +2,14 @@ import { createReadStream } from 'node:fs';
 import { Controller, Get, Header, Param, StreamableFile } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { NotFoundError, Public } from '@lattice/common';
+import { ApiAnswer, ApiError, ApiErrors } from '@lattice/api';
+import { ApiDocumentSource } from './api-document.source';
 import {
-  ApiAnswer,
-  ApiError,
-  ApiErrors,
   SWAGGER_UI_ASSETS,
   swaggerUiAsset,
   swaggerUiInitScript,
   swaggerUiPage,
-} from '@lattice/http';
-import { ApiDocument } from './api-document.service';
+} from './swagger-ui.assets';
 
 const BASE = '/docs';
 const PAGE = swaggerUiPage({ title: 'Lattice API', base: BASE });
@@ -19,13 +17,14 @@ const INIT_SCRIPT = swaggerUiInitScript(`${BASE}/json`);
 
 /**
  * GET /docs/json (the OpenAPI document) and GET /docs (Swagger UI, its
- * assets served from this process). Public, and rate-limited like any route.
+ * assets served from this process), in every app. Public, and rate-limited
+ * like any route.
  */
 @ApiTags('docs')
 @Public()
 @Controller('docs')
 export class DocsController {
-  constructor(private readonly document: ApiDocument) {}
+  constructor(private readonly document: ApiDocumentSource) {}
 
   @Get('json')
   @Header('Content-Type', 'application/json; charset=utf-8')
@@ -33,8 +32,8 @@ export class DocsController {
   @ApiOperation({ summary: 'This OpenAPI document' })
   @ApiAnswer(200, { type: 'object', description: 'An OpenAPI 3.0 document' }, 'The document')
   @ApiErrors(429)
-  json(): string {
-    return this.document.json;
+  json(): Promise<string> {
+    return this.document.json();
   }
 
   @Get()

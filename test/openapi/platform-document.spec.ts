@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Logger, type Type } from '@nestjs/common';
+import { Logger, type DynamicModule, type Type } from '@nestjs/common';
 import {
   GUARDS_METADATA,
   PARAMTYPES_METADATA,
@@ -19,11 +19,22 @@ import type {
 import { ZodObject, type z } from 'zod';
 import { PUBLIC_ROUTE } from '@lattice/common';
 import { loadConfig } from '@lattice/config';
-import { controllersOf, routesOf, toOpenApiSchema, type RouteEntry } from '@lattice/http';
-import { AUTH_CONTROLLERS } from '../../../auth/src/auth.openapi';
-import { REALTIME_CONTROLLERS } from '../../../realtime/src/realtime.openapi';
-import { GatewayModule } from '../gateway.module';
-import { API_VERSION, buildGatewayDocument } from './gateway-document';
+import { toOpenApiSchema } from '@lattice/api';
+import {
+  API_VERSION,
+  buildAppDocument,
+  controllersOf,
+  routesOf,
+  type ApiDocumentInfo,
+  type RouteEntry,
+} from '@lattice/http';
+import { AuthModule } from '../../apps/auth/src/auth.module';
+import { AUTH_CONTROLLERS, AUTH_DOCUMENT } from '../../apps/auth/src/auth.openapi';
+import { GATEWAY_DOCUMENT } from '../../apps/gateway/src/docs/gateway-document';
+import { FORWARDED_APPS, mergeDocuments } from '../../apps/gateway/src/docs/platform-document';
+import { GatewayModule } from '../../apps/gateway/src/gateway.module';
+import { RealtimeModule } from '../../apps/realtime/src/realtime.module';
+import { REALTIME_CONTROLLERS, REALTIME_DOCUMENT } from '../../apps/realtime/src/realtime.openapi';
 
 type Operation = OperationObject & { path: string; method: string };
 
@@ -61,7 +72,18 @@ const hasOwnGuard = (route: RouteEntry): boolean =>
     (target) => ((Reflect.getMetadata(GUARDS_METADATA, target) ?? []) as unknown[]).length > 0,
   );
 
-describe('the OpenAPI document of the gateway', () => {
+/** An app's own document as the gateway receives it from that app's GET /docs/json. */
+async function servedBy(
+  app: 'auth' | 'realtime',
+  module: DynamicModule,
+  info: ApiDocumentInfo,
+): Promise<OpenAPIObject> {
+  return JSON.parse(
+    JSON.stringify(buildAppDocument(app, info, await controllersOf(module))),
+  ) as OpenAPIObject;
+}
+
+describe('the OpenAPI document of the gateway, merged from the three apps', () => {
   let document: OpenAPIObject;
   let routes: RouteEntry[];
   let operations: Map<string, Operation>;
@@ -84,7 +106,19 @@ describe('the OpenAPI document of the gateway', () => {
     // realtime lists are checked against their modules in those apps' specs).
     const gateway = await controllersOf(GatewayModule.forRoot(loadConfig('gateway', {})));
     routes = routesOf([...gateway, ...AUTH_CONTROLLERS, ...REALTIME_CONTROLLERS] as Type[]);
-    document = buildGatewayDocument(gateway);
+    // Each app's own document, built as that app builds it, merged as the gateway merges them.
+    const served = {
+      auth: await servedBy('auth', AuthModule.forRoot(loadConfig('auth', {})), AUTH_DOCUMENT),
+      realtime: await servedBy(
+        'realtime',
+        RealtimeModule.forRoot(loadConfig('realtime', {})),
+        REALTIME_DOCUMENT,
+      ),
+    };
+    document = mergeDocuments(
+      buildAppDocument('gateway', GATEWAY_DOCUMENT, gateway),
+      FORWARDED_APPS.map((upstream) => ({ ...upstream, document: served[upstream.app] })),
+    );
     operations = new Map();
     for (const [path, item] of Object.entries(document.paths)) {
       for (const [method, operation] of Object.entries(item)) {
@@ -259,7 +293,7 @@ describe('the OpenAPI document of the gateway', () => {
   });
 
   it('is an OpenAPI 3.0 document versioned like the package', () => {
-    const pkg = JSON.parse(readFileSync(join(__dirname, '../../../../package.json'), 'utf8')) as {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as {
       version: string;
     };
     expect(document.openapi).toMatch(/^3\.0\.\d+$/);

@@ -1,0 +1,13 @@
+export { ZodDto } from './zod-dto';
+export type { ZodDtoClass } from './zod-dto';
+export { ZodValidationPipe } from './zod-validation.pipe';
+export { MAX_VALIDATION_ISSUES, boundIssues, zodIssues, issuesSummary } from './validation-issues';
+export { errorBodySchema, ErrorBodyModel } from './error-body.schema';
+export type { ErrorBody } from './error-body.schema';
+export { toOpenApiSchema } from './zod-to-openapi';
+export type { SchemaSide } from './zod-to-openapi';
+export { ApiAnswer, ApiZodBody } from './api-answer.decorator';
+export type { AnswerBody, ApiAnswerOptions } from './api-answer.decorator';
+export { ApiError, ApiErrors } from './api-errors.decorator';
+export { ApiSession, SESSION_COOKIE_SCHEME, BEARER_SCHEME } from './api-session.decorator';
+export type { ApiSessionOptions } from './api-session.decorator';
