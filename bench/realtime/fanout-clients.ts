@@ -41,6 +41,8 @@ export type FanoutCommand =
 export interface RunResult {
   type: 'result';
   delivered: number;
+  /** Every delivery of the run, warm-up and drain included. */
+  total: number;
   /** Send → receive of each delivery in the window, ms. */
   latencies: number[];
   sent: number;
@@ -66,10 +68,19 @@ interface Client {
 
 const targets = new Map<string, { kind: TargetKind; clients: Map<number, Client> }>();
 /** The window of the run in progress, if any. */
-let window: { from: number; until: number; delivered: number; latencies: number[] } | null = null;
+let window: {
+  from: number;
+  until: number;
+  delivered: number;
+  latencies: number[];
+  /** Every delivery of the run, drain included. */
+  total: number;
+} | null = null;
 /** Presence scenario: the user id of each join emitted, with when. */
 const joinedAt = new Map<string, number>();
 const joinLatencies: number[] = [];
+/** When the last channel:message arrived, for the drain at the end of a run. */
+let lastMessageAt = 0;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const reply = (message: unknown) =>
@@ -85,6 +96,8 @@ function connect(kind: TargetKind, url: string, plan: SocketPlan): Promise<Socke
   });
   socket.on('channel:message', (message: { data: { t: number } }) => {
     const at = now();
+    lastMessageAt = at;
+    if (window) window.total++;
     if (!window || at < window.from || at > window.until) return;
     window.delivered++;
     window.latencies.push(Math.round((at - message.data.t) * 100) / 100);
@@ -130,7 +143,13 @@ async function onRun(command: Extract<FanoutCommand, { type: 'run' }>): Promise<
   const target = targets.get(command.target)!;
   const senders = command.senders.map((key) => target.clients.get(key)!);
   const pad = 'x'.repeat(command.payload);
-  window = { from: command.measureFrom, until: command.until, delivered: 0, latencies: [] };
+  window = {
+    from: command.measureFrom,
+    until: command.until,
+    delivered: 0,
+    latencies: [],
+    total: 0,
+  };
   const lag = monitorEventLoopDelay({ resolution: 10 });
   const cpu = process.cpuUsage();
   lag.enable();
@@ -174,11 +193,16 @@ async function onRun(command: Extract<FanoutCommand, { type: 'run' }>): Promise<
   );
   await Promise.all(pending);
   await sleep(Math.max(0, command.until - now()) + 200);
+  // Drained: what is still queued (in Redis, a stream, a server) arrives before the
+  // next run starts, so that no run measures another's backlog.
+  const drainUntil = now() + 60_000;
+  while (now() - lastMessageAt < 500 && now() < drainUntil) await sleep(100);
   lag.disable();
   const used = process.cpuUsage(cpu);
   const result: RunResult = {
     type: 'result',
     delivered: window.delivered,
+    total: window.total,
     latencies: window.latencies,
     sent,
     failed,

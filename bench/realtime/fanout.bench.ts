@@ -18,7 +18,8 @@
 //                   by the other members, the sender left out), send → receive p50/p99
 //            paced  BENCH_PACED_SECONDS (5) s at BENCH_RATE (2) messages/s per sender,
 //                   far below saturation: send → receive p50/p99 without queueing
-//          Throughput ratios are taken within each round (lattice / peer); the CPU time
+//          Each run ends when its messages have stopped arriving (500 ms quiet), so no run
+//          measures another's backlog. Throughput ratios are taken within each round (lattice / peer); the CPU time
 //          of the pair's processes and of its Redis per delivered message (read from
 //          /proc) is the steadiest measure on a shared machine.
 // presence BENCH_PRESENCE_SOCKETS (10000) clients (distinct users) on a fresh lattice
@@ -251,19 +252,20 @@ async function turn(pair: Pair, clients: ClientProcs, plans: SocketPlan[]): Prom
     }));
     const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
     const delivered = results.reduce((sum, r) => sum + r.delivered, 0);
+    const total = results.reduce((sum, r) => sum + r.total, 0);
     return {
       results,
       latencies,
       delivered,
+      total,
       windowS: (until - from - (rate === 0 ? WARM_MS : 0)) / 1000,
     };
   };
   const serverBefore = cpuOf(pair);
   const redisBefore = cpuTimeUs(pair.redis.pid!);
   const flood = await run(0, SECONDS);
-  const serverUs = (cpuOf(pair) - serverBefore) / flood.delivered;
-  const redisUs = (cpuTimeUs(pair.redis.pid!) - redisBefore) / flood.delivered;
-  await sleep(1_000); // what is still queued drains before the paced run
+  const serverUs = (cpuOf(pair) - serverBefore) / flood.total;
+  const redisUs = (cpuTimeUs(pair.redis.pid!) - redisBefore) / flood.total;
   const paced = await run(RATE, PACED_SECONDS);
   await sleep(500);
   return {
