@@ -57,6 +57,8 @@ export interface JoinResult {
   latencies: number[];
   acks: number[];
   failed: number;
+  /** Why joins failed, each reason once. */
+  reasons: string[];
 }
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -218,6 +220,7 @@ async function onJoin(command: Extract<FanoutCommand, { type: 'join' }>): Promis
   joinLatencies.length = 0;
   const acks: number[] = [];
   let failed = 0;
+  const reasons = new Set<string>();
   const pending: Promise<void>[] = [];
   for (const { key, due } of command.joins) {
     const wait = due - now();
@@ -228,7 +231,10 @@ async function onJoin(command: Extract<FanoutCommand, { type: 'join' }>): Promis
     pending.push(
       join(target.kind, client).then(
         () => void acks.push(now() - emitted),
-        () => void failed++,
+        (error: Error) => {
+          failed++;
+          reasons.add(error.message);
+        },
       ),
     );
   }
@@ -239,7 +245,13 @@ async function onJoin(command: Extract<FanoutCommand, { type: 'join' }>): Promis
     settled = joinLatencies.length;
     await sleep(1_000);
   }
-  const result: JoinResult = { type: 'joined', latencies: [...joinLatencies], acks, failed };
+  const result: JoinResult = {
+    type: 'joined',
+    latencies: [...joinLatencies],
+    acks,
+    failed,
+    reasons: [...reasons].slice(0, 5),
+  };
   await reply(result);
 }
 

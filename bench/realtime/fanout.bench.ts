@@ -438,6 +438,8 @@ async function presence(): Promise<void> {
     console.log(
       `| machine load average, 1 min (start / end) | ${loadStart[0].toFixed(1)} / ${loadavg()[0].toFixed(1)} on ${cpus().length} cores |`,
     );
+    const reasons = [...new Set(results.flatMap((r) => r.reasons))];
+    if (reasons.length) console.log(`\nfailed joins: ${reasons.join('; ')}`);
   } finally {
     if (pair) await clients.ask(() => ({ type: 'close', target: 'presence' }));
     clients.close();
