@@ -279,9 +279,10 @@ describe('OpenTelemetry tracing across the gateway, auth and Redis', () => {
   });
 
   it("continues the trace of a Socket.IO connection through the gateway in realtime's handshake", async () => {
-    const login = await call(gateway, 'POST', '/auth/login', {
-      body: { login: 'traced', password: 'password-123' },
-    });
+    const account = { login: 'socket-traced', password: 'password-123' };
+    await call(gateway, 'POST', '/auth/register', { body: { ...account, name: 'Socket' } });
+    const login = await call(gateway, 'POST', '/auth/login', { body: account });
+    expect(login.status).toBe(200);
     const token = (login.body as { token: string }).token;
     const connect = (transports: ('websocket' | 'polling')[]) => {
       const socket = io(gateway.url(''), {
