@@ -11,6 +11,7 @@ export {
   tracedFrom,
   inServerSpan,
   startSpan,
+  NO_SPAN,
   currentTraceIds,
   type SpanScope,
 } from './tracing';

@@ -196,7 +196,7 @@ export interface SpanScope {
 }
 
 /** What startSpan gives without tracing: runs work as it is, records nothing. */
-const NO_SPAN: SpanScope = {
+export const NO_SPAN: SpanScope = {
   run: (work) => work(),
   set: () => undefined,
   end: () => undefined,

@@ -11,8 +11,10 @@ import { SOCKET_MESSAGE_LIMIT_BYTES, toErrorBody } from '@lattice/http';
 import {
   inServerSpan,
   MetricsService,
+  NO_SPAN,
   pathOf,
   startSpan,
+  tracingEnabled,
   type SpanScope,
 } from '@lattice/observability';
 import { applyClientDeadlines, capConnectionsPerClient } from './client-limits';
@@ -91,6 +93,27 @@ function failureOf(error: Error): 'unreached' | 'reset' | 'timeout' | 'other' {
   if (RESET_CODES.has(code)) return 'reset';
   if (ANSWER_TIMEOUT_CODES.has(code)) return 'timeout';
   return 'other';
+}
+
+/**
+ * With tracing on, a span for one attempt at a target (the forward's client
+ * span under it), a retry beside the attempt that failed; without, the shared
+ * no-op, nothing allocated.
+ */
+function attemptSpan(
+  route: ProxyRoute,
+  lease: TargetLease,
+  failedAttempt: SpanScope | undefined,
+): SpanScope {
+  if (!tracingEnabled()) return NO_SPAN;
+  const attributes = {
+    'lattice.route': route.prefix,
+    'lattice.upstream.target': lease.target.label,
+    'lattice.upstream.retry': failedAttempt !== undefined,
+  };
+  return failedAttempt
+    ? failedAttempt.sibling('upstream.attempt', attributes)
+    : startSpan('upstream.attempt', attributes);
 }
 
 /**
@@ -258,16 +281,7 @@ export class EdgeProxy implements OnModuleInit {
     lease: TargetLease,
     failedAttempt?: SpanScope,
   ): void {
-    // With tracing on, a span per attempt (the forward's client span under it), a retry
-    // beside the attempt that failed; a no-op otherwise.
-    const attributes = {
-      'lattice.route': route.prefix,
-      'lattice.upstream.target': lease.target.label,
-      'lattice.upstream.retry': failedAttempt !== undefined,
-    };
-    const attempt = failedAttempt
-      ? failedAttempt.sibling('upstream.attempt', attributes)
-      : startSpan('upstream.attempt', attributes);
+    const attempt = attemptSpan(route, lease, failedAttempt);
     try {
       // The path alone: reply-from would refuse `../` anywhere in the URL, query included.
       attempt.run(() =>
