@@ -18,9 +18,12 @@
 // proxy process (read from /proc) per request is the steadiest measure of its own
 // cost: it does not depend on what else the two cores are busy with. Redis's CPU
 // time per request is read alike: it shares the cores, so it costs throughput too.
+// BENCH_PROFILE=<dir> writes V8 CPU profiles (cpu-profile.preload.cjs) of the bare proxy
+// and the untraced gateway into <dir>, both stopped gracefully at the end so they write them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { AppProcess, cpuTimeUs, freePort, RedisServer } from '@lattice/testing';
 
@@ -29,6 +32,16 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const LATENCY_REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 3000);
 const LEASE_MS = process.env.BENCH_LEASE_MS ?? '50';
+const PROFILE_DIR = process.env.BENCH_PROFILE && resolve(process.env.BENCH_PROFILE);
+if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
+/** Node options that profile a process into PROFILE_DIR, when asked. */
+const profiled = (): Record<string, string> =>
+  PROFILE_DIR
+    ? {
+        NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile.preload.cjs')}`,
+        BENCH_PROFILE: PROFILE_DIR,
+      }
+    : {};
 // Limits never reached, with a window shorter than a round: each round drops from
 // its counters what it admitted a second before, as a busy counter does all day.
 const HUGE_LIMIT = '100000000/1';
@@ -136,7 +149,7 @@ async function main(): Promise<void> {
   const redis = await RedisServer.start();
   const upstream = await startScript('upstream.server.ts', {});
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
-  const bare = await startScript('bare-proxy.server.ts', { UPSTREAM: upstreamUrl });
+  const bare = await startScript('bare-proxy.server.ts', { UPSTREAM: upstreamUrl, ...profiled() });
   const env = { REDIS_URL: redis.url, RATE_LIMIT_IP: HUGE_LIMIT, RATE_LIMIT_USER: HUGE_LIMIT };
   const auth = await AppProcess.start('auth', env);
   const gatewayEnv = {
@@ -146,7 +159,7 @@ async function main(): Promise<void> {
       { prefix: '/orders', upstream: upstreamUrl, auth: 'required', rateLimit: HUGE_LIMIT },
     ]),
   };
-  const gateway = await AppProcess.start('gateway', gatewayEnv);
+  const gateway = await AppProcess.start('gateway', { ...gatewayEnv, ...profiled() });
   const leased = await AppProcess.start('gateway', {
     ...gatewayEnv,
     RATE_LIMIT_LEASE_MS: LEASE_MS,
@@ -247,10 +260,11 @@ async function main(): Promise<void> {
     await traced.kill();
     sink.child.kill();
     await leased.kill();
-    await gateway.kill();
+    // SIGTERM: a graceful exit, which writes the CPU profiles when BENCH_PROFILE asks for them.
+    await gateway.stop();
     await auth.kill();
     upstream.child.kill();
-    bare.child.kill();
+    bare.child.kill('SIGTERM');
     await redis.dispose();
   }
 }

@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { io, type Socket } from 'socket.io-client';
 import {
   AppProcess,
   callJson as call,
+  freePort,
   startTestRedis,
   waitFor,
   type TestRedis,
@@ -16,6 +18,7 @@ interface ReceivedSpan {
   name: string;
   kind: number;
   attributes: Record<string, unknown>;
+  status?: { code?: number };
 }
 
 const SERVER = 2;
@@ -85,8 +88,10 @@ class OtlpReceiver {
 
 /**
  * Tracing as an operator sees it in Jaeger or Tempo: a login through the
- * gateway is one trace, gateway → auth → Redis, with correct parent links,
- * and the trace reaches a ROUTES upstream in `traceparent`.
+ * gateway is one trace, gateway → auth → Redis, with correct parent links;
+ * the trace reaches a ROUTES upstream in `traceparent`, a retried request
+ * shows both attempts, and a Socket.IO connection through the gateway
+ * continues in realtime's handshake.
  */
 describe('OpenTelemetry tracing across the gateway, auth and Redis', () => {
   let redis: TestRedis;
@@ -94,8 +99,11 @@ describe('OpenTelemetry tracing across the gateway, auth and Redis', () => {
   let upstream: Server;
   const upstreamHeaders: IncomingMessage['headers'][] = [];
   let auth: AppProcess;
+  let realtime: AppProcess;
   let gateway: AppProcess;
   let trusting: AppProcess;
+  let deadTarget: string;
+  const sockets: Socket[] = [];
 
   beforeAll(async () => {
     redis = await startTestRedis();
@@ -112,26 +120,36 @@ describe('OpenTelemetry tracing across the gateway, auth and Redis', () => {
       LOG_FORMAT: 'json',
       LOG_LEVEL: 'info',
     };
-    auth = await AppProcess.start('auth', { ...redis.env, ...otel });
-    const routes = JSON.stringify([
-      {
-        prefix: '/orders',
-        upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
-        auth: 'none',
-      },
+    [auth, realtime] = await Promise.all([
+      AppProcess.start('auth', { ...redis.env, ...otel }),
+      AppProcess.start('realtime', { ...redis.env, ...otel }),
     ]);
-    const env = { ...redis.env, ...otel, AUTH_URL: auth.url(''), ROUTES: routes };
+    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    // Nothing listens there: the first target of /flaky refuses, and its GETs are retried.
+    deadTarget = `http://127.0.0.1:${await freePort()}`;
+    const routes = JSON.stringify([
+      { prefix: '/orders', upstream: upstreamUrl, auth: 'none' },
+      { prefix: '/flaky', upstream: [deadTarget, upstreamUrl], auth: 'none' },
+    ]);
+    const env = {
+      ...redis.env,
+      ...otel,
+      AUTH_URL: auth.url(''),
+      REALTIME_URL: realtime.url(''),
+      ROUTES: routes,
+    };
     [gateway, trusting] = await Promise.all([
       AppProcess.start('gateway', env),
       AppProcess.start('gateway', { ...env, TRACE_TRUST_CLIENT: 'true' }),
     ]);
-    for (const app of [auth, gateway, trusting]) {
+    for (const app of [auth, realtime, gateway, trusting]) {
       await waitFor('ready', async () => (await fetch(app.url('/health/ready'))).status === 200);
     }
   });
 
   afterAll(async () => {
-    await Promise.all([auth, gateway, trusting].map((app) => app?.kill()));
+    for (const socket of sockets) socket.disconnect();
+    await Promise.all([auth, realtime, gateway, trusting].map((app) => app?.kill()));
     await new Promise((resolve) => upstream?.close(resolve));
     await receiver?.close();
     await redis?.dispose();
@@ -172,8 +190,16 @@ describe('OpenTelemetry tracing across the gateway, auth and Redis', () => {
       return done ? trace : undefined;
     });
     const byId = new Map(spans.map((s) => [s.spanId, s]));
+    // The gateway's attempt at auth, and under it the request it sent.
+    const attempt = spans.find((s) => s.name === 'upstream.attempt')!;
+    expect(attempt.parentSpanId).toBe(edge.spanId);
+    expect(attempt.attributes).toMatchObject({
+      'lattice.route': '/auth',
+      'lattice.upstream.target': auth.url(''),
+      'lattice.upstream.retry': false,
+    });
     const forward = spans.find((s) => s.service === 'lattice-gateway' && s.kind === CLIENT)!;
-    expect(forward.parentSpanId).toBe(edge.spanId);
+    expect(forward.parentSpanId).toBe(attempt.spanId);
     const authServer = spans.find((s) => s.service === 'lattice-auth' && s.kind === SERVER)!;
     expect(authServer.parentSpanId).toBe(forward.spanId);
     // Every span of the trace hangs under the gateway's, through its parents.
@@ -218,5 +244,97 @@ describe('OpenTelemetry tracing across the gateway, auth and Redis', () => {
       headers: { traceparent: `00-${clientTrace}-00f067aa0ba902b7-01` },
     });
     expect((upstreamHeaders.at(-1)!.traceparent as string).split('-')[1]).toBe(clientTrace);
+  });
+
+  it('shows a retried request as two attempts, the first target failed and the second a retry', async () => {
+    const answer = await call(gateway, 'GET', '/flaky/1');
+    expect(answer.status).toBe(200);
+    const traceId = (upstreamHeaders.at(-1)!.traceparent as string).split('-')[1];
+    const attempts = await waitFor('both attempts of the request', () => {
+      const found = receiver.trace(traceId).filter((s) => s.name === 'upstream.attempt');
+      return found.length === 2 ? found : undefined;
+    });
+    const edge = receiver.trace(traceId).find((s) => s.kind === SERVER)!;
+    expect(attempts.map((s) => s.parentSpanId)).toEqual([edge.spanId, edge.spanId]);
+    const [first, retry] = [...attempts].sort(
+      (a, b) =>
+        Number(a.attributes['lattice.upstream.retry']) -
+        Number(b.attributes['lattice.upstream.retry']),
+    );
+    expect(first.attributes).toMatchObject({
+      'lattice.route': '/flaky',
+      'lattice.upstream.target': deadTarget,
+      'lattice.upstream.retry': false,
+      'error.type': 'ECONNREFUSED',
+    });
+    expect(first.status?.code).toBe(2);
+    expect(retry.attributes).toMatchObject({
+      'lattice.upstream.target': `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+      'lattice.upstream.retry': true,
+    });
+    expect(retry.status?.code ?? 0).not.toBe(2);
+    // And counted.
+    const metrics = await (await fetch(gateway.url('/metrics'))).text();
+    expect(metrics).toContain('lattice_gateway_upstream_retries_total{route="/flaky"} 1');
+  });
+
+  it("continues the trace of a Socket.IO connection through the gateway in realtime's handshake", async () => {
+    const account = { login: 'socket-traced', password: 'password-123' };
+    await call(gateway, 'POST', '/auth/register', { body: { ...account, name: 'Socket' } });
+    const login = await call(gateway, 'POST', '/auth/login', { body: account });
+    expect(login.status).toBe(200);
+    const token = (login.body as { token: string }).token;
+    const connect = (transports: ('websocket' | 'polling')[]) => {
+      const socket = io(gateway.url(''), {
+        auth: { token },
+        transports,
+        forceNew: true,
+        reconnection: false,
+      });
+      sockets.push(socket);
+      return new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('connect_error', reject);
+      });
+    };
+    // A WebSocket from the start (the upgrade is the handshake), then Socket.IO's default (polling first).
+    for (const transports of [['websocket'], ['polling', 'websocket']] as const) {
+      const before = new Set(receiver.spans.map((s) => s.spanId));
+      await connect([...transports]);
+      const handshake = await waitFor(`realtime's handshake span (${transports[0]})`, () =>
+        receiver.spans.find(
+          (s) =>
+            !before.has(s.spanId) &&
+            s.service === 'lattice-realtime' &&
+            s.name === 'socket.handshake',
+        ),
+      );
+      // Its parent is the gateway's request to realtime, in the gateway's trace.
+      const forward = await waitFor('the gateway span the handshake continues', () =>
+        receiver.spans.find((s) => s.spanId === handshake.parentSpanId),
+      );
+      expect([forward.service, forward.kind, forward.traceId]).toEqual([
+        'lattice-gateway',
+        CLIENT,
+        handshake.traceId,
+      ]);
+      const edge = await waitFor('the gateway span of the request', () =>
+        receiver.spans.find((s) => s.spanId === forward.parentSpanId),
+      );
+      expect([edge.service, edge.kind, edge.parentSpanId]).toEqual([
+        'lattice-gateway',
+        SERVER,
+        undefined,
+      ]);
+      if (transports[0] === 'polling') continue;
+      expect(edge.name).toBe('GET /socket.io/ (WebSocket)');
+      // The handshake's own work (the session read in Redis; cached for the next one) is under it.
+      const read = await waitFor('the session read of the handshake', () =>
+        receiver.spans.find(
+          (s) => s.name === 'session.read' && s.parentSpanId === handshake.spanId,
+        ),
+      );
+      expect(read.traceId).toBe(edge.traceId);
+    }
   });
 });

@@ -110,14 +110,20 @@ describe('a route with several upstream targets', () => {
       expect(hits.filter((hit) => hit.method === method)).toHaveLength(1);
     }
     // Both targets drop it: the second attempt's failure is the answer, with no third.
-    const res = await call('/pool/crash', { method: 'PUT', body: '{"order":1}' });
-    expect(res.status).toBe(502);
-    const puts = (target: TargetServer) =>
-      target.hitsAt('/pool/crash').filter((hit) => hit.method === 'PUT');
-    expect([puts(poolA).length, puts(poolB).length]).toEqual([1, 1]);
-    // The retry carried the whole body again.
-    expect(puts(poolB)[0].bodySha256).toBe(sha256('{"order":1}'));
-    expect((await retries('/pool')) - before).toBe(1);
+    const sent = (target: TargetServer, method: string) =>
+      target.hitsAt('/pool/crash').filter((hit) => hit.method === method);
+    for (const method of ['PUT', 'DELETE', 'OPTIONS']) {
+      const res = await call('/pool/crash', { method, body: '{"order":1}' });
+      expect([method, res.status]).toEqual([method, 502]);
+      expect([method, sent(poolA, method).length, sent(poolB, method).length]).toEqual([
+        method,
+        1,
+        1,
+      ]);
+      // The retry carried the whole body again.
+      expect(sent(poolB, method)[0].bodySha256).toBe(sha256('{"order":1}'));
+    }
+    expect((await retries('/pool')) - before).toBe(3);
   });
 
   it('answers every idempotent request while a target is killed mid-run', async () => {

@@ -3,5 +3,16 @@ export { MetricsService } from './metrics.service';
 export type { HotCounter, HotHistogram } from './hot-metrics';
 export { pathOf, requestIdFor, REQUEST_ID_HEADER } from './request-id';
 export { QuietStartupLogger } from './quiet-startup.logger';
-export { startTracing, stopTracing, tracingEnabled, traced, currentTraceIds } from './tracing';
+export {
+  startTracing,
+  stopTracing,
+  tracingEnabled,
+  traced,
+  tracedFrom,
+  inServerSpan,
+  startSpan,
+  NO_SPAN,
+  currentTraceIds,
+  type SpanScope,
+} from './tracing';
 export { requestContext } from './request-context';

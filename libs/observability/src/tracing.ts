@@ -1,7 +1,12 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import {
   context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
   trace,
+  type Attributes,
   type Context,
   type Span,
   type TextMapPropagator,
@@ -98,6 +103,27 @@ export async function stopTracing(): Promise<void> {
 
 const tracer = trace.getTracer('lattice');
 
+/** Marks a span as failed with `error`, as the instrumentations do. */
+function failed(span: Span, error: unknown): void {
+  span.recordException(error as Error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+}
+
+/** Runs `work` in `span` (under `parent`), ending it when its promise settles. */
+function runIn<T>(span: Span, parent: Context, work: () => Promise<T>): Promise<T> {
+  return context.with(trace.setSpan(parent, span), work).then(
+    (value) => {
+      span.end();
+      return value;
+    },
+    (error: unknown) => {
+      failed(span, error);
+      span.end();
+      throw error;
+    },
+  );
+}
+
 /**
  * Runs `work` in a child span named `name` (with `attributes`), ended when
  * its promise settles and marked as an error when it rejects. Without
@@ -105,24 +131,102 @@ const tracer = trace.getTracer('lattice');
  */
 export function traced<T>(
   name: string,
-  attributes: Record<string, string | number | boolean>,
+  attributes: Attributes,
   work: () => Promise<T>,
 ): Promise<T> {
   if (!shutdown) return work();
-  return tracer.startActiveSpan(name, { attributes }, (span: Span) =>
-    work().then(
-      (value) => {
-        span.end();
-        return value;
-      },
-      (error: unknown) => {
-        span.recordException(error as Error);
-        span.setStatus({ code: 2, message: (error as Error)?.message });
-        span.end();
-        throw error;
-      },
-    ),
-  );
+  const parent = context.active();
+  return runIn(tracer.startSpan(name, { attributes }, parent), parent, work);
+}
+
+/**
+ * Like traced, for work that belongs to the trace named in `headers`
+ * (`traceparent`) rather than to the work running now: a Socket.IO
+ * handshake, which runs after the HTTP request that carried it is over. A
+ * span of a trace of its own when the headers name none (or, at the
+ * gateway, when clients are not trusted).
+ */
+export function tracedFrom<T>(
+  headers: IncomingHttpHeaders,
+  name: string,
+  attributes: Attributes,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (!shutdown) return work();
+  const parent = propagation.extract(ROOT_CONTEXT, headers);
+  return runIn(tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent), parent, work);
+}
+
+/**
+ * Runs the synchronous `work` in a server span for an incoming request the
+ * HTTP instrumentation does not trace (a WebSocket upgrade), continuing the
+ * trace in its headers as the propagator allows (TRACE_TRUST_CLIENT at the
+ * gateway); requests `work` makes, and everything it starts, are its
+ * children. Without tracing, `work` runs as it is.
+ */
+export function inServerSpan(
+  name: string,
+  headers: IncomingHttpHeaders,
+  attributes: Attributes,
+  work: () => void,
+): void {
+  if (!shutdown) return work();
+  const parent = propagation.extract(ROOT_CONTEXT, headers);
+  const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+  try {
+    context.with(trace.setSpan(parent, span), work);
+  } catch (error) {
+    failed(span, error);
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/** One attempt of work that ends on a call rather than a promise: its `end(error?)` ends the span. */
+export interface SpanScope {
+  /** Runs `work` with the span as its parent: what it starts is the span's child. */
+  run<T>(work: () => T): T;
+  /** Adds attributes learnt along the way. */
+  set(attributes: Attributes): void;
+  /** Ends the span, failed when given an error. Later calls change nothing. */
+  end(error?: unknown): void;
+  /** Starts the next span under the same parent (a retry beside the attempt it follows). */
+  sibling(name: string, attributes: Attributes): SpanScope;
+}
+
+/** What startSpan gives without tracing: runs work as it is, records nothing. */
+export const NO_SPAN: SpanScope = {
+  run: (work) => work(),
+  set: () => undefined,
+  end: () => undefined,
+  sibling: () => NO_SPAN,
+};
+
+/**
+ * Starts a child span of the work running now, for work whose end is a
+ * callback (an upstream attempt: its answer's head, or its failure). Without
+ * tracing it is a shared no-op, with nothing allocated per call.
+ */
+export function startSpan(name: string, attributes: Attributes): SpanScope {
+  return shutdown ? spanScope(name, attributes, context.active()) : NO_SPAN;
+}
+
+function spanScope(name: string, attributes: Attributes, parent: Context): SpanScope {
+  const span = tracer.startSpan(name, { attributes }, parent);
+  const active = trace.setSpan(parent, span);
+  let ended = false;
+  return {
+    run: (work) => context.with(active, work),
+    set: (more) => span.setAttributes(more),
+    end: (error) => {
+      if (ended) return;
+      ended = true;
+      if (error !== undefined) failed(span, error);
+      span.end();
+    },
+    sibling: (next, more) => spanScope(next, more, parent),
+  };
 }
 
 /** The trace and span of the work running now, for log lines; undefined outside any. */

@@ -8,7 +8,15 @@ import type { Counter } from 'prom-client';
 import { NotFoundError } from '@lattice/common';
 import { ConfigService, type ClientLimitsConfig } from '@lattice/config';
 import { SOCKET_MESSAGE_LIMIT_BYTES, toErrorBody } from '@lattice/http';
-import { MetricsService, pathOf } from '@lattice/observability';
+import {
+  inServerSpan,
+  MetricsService,
+  NO_SPAN,
+  pathOf,
+  startSpan,
+  tracingEnabled,
+  type SpanScope,
+} from '@lattice/observability';
 import { applyClientDeadlines, capConnectionsPerClient } from './client-limits';
 import { EdgePolicy } from './edge.policy';
 import { clientHeaders, upstreamHeaders, type ForwardedRequest } from './forwarded-headers';
@@ -88,6 +96,27 @@ function failureOf(error: Error): 'unreached' | 'reset' | 'timeout' | 'other' {
 }
 
 /**
+ * With tracing on, a span for one attempt at a target (the forward's client
+ * span under it), a retry beside the attempt that failed; without, the shared
+ * no-op, nothing allocated.
+ */
+function attemptSpan(
+  route: ProxyRoute,
+  lease: TargetLease,
+  failedAttempt: SpanScope | undefined,
+): SpanScope {
+  if (!tracingEnabled()) return NO_SPAN;
+  const attributes = {
+    'lattice.route': route.prefix,
+    'lattice.upstream.target': lease.target.label,
+    'lattice.upstream.retry': failedAttempt !== undefined,
+  };
+  return failedAttempt
+    ? failedAttempt.sibling('upstream.attempt', attributes)
+    : startSpan('upstream.attempt', attributes);
+}
+
+/**
  * The gateway's forwarding, registered on Fastify beside Nest's routes
  * (which, being more specific, win): every path that is not the gateway's
  * own goes by the route table to one of its upstream targets (balanced, see
@@ -154,9 +183,25 @@ export class EdgeProxy implements OnModuleInit {
       // Parsers of its own in its own context: Nest's stay as they are for the gateway's routes.
       bufferRequestBodies(socket, uploads);
       socket.setErrorHandler(this.onRefusedBody);
-      socket.addHook('onRequest', async (request) => {
+      socket.addHook('onRequest', (request, _reply, done) => {
         const { sid } = request.query as { sid?: unknown };
-        upstreams.set(request.raw, await this.sessions.upstreamFor(sid));
+        this.sessions.upstreamFor(sid).then((upstream) => {
+          upstreams.set(request.raw, upstream);
+          if (request.headers.upgrade === undefined) return done();
+          // The HTTP instrumentation traces no upgrade: the gateway's span for it is made
+          // here, and the proxy's request to realtime (its client span, and the
+          // `traceparent` realtime's handshake continues) is made inside it.
+          inServerSpan(
+            'GET /socket.io/ (WebSocket)',
+            request.headers,
+            {
+              'http.request.method': 'GET',
+              'url.path': pathOf(request.url),
+              'lattice.upstream.target': upstream,
+            },
+            done,
+          );
+        }, done);
       });
       await socket.register(httpProxy, {
         // No fixed upstream: every request, WebSocket upgrades included, goes where getUpstream says.
@@ -225,7 +270,7 @@ export class EdgeProxy implements OnModuleInit {
     const lease = route.targets.take();
     // Every target out of rotation: say so now rather than wait for one to time out.
     if (!lease) return this.fail(request, reply, new UpstreamUnavailableError());
-    this.sendTo(request, reply, route, lease, false);
+    this.sendTo(request, reply, route, lease);
   }
 
   /** One attempt at one target; its outcome goes to the target's breaker (UpstreamTargets). */
@@ -234,25 +279,30 @@ export class EdgeProxy implements OnModuleInit {
     reply: FastifyReply,
     route: ProxyRoute,
     lease: TargetLease,
-    retried: boolean,
+    failedAttempt?: SpanScope,
   ): void {
+    const attempt = attemptSpan(route, lease, failedAttempt);
     try {
       // The path alone: reply-from would refuse `../` anywhere in the URL, query included.
-      reply.from(lease.target.url + pathOf(request.url), {
-        queryString: clientQuery,
-        rewriteRequestHeaders: (req, headers) => upstreamHeaders(req, route, headers),
-        // Called as the answer's head arrives, whatever becomes of the client.
-        rewriteHeaders: (headers) => {
-          lease.settle('answered');
-          return clientHeaders(headers);
-        },
-        onError: (_reply, { error }) =>
-          this.onAttemptFailed(request, reply, route, lease, error, retried),
-        retryDelay: NEVER_RETRY,
-      });
-    } catch {
+      attempt.run(() =>
+        reply.from(lease.target.url + pathOf(request.url), {
+          queryString: clientQuery,
+          rewriteRequestHeaders: (req, headers) => upstreamHeaders(req, route, headers),
+          // Called as the answer's head arrives, whatever becomes of the client.
+          rewriteHeaders: (headers) => {
+            lease.settle('answered');
+            attempt.end();
+            return clientHeaders(headers);
+          },
+          onError: (_reply, { error }) =>
+            this.onAttemptFailed(request, reply, route, lease, attempt, error, !!failedAttempt),
+          retryDelay: NEVER_RETRY,
+        }),
+      );
+    } catch (error) {
       // reply-from refuses `..` segments synchronously, before anything is sent.
       lease.settle('unknown');
+      attempt.end(error);
       this.fail(request, reply, new UnforwardablePathError());
     }
   }
@@ -269,11 +319,14 @@ export class EdgeProxy implements OnModuleInit {
     reply: FastifyReply,
     route: ProxyRoute,
     lease: TargetLease,
+    attempt: SpanScope,
     error: Error,
     retried: boolean,
   ): void {
     const failure = failureOf(error);
     lease.settle(failure === 'unreached' || failure === 'timeout' ? 'failed' : 'unknown');
+    attempt.set({ 'error.type': codeOf(error) || failure });
+    attempt.end(error);
     if (
       !retried &&
       (failure === 'unreached' || failure === 'reset') &&
@@ -287,7 +340,7 @@ export class EdgeProxy implements OnModuleInit {
           { requestId: request.id },
           `${request.method} ${pathOf(request.url)}: upstream failed (${codeOf(error)}); retrying on another target`,
         );
-        return this.sendTo(request, reply, route, next, true);
+        return this.sendTo(request, reply, route, next, attempt);
       }
     }
     this.onUpstreamError(reply, { error });

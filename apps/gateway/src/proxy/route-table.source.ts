@@ -11,6 +11,7 @@ import { MetricsService } from '@lattice/observability';
 import { REDIS_STARTUP_WAIT_MS, RedisService } from '@lattice/redis';
 import type { Gauge } from 'prom-client';
 import { platformRoutes, proxyRoute, ROUTE_TABLE_KEY, RouteTable } from './route-table';
+import { targetLabel } from './upstream-targets';
 
 /** How soon a failed read of the route table is tried again. */
 const RETRY_MS = 1000;
@@ -128,10 +129,4 @@ export class RouteTableSource implements OnApplicationBootstrap, OnModuleDestroy
       ),
     ]);
   }
-}
-
-/** A target as the metrics name it: its URL without any credentials. */
-function targetLabel(url: string): string {
-  const { protocol, host, pathname } = new URL(url);
-  return `${protocol}//${host}${pathname === '/' ? '' : pathname}`;
 }

@@ -9,6 +9,8 @@ import {
 export interface UpstreamTarget {
   /** Origin and base path, without a trailing slash. */
   readonly url: string;
+  /** The URL without credentials, as metrics and traces name the target. */
+  readonly label: string;
   /** Requests sent to it that have not had their answer's head (or failed) yet. */
   outstanding: number;
   readonly breaker: CircuitBreaker;
@@ -45,6 +47,7 @@ export class UpstreamTargets {
     const breakerOptions = options.breaker || DEFAULT_BREAKER;
     this.targets = urls.map((url) => ({
       url: url.endsWith('/') ? url.slice(0, -1) : url,
+      label: targetLabel(url),
       outstanding: 0,
       breaker: breaking ? new CircuitBreaker(breakerOptions) : new CircuitBreaker(NEVER_OPENS),
     }));
@@ -88,6 +91,12 @@ export class UpstreamTargets {
       },
     };
   }
+}
+
+/** A target as metrics and traces name it: its URL without any credentials. */
+export function targetLabel(url: string): string {
+  const { protocol, host, pathname } = new URL(url);
+  return `${protocol}//${host}${pathname === '/' ? '' : pathname}`;
 }
 
 /** For targets without passive health (the platform's own apps): never out of rotation. */

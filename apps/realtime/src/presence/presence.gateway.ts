@@ -9,7 +9,7 @@ import {
 import type { Server, Socket } from 'socket.io';
 import { LatticeError } from '@lattice/common';
 import { ShutdownState } from '@lattice/health';
-import { MetricsService } from '@lattice/observability';
+import { MetricsService, tracedFrom } from '@lattice/observability';
 import { RedisService } from '@lattice/redis';
 import type { Gauge } from 'prom-client';
 import { RealtimeUnavailableError } from './realtime.errors';
@@ -83,7 +83,10 @@ export class PresenceGateway
     server.engine.opts.allowRequest = (_request, callback) =>
       callback(null, !this.shutdown.isShuttingDown && !this.presence.isClosing);
     server.use((socket, next) => {
-      this.authenticator.authenticate(socket.handshake).then(
+      // A span in the trace of the request that opened the connection (its traceparent, from the gateway).
+      tracedFrom(socket.handshake.headers, 'socket.handshake', {}, () =>
+        this.authenticator.authenticate(socket.handshake),
+      ).then(
         (user) => {
           const data = socket.data as { user?: ConnectionUser; recovery?: RestoredState };
           data.user = user;
