@@ -1,10 +1,17 @@
 import { join } from 'node:path';
 import type { RedisScript, RedisService } from '@lattice/redis';
-import { APPROXIMATE_BUCKETS } from './rate-limit.constants';
 import { withDeadline } from './deadline';
 import type { RateLimitAlgorithm } from './rate-limit.types';
 import { WindowLease } from './window-lease';
 import { samePolicy, type WindowPolicy, type WindowResult } from './window-result';
+import {
+  type Block,
+  EXACT,
+  NO_BLOCK,
+  SCRIPT_KIND,
+  type ScriptGroup,
+  WindowScriptCodec,
+} from './window-script.codec';
 
 /** Most counters decided by one script call: it runs in Redis for well under a millisecond. */
 export const MAX_BATCH = 64;
@@ -14,10 +21,6 @@ export const MAX_LEASE = 1000;
 const LEASE_SHARE = 32;
 
 const SCRIPT = join(__dirname, 'rate-limit.lua');
-const EXACT = 1;
-const KIND: Record<RateLimitAlgorithm, number> = { exact: EXACT, approximate: 2 };
-/** Values the script answers per group. */
-const REPLY_WIDTH = 5;
 
 interface Waiter {
   resolve: (result: WindowResult) => void;
@@ -33,27 +36,11 @@ interface Pending extends Waiter, WindowPolicy {
   cost: number;
 }
 
-/** A policy's penalty: a refusal blocks `key` for `ms` (0: no penalty, `key` unused). */
-export interface Block {
-  key: string;
-  ms: number;
-}
-
-const NO_BLOCK: Block = { key: '', ms: 0 };
-
 /** One counter's requests in one call; or, with `giveback`, unused leased admissions returned. */
-interface Group extends WindowPolicy {
-  key: string;
-  block: Block;
-  kind: number;
-  /** Units of its one request when above 1 (then `requests` holds one); else 1. */
-  cost: number;
+interface Group extends ScriptGroup {
   requests: Waiter[];
-  /** Admissions asked for beyond `requests`, to lease. */
-  extra: number;
   /** Set on a lease call: requests of the key that came while it was in flight. */
   waiters?: Waiter[];
-  giveback?: { stamp: number; count: number };
 }
 
 /**
@@ -78,6 +65,7 @@ export class RedisWindowStore {
   /** One script per group count, made on first use: ioredis fixes a script's key count. */
   private readonly scripts = new Map<number, RedisScript<number[]>>();
   private readonly perCall: number;
+  private readonly codec: WindowScriptCodec;
   private queue: Pending[] = [];
   private givebacks: Group[] = [];
   private flushing = false;
@@ -91,6 +79,7 @@ export class RedisWindowStore {
     private readonly leaseMs = 0,
   ) {
     this.perCall = redis.isCluster ? 1 : MAX_BATCH;
+    this.codec = new WindowScriptCodec(leaseMs);
   }
 
   /** A decision from this instance's lease on `key`, when it holds a usable one. */
@@ -119,7 +108,16 @@ export class RedisWindowStore {
         return;
       }
       const { limit, windowMs } = policy;
-      this.enqueue({ key, kind: KIND[algorithm], limit, windowMs, cost, block, resolve, reject });
+      this.enqueue({
+        key,
+        kind: SCRIPT_KIND[algorithm],
+        limit,
+        windowMs,
+        cost,
+        block,
+        resolve,
+        reject,
+      });
     });
   }
 
@@ -183,40 +181,14 @@ export class RedisWindowStore {
   }
 
   private send(groups: Group[]): Promise<void> {
-    // Groups of one call mostly share a few policies: each is sent once, and groups refer to it.
-    const keys: string[] = new Array<string>(groups.length);
-    /** The block keys, after the counters, in the order of their groups. */
-    let blockKeys: string[] | undefined;
-    const policies: number[] = [];
-    const entries: number[] = [];
-    const seen = new Map<string, number>();
-    for (let i = 0; i < groups.length; i++) {
-      const { key, kind, limit, windowMs, cost, block, requests, extra, giveback } = groups[i];
-      keys[i] = key;
-      if (giveback) {
-        entries.push(0, giveback.stamp, giveback.count);
-        continue;
-      }
-      const id = `${kind}:${limit}:${windowMs}:${block.ms}`;
-      let index = seen.get(id);
-      if (index === undefined) {
-        index = seen.size + 1;
-        seen.set(id, index);
-        policies.push(kind, limit, windowMs, block.ms);
-      }
-      if (block.ms > 0) (blockKeys ??= []).push(block.key);
-      // A costly request is sent as minus its cost: one request, admitted whole or not at all.
-      entries.push(index, cost === 1 ? requests.length : -cost, extra);
-    }
-    const args = [APPROXIMATE_BUCKETS, this.leaseMs, seen.size, ...policies, ...entries];
-    if (blockKeys) keys.push(...blockKeys);
+    const { keys, args } = this.codec.encode(groups);
     const sentAt = Date.now();
     return withDeadline(this.script(keys.length).run(keys, args), this.timeoutMs).then(
       (reply) => {
         const now = Date.now();
-        const clock = reply[reply.length - 1];
+        const stamp = this.codec.leaseStamp(reply);
         for (let i = 0; i < groups.length; i++) {
-          this.settle(groups[i], reply, i * REPLY_WIDTH, clock + this.leaseMs, sentAt, now);
+          this.settle(groups[i], reply, i, stamp, sentAt, now);
         }
       },
       (error: Error) => {
@@ -229,28 +201,16 @@ export class RedisWindowStore {
   private settle(
     group: Group,
     reply: number[],
-    at: number,
+    index: number,
     stamp: number,
     sentAt: number,
     now: number,
   ): void {
-    const admitted = reply[at];
-    const remaining = reply[at + 1];
-    const resetMs = reply[at + 2];
-    const retryMs = reply[at + 3];
-    const leased = reply[at + 4];
+    const answer = this.codec.decode(reply, index);
+    const { remaining, resetMs, leased } = answer;
     const { requests, waiters } = group;
     for (let i = 0; i < requests.length; i++) {
-      requests[i].resolve(
-        i < admitted
-          ? // The i-th admitted saw what the later ones and the lease had not taken yet.
-            {
-              allowed: true,
-              remaining: Math.max(0, remaining + leased + admitted - 1 - i),
-              resetMs,
-            }
-          : { allowed: false, remaining: 0, resetMs: retryMs },
-      );
+      requests[i].resolve(this.codec.requestResult(answer, i));
     }
     if (!waiters) return;
     if (this.flights.get(group.key) === group) this.flights.delete(group.key);
