@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import type { RedisScript, RedisService } from '@lattice/redis';
 import { withDeadline } from './deadline';
 import type { RateLimitAlgorithm } from './rate-limit.types';
-import { WindowLease } from './window-lease';
-import { samePolicy, type WindowPolicy, type WindowResult } from './window-result';
+import { type LeaseFlight, type Waiter, WindowLeaseBook } from './window-lease.book';
+import type { WindowPolicy, WindowResult } from './window-result';
 import {
   type Block,
   EXACT,
@@ -15,17 +15,8 @@ import {
 
 /** Most counters decided by one script call: it runs in Redis for well under a millisecond. */
 export const MAX_BATCH = 64;
-/** Most admissions one lease reserves: one LPUSH of them stays small. */
-export const MAX_LEASE = 1000;
-/** A lease reserves at most this fraction of the limit, so that several instances can hold one. */
-const LEASE_SHARE = 32;
 
 const SCRIPT = join(__dirname, 'rate-limit.lua');
-
-interface Waiter {
-  resolve: (result: WindowResult) => void;
-  reject: (error: Error) => void;
-}
 
 interface Pending extends Waiter, WindowPolicy {
   key: string;
@@ -39,8 +30,8 @@ interface Pending extends Waiter, WindowPolicy {
 /** One counter's requests in one call; or, with `giveback`, unused leased admissions returned. */
 interface Group extends ScriptGroup {
   requests: Waiter[];
-  /** Set on a lease call: requests of the key that came while it was in flight. */
-  waiters?: Waiter[];
+  /** Set on a lease call. */
+  flight?: LeaseFlight;
 }
 
 /**
@@ -69,17 +60,18 @@ export class RedisWindowStore {
   private queue: Pending[] = [];
   private givebacks: Group[] = [];
   private flushing = false;
-  private readonly leases = new Map<string, WindowLease>();
-  /** Lease calls in flight, by key. */
-  private readonly flights = new Map<string, Group>();
+  private readonly leases: WindowLeaseBook;
 
   constructor(
     private readonly redis: RedisService,
     private readonly timeoutMs: number,
-    private readonly leaseMs = 0,
+    leaseMs = 0,
   ) {
     this.perCall = redis.isCluster ? 1 : MAX_BATCH;
     this.codec = new WindowScriptCodec(leaseMs);
+    this.leases = new WindowLeaseBook(leaseMs, (key, policy, stamp, count) =>
+      this.giveBack(key, policy, stamp, count),
+    );
   }
 
   /** A decision from this instance's lease on `key`, when it holds a usable one. */
@@ -89,9 +81,7 @@ export class RedisWindowStore {
     algorithm: RateLimitAlgorithm,
     now: number,
   ): WindowResult | undefined {
-    if (this.leaseMs === 0 || algorithm !== 'exact') return undefined;
-    const lease = this.leases.get(key);
-    return lease?.fits(policy, now) ? lease.take(now) : undefined;
+    return this.leases.take(key, policy, algorithm, now);
   }
 
   consume(
@@ -102,11 +92,8 @@ export class RedisWindowStore {
     block: Block = NO_BLOCK,
   ): Promise<WindowResult> {
     return new Promise<WindowResult>((resolve, reject) => {
-      const flight = cost === 1 && block.ms === 0 ? this.flights.get(key) : undefined;
-      if (flight && algorithm === 'exact' && samePolicy(flight, policy)) {
-        flight.waiters!.push({ resolve, reject });
-        return;
-      }
+      const plain = cost === 1 && block.ms === 0 && algorithm === 'exact';
+      if (plain && this.leases.join(key, policy, { resolve, reject })) return;
       const { limit, windowMs } = policy;
       this.enqueue({
         key,
@@ -123,7 +110,7 @@ export class RedisWindowStore {
 
   /** Gives back the unused admissions of every lease (at shutdown), so other instances can use them. */
   release(): Promise<void> {
-    for (const [key, lease] of this.leases) this.endLease(key, lease);
+    this.leases.endAll();
     return this.flush();
   }
 
@@ -157,27 +144,19 @@ export class RedisWindowStore {
       group.requests.push(pending);
     }
     this.queue = [];
-    for (const group of byCounter.values()) this.planLease(group, Date.now());
+    const now = Date.now();
+    for (const group of byCounter.values()) {
+      const flight = this.leases.plan(group, now);
+      if (flight) {
+        group.flight = flight;
+        group.extra = flight.size;
+      }
+    }
     const calls: Promise<void>[] = [];
     for (let i = 0; i < groups.length; i += this.perCall) {
       calls.push(this.send(groups.slice(i, i + this.perCall)));
     }
     return Promise.all(calls).then(() => undefined);
-  }
-
-  /** Asks for a lease when the key is in demand: several requests now, or a recent lease used. */
-  private planLease(group: Group, now: number): void {
-    // A penalised key is decided in Redis, where its block lives.
-    if (this.leaseMs === 0 || group.block.ms > 0) return;
-    const cap = Math.min(MAX_LEASE, Math.floor(group.limit / LEASE_SHARE));
-    const last = this.leases.get(group.key);
-    // Redis just refused to lease (the window is half used): decide each request there until then.
-    if (last && last.granted === 0 && now < last.until && samePolicy(last.policy, group)) return;
-    const demand = group.requests.length + (last?.served ?? 0);
-    if (cap < 2 || demand < 2) return;
-    group.extra = Math.min(cap, demand);
-    group.waiters = [];
-    this.flights.set(group.key, group);
   }
 
   private send(groups: Group[]): Promise<void> {
@@ -207,68 +186,34 @@ export class RedisWindowStore {
     now: number,
   ): void {
     const answer = this.codec.decode(reply, index);
-    const { remaining, resetMs, leased } = answer;
-    const { requests, waiters } = group;
+    const { requests, flight } = group;
     for (let i = 0; i < requests.length; i++) {
       requests[i].resolve(this.codec.requestResult(answer, i));
     }
-    if (!waiters) return;
-    if (this.flights.get(group.key) === group) this.flights.delete(group.key);
-    // Used until the time it was sent plus the lease time: on Redis's clock, never after `stamp`.
-    const lease = new WindowLease(
-      { limit: group.limit, windowMs: group.windowMs },
-      leased,
-      stamp,
-      sentAt + this.leaseMs,
-      remaining,
-      now + resetMs,
-    );
-    this.holdLease(group.key, lease, now);
-    for (const waiter of waiters) {
-      if (lease.fits(group, now)) waiter.resolve(lease.take(now));
-      else
-        this.enqueue({
-          ...waiter,
-          key: group.key,
-          kind: EXACT,
-          limit: group.limit,
-          windowMs: group.windowMs,
-          cost: 1,
-          block: NO_BLOCK,
-        });
+    if (!flight) return;
+    const unserved = this.leases.land(group.key, flight, answer, stamp, sentAt, now);
+    const { key, limit, windowMs } = group;
+    for (const waiter of unserved) {
+      this.enqueue({ ...waiter, key, kind: EXACT, limit, windowMs, cost: 1, block: NO_BLOCK });
     }
   }
 
   private fail(group: Group, error: Error): void {
     for (const request of group.requests) request.reject(error);
-    if (!group.waiters) return;
-    if (this.flights.get(group.key) === group) this.flights.delete(group.key);
-    for (const waiter of group.waiters) waiter.reject(error);
+    if (group.flight) this.leases.abandon(group.key, group.flight, error);
   }
 
-  private holdLease(key: string, lease: WindowLease, now: number): void {
-    const previous = this.leases.get(key);
-    if (previous) this.endLease(key, previous);
-    this.leases.set(key, lease);
-    lease.timer = setTimeout(() => this.endLease(key, lease), Math.max(0, lease.until - now));
-    lease.timer.unref();
-  }
-
-  private endLease(key: string, lease: WindowLease): void {
-    clearTimeout(lease.timer);
-    if (this.leases.get(key) === lease) this.leases.delete(key);
-    if (lease.left === 0) return;
-    const giveback = { stamp: lease.stamp, count: lease.left };
-    lease.left = 0;
+  /** Returns unused leased admissions to Redis with the next call. */
+  private giveBack(key: string, policy: WindowPolicy, stamp: number, count: number): void {
     this.givebacks.push({
       key,
       kind: EXACT,
-      ...lease.policy,
+      ...policy,
       cost: 1,
       block: NO_BLOCK,
       requests: [],
       extra: 0,
-      giveback,
+      giveback: { stamp, count },
     });
     this.scheduleFlush();
   }
