@@ -1,96 +1,46 @@
 import { join } from 'node:path';
 import type { RedisScript, RedisService } from '@lattice/redis';
-import { APPROXIMATE_BUCKETS } from './rate-limit.constants';
 import { withDeadline } from './deadline';
 import type { RateLimitAlgorithm } from './rate-limit.types';
-import { WindowLease } from './window-lease';
-import { samePolicy, type WindowPolicy, type WindowResult } from './window-result';
-
-/** Most counters decided by one script call: it runs in Redis for well under a millisecond. */
-export const MAX_BATCH = 64;
-/** Most admissions one lease reserves: one LPUSH of them stays small. */
-export const MAX_LEASE = 1000;
-/** A lease reserves at most this fraction of the limit, so that several instances can hold one. */
-const LEASE_SHARE = 32;
+import { MAX_BATCH, WindowCallBatcher } from './window-call.batcher';
+import { WindowLeaseBook } from './window-lease.book';
+import type { WindowPolicy, WindowResult } from './window-result';
+import { type Block, type ScriptCall, WindowScriptCodec } from './window-script.codec';
 
 const SCRIPT = join(__dirname, 'rate-limit.lua');
-const EXACT = 1;
-const KIND: Record<RateLimitAlgorithm, number> = { exact: EXACT, approximate: 2 };
-/** Values the script answers per group. */
-const REPLY_WIDTH = 5;
-
-interface Waiter {
-  resolve: (result: WindowResult) => void;
-  reject: (error: Error) => void;
-}
-
-interface Pending extends Waiter, WindowPolicy {
-  key: string;
-  /** The penalty: its key and how long a refusal blocks (ms); 0 for none. */
-  block: Block;
-  kind: number;
-  /** Units this request counts as; above 1 it is decided in a group of its own, all or nothing. */
-  cost: number;
-}
-
-/** A policy's penalty: a refusal blocks `key` for `ms` (0: no penalty, `key` unused). */
-export interface Block {
-  key: string;
-  ms: number;
-}
-
-const NO_BLOCK: Block = { key: '', ms: 0 };
-
-/** One counter's requests in one call; or, with `giveback`, unused leased admissions returned. */
-interface Group extends WindowPolicy {
-  key: string;
-  block: Block;
-  kind: number;
-  /** Units of its one request when above 1 (then `requests` holds one); else 1. */
-  cost: number;
-  requests: Waiter[];
-  /** Admissions asked for beyond `requests`, to lease. */
-  extra: number;
-  /** Set on a lease call: requests of the key that came while it was in flight. */
-  waiters?: Waiter[];
-  giveback?: { stamp: number; count: number };
-}
 
 /**
  * The shared limiter: each request is decided atomically inside one Lua call,
- * in one round trip, on Redis's clock. Requests made in the same turn of the
- * event loop share that call, grouped by counter (each still decided on its
- * own), which spares Redis and this process one command, one syscall each way
- * and one timer per request. In Cluster mode, whose multi-key scripts must
- * stay within one slot, each counter gets its own call.
- *
- * With a lease time (RATE_LIMIT_LEASE_MS), a counter that this instance sees
- * several requests for in one turn gets a lease: admissions reserved in the
- * same call, sized by the key's recent demand, which the following requests
- * take without asking Redis. Requests that come while a lease call is in
- * flight wait for it. Exact counters only.
+ * in one round trip, on Redis's clock. Made of three parts: the batcher puts
+ * the requests of one event-loop turn into shared calls (in Cluster mode,
+ * whose multi-key scripts must stay within one slot, one counter a call), the
+ * codec writes and reads the script's wire format, and the lease book holds
+ * this instance's leases (RATE_LIMIT_LEASE_MS). This class runs the script.
  *
  * A call is never sent twice: the connection has no offline queue and does not
  * resend after a reconnect, and a call that missed its deadline is left to
  * land or fail on its own.
  */
 export class RedisWindowStore {
-  /** One script per group count, made on first use: ioredis fixes a script's key count. */
+  /** One script per key count, made on first use: ioredis fixes a script's key count. */
   private readonly scripts = new Map<number, RedisScript<number[]>>();
-  private readonly perCall: number;
-  private queue: Pending[] = [];
-  private givebacks: Group[] = [];
-  private flushing = false;
-  private readonly leases = new Map<string, WindowLease>();
-  /** Lease calls in flight, by key. */
-  private readonly flights = new Map<string, Group>();
+  private readonly leases: WindowLeaseBook;
+  private readonly batcher: WindowCallBatcher;
 
   constructor(
     private readonly redis: RedisService,
     private readonly timeoutMs: number,
-    private readonly leaseMs = 0,
+    leaseMs = 0,
   ) {
-    this.perCall = redis.isCluster ? 1 : MAX_BATCH;
+    this.leases = new WindowLeaseBook(leaseMs, (key, policy, stamp, count) =>
+      this.batcher.giveBack(key, policy, stamp, count),
+    );
+    this.batcher = new WindowCallBatcher(
+      (call) => this.run(call),
+      new WindowScriptCodec(leaseMs),
+      this.leases,
+      redis.isCluster ? 1 : MAX_BATCH,
+    );
   }
 
   /** A decision from this instance's lease on `key`, when it holds a usable one. */
@@ -100,9 +50,7 @@ export class RedisWindowStore {
     algorithm: RateLimitAlgorithm,
     now: number,
   ): WindowResult | undefined {
-    if (this.leaseMs === 0 || algorithm !== 'exact') return undefined;
-    const lease = this.leases.get(key);
-    return lease?.fits(policy, now) ? lease.take(now) : undefined;
+    return this.leases.take(key, policy, algorithm, now);
   }
 
   consume(
@@ -110,207 +58,19 @@ export class RedisWindowStore {
     policy: WindowPolicy,
     algorithm: RateLimitAlgorithm,
     cost = 1,
-    block: Block = NO_BLOCK,
+    block?: Block,
   ): Promise<WindowResult> {
-    return new Promise<WindowResult>((resolve, reject) => {
-      const flight = cost === 1 && block.ms === 0 ? this.flights.get(key) : undefined;
-      if (flight && algorithm === 'exact' && samePolicy(flight, policy)) {
-        flight.waiters!.push({ resolve, reject });
-        return;
-      }
-      const { limit, windowMs } = policy;
-      this.enqueue({ key, kind: KIND[algorithm], limit, windowMs, cost, block, resolve, reject });
-    });
+    return this.batcher.consume(key, policy, algorithm, cost, block);
   }
 
   /** Gives back the unused admissions of every lease (at shutdown), so other instances can use them. */
   release(): Promise<void> {
-    for (const [key, lease] of this.leases) this.endLease(key, lease);
-    return this.flush();
+    this.leases.endAll();
+    return this.batcher.flush();
   }
 
-  private enqueue(pending: Pending): void {
-    this.queue.push(pending);
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushing) return;
-    this.flushing = true;
-    // After the I/O phase, so every request read off the sockets in this turn joins.
-    setImmediate(() => void this.flush());
-  }
-
-  private flush(): Promise<void> {
-    this.flushing = false;
-    const groups = this.givebacks;
-    this.givebacks = [];
-    const byCounter = new Map<string, Group>();
-    for (const pending of this.queue) {
-      const { key, kind, limit, windowMs, cost, block } = pending;
-      const id =
-        kind === EXACT && cost === 1 ? `${limit}:${windowMs}:${block.ms}:${key}` : undefined;
-      let group = id === undefined ? undefined : byCounter.get(id);
-      if (!group) {
-        group = { key, kind, limit, windowMs, cost, block, requests: [], extra: 0 };
-        groups.push(group);
-        if (id !== undefined) byCounter.set(id, group);
-      }
-      group.requests.push(pending);
-    }
-    this.queue = [];
-    for (const group of byCounter.values()) this.planLease(group, Date.now());
-    const calls: Promise<void>[] = [];
-    for (let i = 0; i < groups.length; i += this.perCall) {
-      calls.push(this.send(groups.slice(i, i + this.perCall)));
-    }
-    return Promise.all(calls).then(() => undefined);
-  }
-
-  /** Asks for a lease when the key is in demand: several requests now, or a recent lease used. */
-  private planLease(group: Group, now: number): void {
-    // A penalised key is decided in Redis, where its block lives.
-    if (this.leaseMs === 0 || group.block.ms > 0) return;
-    const cap = Math.min(MAX_LEASE, Math.floor(group.limit / LEASE_SHARE));
-    const last = this.leases.get(group.key);
-    // Redis just refused to lease (the window is half used): decide each request there until then.
-    if (last && last.granted === 0 && now < last.until && samePolicy(last.policy, group)) return;
-    const demand = group.requests.length + (last?.served ?? 0);
-    if (cap < 2 || demand < 2) return;
-    group.extra = Math.min(cap, demand);
-    group.waiters = [];
-    this.flights.set(group.key, group);
-  }
-
-  private send(groups: Group[]): Promise<void> {
-    // Groups of one call mostly share a few policies: each is sent once, and groups refer to it.
-    const keys: string[] = new Array<string>(groups.length);
-    /** The block keys, after the counters, in the order of their groups. */
-    let blockKeys: string[] | undefined;
-    const policies: number[] = [];
-    const entries: number[] = [];
-    const seen = new Map<string, number>();
-    for (let i = 0; i < groups.length; i++) {
-      const { key, kind, limit, windowMs, cost, block, requests, extra, giveback } = groups[i];
-      keys[i] = key;
-      if (giveback) {
-        entries.push(0, giveback.stamp, giveback.count);
-        continue;
-      }
-      const id = `${kind}:${limit}:${windowMs}:${block.ms}`;
-      let index = seen.get(id);
-      if (index === undefined) {
-        index = seen.size + 1;
-        seen.set(id, index);
-        policies.push(kind, limit, windowMs, block.ms);
-      }
-      if (block.ms > 0) (blockKeys ??= []).push(block.key);
-      // A costly request is sent as minus its cost: one request, admitted whole or not at all.
-      entries.push(index, cost === 1 ? requests.length : -cost, extra);
-    }
-    const args = [APPROXIMATE_BUCKETS, this.leaseMs, seen.size, ...policies, ...entries];
-    if (blockKeys) keys.push(...blockKeys);
-    const sentAt = Date.now();
-    return withDeadline(this.script(keys.length).run(keys, args), this.timeoutMs).then(
-      (reply) => {
-        const now = Date.now();
-        const clock = reply[reply.length - 1];
-        for (let i = 0; i < groups.length; i++) {
-          this.settle(groups[i], reply, i * REPLY_WIDTH, clock + this.leaseMs, sentAt, now);
-        }
-      },
-      (error: Error) => {
-        // A giveback that failed leaves its admissions to age out of the window.
-        for (const group of groups) this.fail(group, error);
-      },
-    );
-  }
-
-  private settle(
-    group: Group,
-    reply: number[],
-    at: number,
-    stamp: number,
-    sentAt: number,
-    now: number,
-  ): void {
-    const admitted = reply[at];
-    const remaining = reply[at + 1];
-    const resetMs = reply[at + 2];
-    const retryMs = reply[at + 3];
-    const leased = reply[at + 4];
-    const { requests, waiters } = group;
-    for (let i = 0; i < requests.length; i++) {
-      requests[i].resolve(
-        i < admitted
-          ? // The i-th admitted saw what the later ones and the lease had not taken yet.
-            {
-              allowed: true,
-              remaining: Math.max(0, remaining + leased + admitted - 1 - i),
-              resetMs,
-            }
-          : { allowed: false, remaining: 0, resetMs: retryMs },
-      );
-    }
-    if (!waiters) return;
-    if (this.flights.get(group.key) === group) this.flights.delete(group.key);
-    // Used until the time it was sent plus the lease time: on Redis's clock, never after `stamp`.
-    const lease = new WindowLease(
-      { limit: group.limit, windowMs: group.windowMs },
-      leased,
-      stamp,
-      sentAt + this.leaseMs,
-      remaining,
-      now + resetMs,
-    );
-    this.holdLease(group.key, lease, now);
-    for (const waiter of waiters) {
-      if (lease.fits(group, now)) waiter.resolve(lease.take(now));
-      else
-        this.enqueue({
-          ...waiter,
-          key: group.key,
-          kind: EXACT,
-          limit: group.limit,
-          windowMs: group.windowMs,
-          cost: 1,
-          block: NO_BLOCK,
-        });
-    }
-  }
-
-  private fail(group: Group, error: Error): void {
-    for (const request of group.requests) request.reject(error);
-    if (!group.waiters) return;
-    if (this.flights.get(group.key) === group) this.flights.delete(group.key);
-    for (const waiter of group.waiters) waiter.reject(error);
-  }
-
-  private holdLease(key: string, lease: WindowLease, now: number): void {
-    const previous = this.leases.get(key);
-    if (previous) this.endLease(key, previous);
-    this.leases.set(key, lease);
-    lease.timer = setTimeout(() => this.endLease(key, lease), Math.max(0, lease.until - now));
-    lease.timer.unref();
-  }
-
-  private endLease(key: string, lease: WindowLease): void {
-    clearTimeout(lease.timer);
-    if (this.leases.get(key) === lease) this.leases.delete(key);
-    if (lease.left === 0) return;
-    const giveback = { stamp: lease.stamp, count: lease.left };
-    lease.left = 0;
-    this.givebacks.push({
-      key,
-      kind: EXACT,
-      ...lease.policy,
-      cost: 1,
-      block: NO_BLOCK,
-      requests: [],
-      extra: 0,
-      giveback,
-    });
-    this.scheduleFlush();
+  private run({ keys, args }: ScriptCall): Promise<number[]> {
+    return withDeadline(this.script(keys.length).run(keys, args), this.timeoutMs);
   }
 
   private script(size: number): RedisScript<number[]> {
