@@ -205,8 +205,12 @@ describe('Socket.IO connection state recovery across instances', () => {
       ok: false,
       code: 'NOT_A_MEMBER',
     });
-    // Joining again works as for any new connection.
-    expect(await emit(dropped.socket, 'presence:join', { channel })).toMatchObject({ ok: true });
+    // Joining again works as for any new connection, with the current member list.
+    const again = (await emit(dropped.socket, 'presence:join', { channel })) as Ack & {
+      members: { login: string }[];
+    };
+    expect(again).toMatchObject({ ok: true });
+    expect(again.members.map((m) => m.login).sort()).toEqual([dropper.login, witness.login].sort());
   });
   // Last: it stops one of the two instances.
   it('recovers the clients of an instance that stops gracefully on the other one', async () => {
