@@ -1,3 +1,6 @@
+import { ConfigService, loadConfig } from '@lattice/config';
+import { PresencePublisher } from '@lattice/presence';
+import { RedisService } from '@lattice/redis';
 import { waitFor } from '@lattice/testing';
 import type { Account } from '../fixtures/presence/accounts';
 import { NetworkLink } from '../fixtures/realtime/network-link';
@@ -127,6 +130,47 @@ describe('Socket.IO connection recovery through network loss, SIGKILL and a roll
     expect(await stack.members(witness, channel)).toEqual(
       [dropper.login, sender.login, witness.login].sort(),
     );
+  });
+
+  it('recovers a client whose last event was a publisher’s with a bare string payload', async () => {
+    const channel = 'published';
+    const [reader, sender] = await Promise.all(['reader', 'sender'].map((p) => stack.account(p)));
+    const reading = await connect(reader, link.url);
+    await join(reading, channel);
+    const sending = await connect(sender);
+    await join(sending, channel);
+    const notes: unknown[] = [];
+    reading.socket.on('note', (text: unknown) => notes.push(text));
+    await say(sending, channel, 'first');
+    await waitFor('the first message', () => reading.of(channel).find((e) => e.data === 'first'));
+
+    // An app announces something to the channel with a plain string (PresencePublisher).
+    const redis = new RedisService(new ConfigService(loadConfig('gateway', stack.redis.env)));
+    redis.onModuleInit();
+    try {
+      await redis.whenReady(5_000);
+      await new PresencePublisher(redis).publish(channel, 'note', 'closing at five');
+      await waitFor('the note', () => (notes.length ? true : undefined));
+    } finally {
+      await redis.onApplicationShutdown();
+    }
+    expect(notes).toEqual(['closing at five']);
+
+    link.cut();
+    await waitFor('the drop', () => (reading.socket.connected ? undefined : true));
+    for (const data of ['second', 'third']) await say(sending, channel, data);
+    link.restore();
+    await waitFor('the client to come back', () =>
+      reading.reconnections.length ? true : undefined,
+    );
+    expect(reading.reconnections).toEqual([true]);
+    await waitFor('the missed messages', () => reading.of(channel).find((e) => e.data === 'third'));
+    expect(
+      reading
+        .of(channel)
+        .filter((e) => e.event === 'channel:message')
+        .map((e) => e.data),
+    ).toEqual(['first', 'second', 'third']);
   });
 
   it('after SIGKILL of its instance, a connected client is told it was not recovered and joins again; a parked one is recovered', async () => {
