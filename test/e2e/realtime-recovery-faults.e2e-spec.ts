@@ -207,56 +207,62 @@ describe('Socket.IO connection recovery through network loss, SIGKILL and a roll
     );
     const gone = new Promise((resolve) => living.socket.once('disconnect', resolve));
     await stack.realtime[victim].kill();
-    await gone;
-    for (let i = 1; i <= 10; i++) await say(watching, channel, i);
-    link.restore();
+    try {
+      await gone;
+      await afterTheKill();
+    } finally {
+      // Back for the next test, whatever happened here.
+      await stack.restartRealtime(victim, 'SIGKILL');
+    }
+    async function afterTheKill() {
+      for (let i = 1; i <= 10; i++) await say(watching, channel, i);
+      link.restore();
 
-    await waitFor('both clients to come back', () =>
-      living.reconnections.length && parking.reconnections.length ? true : undefined,
-    );
-    // Told: the live client was not recovered, the parked one was.
-    expect(living.reconnections).toEqual([false]);
-    expect(parking.reconnections).toEqual([true]);
-    expect(await living.emit('channel:message', { channel, data: 'x' })).toMatchObject({
-      ok: false,
-      code: 'NOT_A_MEMBER',
-    });
+      await waitFor('both clients to come back', () =>
+        living.reconnections.length && parking.reconnections.length ? true : undefined,
+      );
+      // Told: the live client was not recovered, the parked one was.
+      expect(living.reconnections).toEqual([false]);
+      expect(parking.reconnections).toEqual([true]);
+      expect(await living.emit('channel:message', { channel, data: 'x' })).toMatchObject({
+        ok: false,
+        code: 'NOT_A_MEMBER',
+      });
 
-    // Joining again gives the current member list, and the history what was missed.
-    const again = await join(living, channel);
-    const listed = await stack.members(witness, channel);
-    expect((again.members ?? []).map((m) => m.login).sort()).toEqual(listed);
-    expect(listed).toEqual([live.login, parked.login, witness.login].sort());
-    expect((await history(living, channel, lastOfLive)).map((m) => m.data)).toEqual(
-      Array.from({ length: 10 }, (_, i) => i + 1),
-    );
-    // The parked client got every message it missed, once, in order, and is still a member.
-    await waitFor('the parked client to catch up', () =>
-      parking.of(channel).some((e) => e.data === 10) ? true : undefined,
-    );
-    expect(
-      parking
-        .of(channel)
-        .filter((e) => e.event === 'channel:message')
-        .map((e) => e.data),
-    ).toEqual(['before', ...Array.from({ length: 10 }, (_, i) => i + 1)]);
-    expectOnceInOrder(parking.of(channel));
-    // Once the killed instance's connections are reaped, both are still there.
-    await waitFor(
-      'the killed instance’s lease to lapse',
-      async () =>
-        (await stack.redis.client().zscore('realtime:{instances}', victimUrl as string)) === null
-          ? true
-          : undefined,
-      10_000,
-    );
-    await say(parking, channel, 'still here');
-    await waitFor('the witness to hear the parked client', () =>
-      watching.of(channel).find((e) => e.data === 'still here'),
-    );
-    expect(await stack.members(witness, channel)).toEqual(listed);
-
-    await stack.restartRealtime(victim, 'SIGKILL');
+      // Joining again gives the current member list, and the history what was missed.
+      const again = await join(living, channel);
+      const listed = await stack.members(witness, channel);
+      expect((again.members ?? []).map((m) => m.login).sort()).toEqual(listed);
+      expect(listed).toEqual([live.login, parked.login, witness.login].sort());
+      expect((await history(living, channel, lastOfLive)).map((m) => m.data)).toEqual(
+        Array.from({ length: 10 }, (_, i) => i + 1),
+      );
+      // The parked client got every message it missed, once, in order, and is still a member.
+      await waitFor('the parked client to catch up', () =>
+        parking.of(channel).some((e) => e.data === 10) ? true : undefined,
+      );
+      expect(
+        parking
+          .of(channel)
+          .filter((e) => e.event === 'channel:message')
+          .map((e) => e.data),
+      ).toEqual(['before', ...Array.from({ length: 10 }, (_, i) => i + 1)]);
+      expectOnceInOrder(parking.of(channel));
+      // Once the killed instance's connections are reaped, both are still there.
+      await waitFor(
+        'the killed instance’s lease to lapse',
+        async () =>
+          (await stack.redis.client().zscore('realtime:{instances}', victimUrl as string)) === null
+            ? true
+            : undefined,
+        10_000,
+      );
+      await say(parking, channel, 'still here');
+      await waitFor('the witness to hear the parked client', () =>
+        watching.of(channel).find((e) => e.data === 'still here'),
+      );
+      expect(await stack.members(witness, channel)).toEqual(listed);
+    }
   });
 
   it('recovers every client across a rolling restart of every instance, thousands of messages from several senders exactly once and in order', async () => {
