@@ -1,12 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
-import {
-  AppProcess,
-  RoundRobinBalancer,
-  startTestRedis,
-  waitFor,
-  type TestRedis,
-} from '@lattice/testing';
-import { signUp, type Account } from '../fixtures/presence/accounts';
+import { waitFor, type AppProcess } from '@lattice/testing';
+import type { Account } from '../fixtures/presence/accounts';
+import { RealtimeStack } from '../fixtures/realtime/realtime-stack';
 
 type Ack = { ok: boolean; code?: string; offset?: string };
 interface Seen {
@@ -27,16 +22,13 @@ const EVENTS = ['channel:message', 'presence:joined', 'presence:left', 'presence
  * After the window it comes back unrecovered and is no longer a member.
  */
 describe('Socket.IO connection state recovery across instances', () => {
-  let redis: TestRedis;
-  let auth: AppProcess;
+  let stack: RealtimeStack;
   let one: AppProcess;
   let two: AppProcess;
-  let balancer: RoundRobinBalancer;
   let gateway: AppProcess;
   const sockets: Socket[] = [];
-  let logins = 0;
 
-  const account = (prefix: string) => signUp(auth, `${prefix}${++logins}`);
+  const account = (prefix: string) => stack.account(prefix);
 
   /** A client through the gateway with Socket.IO's defaults (polling, then the upgrade); it records what it sees. */
   const connect = async (who: Account, channel: string) => {
@@ -73,15 +65,8 @@ describe('Socket.IO connection state recovery across instances', () => {
       socket.once('connect_error', reject);
       socket.connect();
     });
-  const ownerOf = (socket: Socket) => redis.client().get(`realtime:session:${socket.io.engine.id}`);
-  const members = async (who: Account, channel: string) => {
-    const res = await fetch(gateway.url(`/api/presence/${channel}`), {
-      headers: { authorization: `Bearer ${who.token}` },
-    });
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { members: { login: string }[] };
-    return body.members.map((m) => m.login).sort();
-  };
+  const ownerOf = (socket: Socket) => stack.ownerOf(socket.io.engine.id);
+  const members = (who: Account, channel: string) => stack.members(who, channel);
   /** Drops the client's transport as a lost network would, without letting it reconnect by itself. */
   const drop = async (socket: Socket) => {
     const gone = new Promise((resolve) => socket.once('disconnect', resolve));
@@ -90,29 +75,9 @@ describe('Socket.IO connection state recovery across instances', () => {
   };
 
   beforeAll(async () => {
-    redis = await startTestRedis();
-    const env = {
-      ...redis.env,
-      PRESENCE_HEARTBEAT_MS: '250',
-      PRESENCE_TTL_MS: '1500',
-      REALTIME_RECOVERY_MS: String(WINDOW_MS),
-    };
-    [auth, one, two] = await Promise.all([
-      AppProcess.start('auth', env),
-      AppProcess.start('realtime', env),
-      AppProcess.start('realtime', env),
-    ]);
-    balancer = await RoundRobinBalancer.start([one.url(''), two.url('')]);
-    gateway = await AppProcess.start('gateway', {
-      ...env,
-      AUTH_URL: auth.url(''),
-      REALTIME_URL: balancer.url,
-    });
-    await Promise.all(
-      [auth, one, two, gateway].map((app) =>
-        waitFor('ready', async () => (await fetch(app.url('/health/ready'))).status === 200),
-      ),
-    );
+    stack = await RealtimeStack.start({ env: { REALTIME_RECOVERY_MS: String(WINDOW_MS) } });
+    [one, two] = stack.realtime;
+    [gateway] = stack.gateways;
   });
 
   afterEach(() => {
@@ -120,9 +85,7 @@ describe('Socket.IO connection state recovery across instances', () => {
   });
 
   afterAll(async () => {
-    await Promise.all([auth, one, two, gateway].map((app) => app?.kill()));
-    await balancer?.close();
-    await redis?.dispose();
+    await stack?.dispose();
   });
 
   it('recovers a dropped client on either instance: every missed event once, in order, and it never left', async () => {
@@ -242,8 +205,12 @@ describe('Socket.IO connection state recovery across instances', () => {
       ok: false,
       code: 'NOT_A_MEMBER',
     });
-    // Joining again works as for any new connection.
-    expect(await emit(dropped.socket, 'presence:join', { channel })).toMatchObject({ ok: true });
+    // Joining again works as for any new connection, with the current member list.
+    const again = (await emit(dropped.socket, 'presence:join', { channel })) as Ack & {
+      members: { login: string }[];
+    };
+    expect(again).toMatchObject({ ok: true });
+    expect(again.members.map((m) => m.login).sort()).toEqual([dropper.login, witness.login].sort());
   });
   // Last: it stops one of the two instances.
   it('recovers the clients of an instance that stops gracefully on the other one', async () => {

@@ -1,13 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { io, type Socket } from 'socket.io-client';
-import {
-  AppProcess,
-  RoundRobinBalancer,
-  startTestRedis,
-  waitFor,
-  type TestRedis,
-} from '@lattice/testing';
-import { signUp, type Account } from '../fixtures/presence/accounts';
+import { waitFor, type AppProcess, type RoundRobinBalancer } from '@lattice/testing';
+import type { Account } from '../fixtures/presence/accounts';
+import { RealtimeStack } from '../fixtures/realtime/realtime-stack';
 
 type Ack = { ok: boolean; code?: string };
 interface Received {
@@ -22,16 +17,14 @@ interface Received {
  * the gateway sends each request of a session to the instance that owns it.
  */
 describe('Socket.IO sessions through the gateway, any transport, no sticky balancing', () => {
-  let redis: TestRedis;
-  let auth: AppProcess;
+  let stack: RealtimeStack;
   let one: AppProcess;
   let two: AppProcess;
   let balancer: RoundRobinBalancer;
   let gateway: AppProcess;
   const sockets: Socket[] = [];
-  let logins = 0;
 
-  const account = (prefix: string) => signUp(auth, `${prefix}${++logins}`);
+  const account = (prefix: string) => stack.account(prefix);
 
   /** Connects with Socket.IO's defaults but for the options given; resolves once connected. */
   const connect = (url: string, who: Account, options: Parameters<typeof io>[1] = {}) => {
@@ -56,24 +49,10 @@ describe('Socket.IO sessions through the gateway, any transport, no sticky balan
     waitFor(`"${data}"`, () => messages.find((m) => m.data === data));
 
   beforeAll(async () => {
-    redis = await startTestRedis();
-    const env = { ...redis.env, PRESENCE_HEARTBEAT_MS: '250', PRESENCE_TTL_MS: '1500' };
-    [auth, one, two] = await Promise.all([
-      AppProcess.start('auth', env),
-      AppProcess.start('realtime', env),
-      AppProcess.start('realtime', env),
-    ]);
-    balancer = await RoundRobinBalancer.start([one.url(''), two.url('')]);
-    gateway = await AppProcess.start('gateway', {
-      ...env,
-      AUTH_URL: auth.url(''),
-      REALTIME_URL: balancer.url,
-    });
-    await Promise.all(
-      [auth, one, two, gateway].map((app) =>
-        waitFor('ready', async () => (await fetch(app.url('/health/ready'))).status === 200),
-      ),
-    );
+    stack = await RealtimeStack.start();
+    [one, two] = stack.realtime;
+    ({ balancer } = stack);
+    [gateway] = stack.gateways;
   });
 
   afterEach(() => {
@@ -81,9 +60,7 @@ describe('Socket.IO sessions through the gateway, any transport, no sticky balan
   });
 
   afterAll(async () => {
-    await Promise.all([auth, one, two, gateway].map((app) => app?.kill()));
-    await balancer?.close();
-    await redis?.dispose();
+    await stack?.dispose();
   });
 
   it('fails without the routing: long-polling straight through the balancer loses its session', async () => {
@@ -115,7 +92,7 @@ describe('Socket.IO sessions through the gateway, any transport, no sticky balan
     // Each gateway session is recorded as owned by one of the instances.
     const owners = await Promise.all(
       [polling, upgrading].map((c) =>
-        redis.client().get(`realtime:session:${c.socket.io.engine.id}`),
+        stack.redis.client().get(`realtime:session:${c.socket.io.engine.id}`),
       ),
     );
     for (const owner of owners) expect([one.url(''), two.url('')]).toContain(owner);
@@ -146,7 +123,7 @@ describe('Socket.IO sessions through the gateway, any transport, no sticky balan
     const sid = polling.socket.io.engine.id;
     polling.socket.close();
     await waitFor('the ended session to be forgotten', async () =>
-      (await redis.client().exists(`realtime:session:${sid}`)) === 0 ? true : undefined,
+      (await stack.redis.client().exists(`realtime:session:${sid}`)) === 0 ? true : undefined,
     );
   });
 
@@ -174,7 +151,7 @@ describe('Socket.IO sessions through the gateway, any transport, no sticky balan
         EEEEEEEEEEEEEEEEEEEE: `not a url`,
       };
       for (const [sid, address] of Object.entries(forged)) {
-        await redis.client().set(`realtime:session:${sid}`, address, 'EX', 60);
+        await stack.redis.client().set(`realtime:session:${sid}`, address, 'EX', 60);
         const res = await fetch(gateway.url(`/socket.io/?EIO=4&transport=polling&sid=${sid}`));
         expect(res.status).toBe(400);
         expect(await res.json()).toMatchObject({ message: 'Session ID unknown' });

@@ -139,6 +139,31 @@ describe('ConnectionRecovery', () => {
     expect(fake.delivered.filter((d) => d.data.at(-1) === 'a 0000000000000013')).toEqual([]);
   });
 
+  it('gives another event ending in a string its own position, so the client still recovers from it', async () => {
+    recovery.started(socket);
+    recovery.joined('sock', 'a', '0000000000000010');
+    recovery.joined('sock', 'b', '0000000000000100');
+    fake.adapter.broadcast(event('a', '0000000000000011'));
+    fake.adapter.broadcast({ type: 2, data: ['note', 'closing at five'] });
+    fake.adapter.broadcast(event('b', '0000000000000101'));
+    const note = fake.delivered[1].data;
+    expect(note.slice(0, 2)).toEqual(['note', 'closing at five']);
+    const position = note[2] as string;
+    expect(position).toMatch(/^~/);
+    drop();
+    await new Promise((resolve) => setImmediate(resolve));
+    logs.set('a', ['0000000000000011', '0000000000000012']);
+    logs.set('b', ['0000000000000101']);
+
+    // The client got the note (a 11 before it), not b 101.
+    expect(await fake.adapter.restoreSession('secret', position)).toMatchObject({ sid: 'sock' });
+    expect(await recovery.replay(socket, ['a', 'b'])).toBe(true);
+    expect((socket.emit as jest.Mock).mock.calls.map((call) => call[2])).toEqual([
+      'a 0000000000000012',
+      'b 0000000000000101',
+    ]);
+  });
+
   it('recovers nothing from an unknown position, or when a channel’s log has a gap', async () => {
     recovery.started(socket);
     recovery.joined('sock', 'a', '0000000000000010');

@@ -63,8 +63,26 @@ function recoverable(packet: {
   return { channel, offset };
 }
 
+/**
+ * Another event (a PresencePublisher's, say) whose last argument is a string:
+ * Socket.IO's client would keep that string as its position, so the event gets
+ * a position of its own, one more argument unique to the broadcast.
+ */
+function trailingString(packet: { type?: number; data?: unknown }): boolean {
+  return (
+    packet.type === 2 &&
+    Array.isArray(packet.data) &&
+    packet.data.length > 1 &&
+    typeof packet.data[packet.data.length - 1] === 'string'
+  );
+}
+
+/** In `Delivery.sent`, the channel of a position that is no channel's event (trailingString). */
+const ELSEWHERE = '';
+
 /** The position a client reports: the last argument of the last event it received. */
-const tokenOf = (channel: string, offset: string): string => `${channel} ${offset}`;
+const tokenOf = (channel: string, offset: string): string =>
+  channel === ELSEWHERE ? offset : `${channel} ${offset}`;
 
 type SessionAdapter = {
   persistSession(session: { sid: string; pid: string }): void;
@@ -133,7 +151,11 @@ export class ConnectionRecovery {
     const apply = adapter.apply.bind(adapter);
     let current: { channel: string; offset: string } | null = null;
     adapter._encode = (packet, options) => {
-      current = recoverable(packet as { type?: number; data?: unknown });
+      const event = packet as { type?: number; data?: unknown };
+      current = recoverable(event);
+      if (!current && trailingString(event)) {
+        current = { channel: ELSEWHERE, offset: `~${randomBytes(9).toString('base64url')}` };
+      }
       if (current)
         (packet as { data: unknown[] }).data.push(tokenOf(current.channel, current.offset));
       return encode(packet, options);
@@ -142,6 +164,13 @@ export class ConnectionRecovery {
       const event = current;
       current = null;
       if (!event) return apply(options, callback);
+      if (event.channel === ELSEWHERE) {
+        return apply(options, (socket) => {
+          const delivery = this.deliveries.get(socket.id);
+          if (delivery) this.sent(delivery, ELSEWHERE, event.offset);
+          callback(socket);
+        });
+      }
       apply(options, (socket) => {
         if (this.deliver(socket.id, event.channel, event.offset)) callback(socket);
       });
@@ -235,6 +264,7 @@ export class ConnectionRecovery {
     delivery.sent.push([channel, offset]);
     if (delivery.sent.length <= SENT_KEPT) return;
     const [oldChannel, oldOffset] = delivery.sent.shift() as [string, string];
+    if (oldChannel === ELSEWHERE) return;
     delivery.floor.set(oldChannel, later(delivery.floor.get(oldChannel), oldOffset) as string);
   }
 
@@ -275,7 +305,9 @@ export class ConnectionRecovery {
           ? []
           : [{ channel, meta, from, floor: delivery.floor.get(channel) ?? '' }];
       }),
-      sent: delivery.sent.filter(([channel]) => delivery.from.has(channel)),
+      sent: delivery.sent.filter(
+        ([channel]) => channel === ELSEWHERE || delivery.from.has(channel),
+      ),
     };
     this.persisted.add(sid);
     const write = this.repository.save(pid, record, this.windowMs).catch(() => {
