@@ -184,4 +184,30 @@ describe('ConnectionRecovery', () => {
     logs.set('a', []); // b has no log: its events are gone
     expect(await fake.adapter.restoreSession('secret', token)).toBeNull();
   });
+  it('remembers the last 500 events a busy socket was sent, and how far it got before them', async () => {
+    const offset = (n: number) => String(n).padStart(16, '0');
+    recovery.started(socket);
+    recovery.joined('sock', 'a', offset(0));
+    recovery.joined('sock', 'b', offset(0));
+    for (let n = 1; n <= 1200; n++) fake.adapter.broadcast(event('a', offset(n)));
+    drop();
+    await new Promise((resolve) => setImmediate(resolve));
+    const record = saved.get('secret')!;
+    expect(record.sent.map(([, sent]) => sent)).toEqual(
+      Array.from({ length: 500 }, (_, i) => offset(701 + i)),
+    );
+    expect(record.channels.find(({ channel }) => channel === 'a')?.floor).toBe(offset(700));
+    logs.set(
+      'a',
+      Array.from({ length: 1300 }, (_, i) => offset(i + 1)),
+    );
+    logs.set('b', []);
+    // A position older than the last 500 cannot be placed: no recovery.
+    expect(await fake.adapter.restoreSession('secret', `a ${offset(650)}`)).toBeNull();
+    saved.set('secret', record);
+    expect(await fake.adapter.restoreSession('secret', `a ${offset(1100)}`)).not.toBeNull();
+    expect(await recovery.replay(socket, ['a', 'b'])).toBe(true);
+    const replayed = (socket.emit as jest.Mock).mock.calls.map((call) => call[2] as string);
+    expect(replayed).toEqual(Array.from({ length: 200 }, (_, i) => `a ${offset(1101 + i)}`));
+  });
 });

@@ -35,7 +35,9 @@ interface Delivery {
   from: Map<string, string>;
   /** channel → the greatest offset among events that fell out of `sent`. */
   floor: Map<string, string>;
+  /** The events sent, oldest first from `sentStart`: older entries wait to be dropped in bulk. */
   sent: [string, string][];
+  sentStart: number;
   /** channel → the offset of the last event of the channel given to the socket. */
   last: Map<string, string>;
   /** Replaying: live events are held back (the replay reads them from the log). */
@@ -262,8 +264,13 @@ export class ConnectionRecovery {
 
   private sent(delivery: Delivery, channel: string, offset: string): void {
     delivery.sent.push([channel, offset]);
-    if (delivery.sent.length <= SENT_KEPT) return;
-    const [oldChannel, oldOffset] = delivery.sent.shift() as [string, string];
+    if (delivery.sent.length - delivery.sentStart <= SENT_KEPT) return;
+    const [oldChannel, oldOffset] = delivery.sent[delivery.sentStart++];
+    // Dropped in bulk, not one shift per event: a busy socket is sent thousands.
+    if (delivery.sentStart >= SENT_KEPT) {
+      delivery.sent = delivery.sent.slice(delivery.sentStart);
+      delivery.sentStart = 0;
+    }
     if (oldChannel === ELSEWHERE) return;
     delivery.floor.set(oldChannel, later(delivery.floor.get(oldChannel), oldOffset) as string);
   }
@@ -274,6 +281,7 @@ export class ConnectionRecovery {
       from,
       floor: new Map(),
       sent: [],
+      sentStart: 0,
       last: new Map(replaying ? from : []),
       replaying,
       heldBack: false,
@@ -305,9 +313,9 @@ export class ConnectionRecovery {
           ? []
           : [{ channel, meta, from, floor: delivery.floor.get(channel) ?? '' }];
       }),
-      sent: delivery.sent.filter(
-        ([channel]) => channel === ELSEWHERE || delivery.from.has(channel),
-      ),
+      sent: delivery.sent
+        .slice(delivery.sentStart)
+        .filter(([channel]) => channel === ELSEWHERE || delivery.from.has(channel)),
     };
     this.persisted.add(sid);
     const write = this.repository.save(pid, record, this.windowMs).catch(() => {
