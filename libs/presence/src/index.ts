@@ -1,6 +1,7 @@
 export { PresenceModule } from './presence.module';
 export { PresenceStore } from './presence.store';
 export { PresenceLeases } from './presence.leases';
+export { PresenceReaper } from './presence.reaper';
 export { PresencePublisher } from './presence.publisher';
 export { SocketRoutesRepository } from './socket-routes.repository';
 export { SESSION_ID, sessionRouteKey, INSTANCES_KEY } from './socket-routes-keys';

@@ -1,3 +1,4 @@
+/* eslint-disable no-restricted-syntax -- this file is the repository of the workers' leases */
 import { Injectable } from '@nestjs/common';
 import { join } from 'node:path';
 import { RedisService, type RedisScript } from '@lattice/redis';

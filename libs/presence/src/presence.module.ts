@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { PresenceLeases } from './presence.leases';
 import { PresencePublisher } from './presence.publisher';
+import { PresenceReaper } from './presence.reaper';
 import { PresenceStore } from './presence.store';
 import { SocketRoutesRepository } from './socket-routes.repository';
 
@@ -13,7 +14,19 @@ import { SocketRoutesRepository } from './socket-routes.repository';
  * Needs ConfigModule and RedisModule (PlatformModule has them).
  */
 @Module({
-  providers: [PresenceStore, PresenceLeases, PresencePublisher, SocketRoutesRepository],
-  exports: [PresenceStore, PresenceLeases, PresencePublisher, SocketRoutesRepository],
+  providers: [
+    PresenceStore,
+    PresenceLeases,
+    PresenceReaper,
+    PresencePublisher,
+    SocketRoutesRepository,
+  ],
+  exports: [
+    PresenceStore,
+    PresenceLeases,
+    PresenceReaper,
+    PresencePublisher,
+    SocketRoutesRepository,
+  ],
 })
 export class PresenceModule {}

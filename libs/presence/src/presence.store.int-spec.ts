@@ -2,7 +2,9 @@ import { ConfigService, loadConfig } from '@lattice/config';
 import { RedisService } from '@lattice/redis';
 import { RedisCluster, RedisServer, sleep, waitFor, type TestRedis } from '@lattice/testing';
 import { busChannelOf, offsetKey, roomOf } from './presence-keys';
+import { MetricsService } from '@lattice/observability';
 import { PresenceLeases } from './presence.leases';
+import { PresenceReaper } from './presence.reaper';
 import { PresenceStore } from './presence.store';
 import type { PresenceChange, PresenceConnection } from './presence.types';
 
@@ -282,5 +284,24 @@ describe.each(['standalone', 'cluster'])('presence in Redis (%s)', (mode) => {
     await leases.forget('w-dies');
     expect(await server.keys(`${PREFIX}presence:*w-dies*`)).toEqual([]);
     expect(await raw.zscore(`${PREFIX}presence:{workers}:reaped`, 'w-dies')).toBeNull();
+  });
+  it('reaps a dead worker from a reaper of its own: its connections leave, the live one stays', async () => {
+    const metrics = new MetricsService();
+    const reaper = new PresenceReaper(leases, store, metrics);
+    await reaper.reapOnce(); // earlier tests' workers
+    await leases.renew('w-killed', true);
+    await leases.indexChannel('w-killed', 'reaped');
+    await store.join(connection('reaped', '31', 'w-killed'), null);
+    await store.join(connection('reaped', '32', 'w-alive'), null);
+    await sleep(TTL_MS + 50);
+    reaper.start();
+    await waitFor('the dead worker reaped', async () =>
+      (await store.members('reaped')).every((m) => m.userId !== '31') ? true : undefined,
+    );
+    expect((await store.members('reaped')).map((m) => m.userId)).toEqual(['32']);
+    expect(
+      await metrics.registry.getSingleMetricAsString('lattice_presence_workers_reaped_total'),
+    ).toMatch(/lattice_presence_workers_reaped_total 1/);
+    await reaper.stop();
   });
 });

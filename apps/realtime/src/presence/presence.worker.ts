@@ -4,6 +4,7 @@ import type { Counter } from 'prom-client';
 import { MetricsService } from '@lattice/observability';
 import {
   PresenceLeases,
+  PresenceReaper,
   PresenceStore,
   PresenceUnavailableError,
   type PresenceConnection,
@@ -24,8 +25,9 @@ export interface PresenceWorkerListener {
 /**
  * This process as a presence worker: it holds a lease in Redis, renewed every
  * PRESENCE_HEARTBEAT_MS, under which its connections are recorded; it keeps
- * the keys it relies on alive; and, like every worker, it reaps the
- * connections of workers whose lease lapsed (SIGKILL, a lost machine).
+ * the keys it relies on alive; and, like every worker, it runs a
+ * PresenceReaper, which removes the connections of workers whose lease
+ * lapsed (SIGKILL, a lost machine).
  *
  * A worker writes only while it knows its lease is fresh. When it finds its
  * lease lapsed (a long pause, a Redis outage or restart), it may already have
@@ -45,31 +47,25 @@ export class PresenceWorker implements OnApplicationBootstrap {
   private stopped = false;
   private beating?: Promise<void>;
   private maintaining?: Promise<void>;
-  private reaping?: Promise<void>;
   private heartbeatTimer?: NodeJS.Timeout;
-  private reaperTimer?: NodeJS.Timeout;
   /** Channels recorded in this worker id's index (the SADD may still be in flight). */
   private readonly indexed = new Map<string, Promise<void>>();
   /** Leaves that failed (Redis unreachable), retried after each renewal. */
   private readonly pendingLeaves = new Map<string, PresenceConnection & { onlyIfHeld: boolean }>();
   private listener?: PresenceWorkerListener;
   private readonly leasesLost: Counter;
-  private readonly workersReaped: Counter;
 
   constructor(
     private readonly leases: PresenceLeases,
     private readonly store: PresenceStore,
     private readonly registry: ConnectionRegistry,
+    private readonly reaper: PresenceReaper,
     metrics: MetricsService,
   ) {
     this.timings = store.timings;
     this.leasesLost = metrics.counter(
       'lattice_presence_leases_lost_total',
       'Times this worker found its lease lapsed and came back under a new id',
-    );
-    this.workersReaped = metrics.counter(
-      'lattice_presence_workers_reaped_total',
-      'Dead workers whose connections this worker removed',
     );
   }
 
@@ -84,7 +80,7 @@ export class PresenceWorker implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     this.heartbeatLoop();
-    this.reaperLoop();
+    this.reaper.start();
   }
 
   /**
@@ -147,8 +143,7 @@ export class PresenceWorker implements OnApplicationBootstrap {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.heartbeatTimer);
-    clearTimeout(this.reaperTimer);
-    await Promise.allSettled([this.beating, this.maintaining, this.reaping]);
+    await Promise.allSettled([this.beating, this.maintaining, this.reaper.stop()]);
   }
 
   /**
@@ -173,16 +168,6 @@ export class PresenceWorker implements OnApplicationBootstrap {
       if (this.stopped) return;
       this.heartbeatTimer = setTimeout(() => this.heartbeatLoop(), this.timings.heartbeatMs);
       this.heartbeatTimer.unref();
-    });
-  }
-
-  private reaperLoop(): void {
-    if (this.stopped) return;
-    this.reaping = this.reap().finally(() => {
-      this.reaping = undefined;
-      if (this.stopped) return;
-      this.reaperTimer = setTimeout(() => this.reaperLoop(), this.timings.reapEveryMs);
-      this.reaperTimer.unref();
     });
   }
 
@@ -288,32 +273,5 @@ export class PresenceWorker implements OnApplicationBootstrap {
       );
     }
     this.lastRefresh = started;
-  }
-
-  private async reap(): Promise<void> {
-    try {
-      const { lapsed, due } = await this.leases.claim();
-      for (const deadId of lapsed) {
-        const started = performance.now();
-        const changed = await this.leases.sweep(deadId);
-        this.workersReaped.inc();
-        this.logger.warn(
-          `Presence worker ${deadId} stopped renewing its lease; removed its connections (${changed} presence changes) in ${Math.round(performance.now() - started)} ms`,
-        );
-      }
-      for (const deadId of due) {
-        const changed = await this.leases.sweep(deadId);
-        await this.leases.forget(deadId);
-        if (changed) {
-          this.logger.warn(
-            `Final sweep of presence worker ${deadId} removed connections written late (${changed} presence changes)`,
-          );
-        }
-      }
-    } catch (error) {
-      if (!(error instanceof PresenceUnavailableError)) {
-        this.logger.error({ err: error }, 'Presence reaper failed');
-      }
-    }
   }
 }
