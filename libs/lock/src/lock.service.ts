@@ -110,7 +110,7 @@ export class LockService implements BeforeApplicationShutdown {
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw new RangeError('A semaphore limit must be a positive integer');
     }
-    return new SlotLock(this.slotHost(), lockKeys('sem', resource), 'r', limit);
+    return new SlotLock(this.slotHost(), slotKeys('sem', resource), 'r', limit);
   }
 
   /**
@@ -119,7 +119,7 @@ export class LockService implements BeforeApplicationShutdown {
    * overtaken by readers who came after it.
    */
   readWrite(resource: string): { read: SlotLock; write: SlotLock } {
-    const keys = lockKeys('rw', resource);
+    const keys = slotKeys('rw', resource);
     const host = this.slotHost();
     return { read: new SlotLock(host, keys, 'r', 0), write: new SlotLock(host, keys, 'w', 0) };
   }
@@ -241,6 +241,12 @@ export class LockService implements BeforeApplicationShutdown {
     // Not ready in time: the attempts fail fast as `unreachable` and are retried as usual.
     return engine;
   }
+}
+
+/** A semaphore or read-write lock guards one resource, named by a string. */
+function slotKeys(namespace: 'sem' | 'rw', resource: string): LockKeys {
+  if (typeof resource !== 'string') throw new TypeError('A resource name must be a string');
+  return lockKeys(namespace, resource);
 }
 
 function withoutUndefined<T extends object>(options: T): Partial<T> {

@@ -161,6 +161,8 @@ describe('semaphores and read-write locks on one Redis', () => {
 
   it('refuses bad arguments with clear errors', async () => {
     expect(() => a.semaphore('x', 0)).toThrow('A semaphore limit must be a positive integer');
+    expect(() => a.readWrite(['x', 'y'] as unknown as string)).toThrow(TypeError);
+    expect(() => a.readWrite('')).toThrow('A resource name must be a non-empty string');
     await expect(a.semaphore('x', 1).acquire(5)).rejects.toThrow(RangeError);
     await expect(a.readWrite('x').write.acquire(1000, { replicaAckTimeoutMs: 10 })).rejects.toThrow(
       'replicaAckTimeoutMs is supported by mutexes only',
