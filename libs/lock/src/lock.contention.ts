@@ -40,7 +40,8 @@ export const placeKeptMs = (patience: Patience): number =>
 
 /**
  * Attempts until granted, at most `retryCount` times after the first. The
- * first attempt does not queue (nothing to pay when the resource is free);
+ * first attempt does not queue (nothing to pay when the resource is free),
+ * unless other waiters of this process already listen for the resource;
  * once refused, the contender listens on its resources' wake-up channels and
  * takes its place in their queues, first come first served, and is woken when
  * its turn comes. The jittered pause between attempts remains as the safety
@@ -60,6 +61,11 @@ export async function contend(
   let listener: Listener | undefined;
   let turn: WaitTurn | undefined;
   let queued = false;
+  if (contender.member !== undefined && retryCount > 0 && wakeups.awaited(contender.keys)) {
+    // Others of this process already wait: the first attempt would be refused, so queue at once.
+    listener = wakeups.listen(contender.keys, contender.member);
+    queued = true;
+  }
   try {
     for (let attempts = 1; ; attempts++) {
       if (signal?.aborted) {

@@ -68,6 +68,13 @@ export class LockWakeups {
     };
   }
 
+  /** Whether a waiter of this process listens on `keys`' channels: they are contended right now. */
+  awaited(keys: readonly string[]): boolean {
+    return keys.some(
+      (key) => !!this.channels.get(this.redis.channel(`${key}:wake`))?.sleepers.size,
+    );
+  }
+
   private join(name: string, member: string, sleeper: Sleeper): Promise<void> {
     let channel = this.channels.get(name);
     if (!channel) {
