@@ -6,8 +6,8 @@
 //   parallel128 the same with 128 loops
 //   contended   16 loops in one process on ONE resource, each holding it ~1 ms
 //   processes   4 processes × 4 loops on ONE resource, each holding it ~1 ms
-// Waiting for a busy resource uses the same pause for all three (10 ms on
-// average). Every scenario runs in slices that rotate the order of the
+// Waiting for a busy resource: the peers poll with the same pause (10 ms on
+// average); @lattice/lock queues and is woken, with a 100 ms safety-net pause. Every scenario runs in slices that rotate the order of the
 // libraries, so a busy neighbour on a shared machine weighs on all of them
 // alike. Prints a Markdown table per scenario (quoted in docs/locks.md) and a
 // JSON line. BENCH_SECONDS (per library and scenario, default 6),
@@ -52,7 +52,8 @@ const LIBRARIES: Record<string, (url: string) => Library> = {
     const redis = new RedisService(config);
     redis.onModuleInit();
     const locks = new LockService(redis, config);
-    const waiting = { retryCount: 1_000_000, retryDelayMs: 5, retryJitterMs: 10 };
+    // Waiters are woken when their turn comes; the pause is only the safety net for a lost message.
+    const waiting = { retryCount: 1_000_000, retryDelayMs: 100, retryJitterMs: 0 };
     return {
       ready: () => redis.whenReady(5000),
       lock: async (resource, contended) => {

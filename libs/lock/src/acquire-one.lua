@@ -4,7 +4,9 @@
 -- acquisition pays for, measured in docs/benchmarks.md).
 -- KEYS: the lease key, the fence key. ARGV: owner value, lease TTL ms, fence TTL ms.
 -- Returns the token (a string) when granted, or the ms until the blocking
--- lease expires (an integer: 0 when it expired just now, -1 when it has no TTL).
+-- lease expires (an integer: 0 when it expired just now, -1 when it has no TTL
+-- or when waiters are queued for it: a newcomer takes its place behind them).
+if redis.call('EXISTS', KEYS[1] .. ':queue') == 1 then return -1 end
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   local pttl = redis.call('PTTL', KEYS[1])
   if pttl == -2 then pttl = 0 end

@@ -7,7 +7,8 @@
 -- KEYS, per request: the lease key and the fence key of each resource, in
 --   pairs; then the guard key (a run-once task's "done" marker) if flagged.
 -- Returns one reply per request: {1, token} when granted, {0, ms until the
--- blocking lease expires} when a resource is held, {2} when the guard exists.
+-- blocking lease expires} when a resource is held (or has queued waiters: see
+-- acquire-queued.lua; then ms is -1), {2} when the guard exists.
 
 -- Tokens are never below the server clock in microseconds, so they keep rising
 -- even when Redis lost the counters (a restart without persistence, a failover
@@ -24,6 +25,10 @@ end
 
 local function acquire(first, last, value, ttl, floor, fence_ttl, guard)
   if guard and redis.call('EXISTS', guard) == 1 then return {2} end
+  -- Waiters queued for a resource come first (the queue key shares the lease's hash tag).
+  for i = first, last, 2 do
+    if redis.call('EXISTS', KEYS[i] .. ':queue') == 1 then return {0, -1} end
+  end
   local single = first + 1 == last
   if single then
     -- One resource, the common case: test and take the lease in one call.

@@ -1,6 +1,7 @@
 export { LockModule } from './lock.module';
 export { LockService } from './lock.service';
 export { Lock } from './lock.handle';
+export { SlotLock } from './slot.lock';
 export { Leadership } from './leader.election';
 export { WithLock } from './with-lock.decorator';
 export type { WithLockOptions } from './with-lock.decorator';

@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { LockEngine } from './lock.engine';
-import { Lock } from './lock.handle';
+import { Lock, engineLease } from './lock.handle';
 import { runInLockScope } from './lock.context';
 import type { LockKeys } from './lock.keys';
 import { LockKeeper } from './lock.keeper';
@@ -79,7 +79,11 @@ export class Leadership {
       const value = ownerValue();
       const attempt = await this.engine.attempt(this.keys, value, this.ttlMs);
       if (attempt.kind === 'granted') {
-        const lock = new Lock(this.engine, this.keys, value, attempt.token, attempt.validUntil);
+        const lock = new Lock(
+          engineLease(this.engine, this.keys, value),
+          attempt.token,
+          attempt.validUntil,
+        );
         // Elected while being stopped: hand the lease straight back.
         if (stopping.aborted) {
           await lock.release().catch(() => undefined);

@@ -86,4 +86,33 @@ describe('LockService on Redis Cluster', () => {
     await leadership.stop();
     expect(leadership.isLeader).toBe(false);
   });
+
+  it('queues waiters and wakes them in order through the sharded subscriber', async () => {
+    // Waiters poll every ten minutes: a grant within the test came from a wake-up.
+    const slow = { retryDelayMs: 600_000, retryJitterMs: 0 };
+    const queued = (key: string) => raw.zcard(`c:${key}:queue`);
+    const holder = await locks.acquire('queued:1', 30_000);
+    const order: number[] = [];
+    const waits = [];
+    for (const i of [1, 2, 3]) {
+      waits.push(locks.acquire('queued:1', 5000, slow).then((l) => (order.push(i), l.release())));
+      await waitFor(`waiter ${i} to queue`, async () => (await queued('lock:{queued:1}')) === i);
+    }
+    await holder.release();
+    await Promise.all(waits);
+    expect(order).toEqual([1, 2, 3]);
+
+    // Semaphores and read-write locks: their keys share the resource's hash tag too.
+    const permit = await locks.semaphore('queued:2', 1).acquire(30_000);
+    const next = locks.semaphore('queued:2', 1).acquire(5000, slow);
+    await waitFor('the permit waiter to queue', async () => (await queued('sem:{queued:2}')) === 1);
+    await permit.release();
+    expect((await next).token).toBeGreaterThan(permit.token);
+    await (await next).release();
+    const reader = await locks.readWrite('queued:3').read.acquire(30_000);
+    const writer = locks.readWrite('queued:3').write.acquire(5000, slow);
+    await waitFor('the writer to queue', async () => (await queued('rw:{queued:3}')) === 1);
+    await reader.release();
+    await (await writer).release();
+  });
 });

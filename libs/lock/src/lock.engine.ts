@@ -42,8 +42,18 @@ export class LockEngine {
   }
 
   /**
+   * Whether waiters for `keys` can queue in Redis (see acquire-queued.lua):
+   * one node, whose one script can take every key of the lock.
+   */
+  canQueue(keys: LockKeys): boolean {
+    return !this.isQuorum && this.nodes[0].takesInOneScript(keys);
+  }
+
+  /**
    * @param ackTimeoutMs Single node only: the grant counts once a replica
    *   acknowledged it within this time (see LockNode.acknowledged).
+   * @param liveMs Single node only (see canQueue): a waiting attempt, which
+   *   takes or keeps its place in the resources' wait queues for this long.
    */
   async attempt(
     keys: LockKeys,
@@ -51,13 +61,17 @@ export class LockEngine {
     ttlMs: number,
     guard?: string,
     ackTimeoutMs?: number,
+    liveMs = 0,
   ): Promise<Attempt> {
     const started = monotonicNow();
     const validUntil = started + ttlMs - driftMs(ttlMs);
     if (!this.isQuorum) {
       let grant: NodeGrant;
       try {
-        grant = await this.nodes[0].acquire(keys, value, ttlMs, guard);
+        grant =
+          liveMs > 0
+            ? await this.nodes[0].acquireQueued(keys, value, ttlMs, liveMs)
+            : await this.nodes[0].acquire(keys, value, ttlMs, guard);
       } catch (cause) {
         return { kind: 'unreachable', cause };
       }
@@ -164,6 +178,11 @@ export class LockEngine {
     // Released means the whole lock was still ours where it counts: every resource, on a majority.
     const whole = answered.filter((r) => r.value === keys.resources.length).length;
     return whole >= this.majority ? { kind: 'released' } : { kind: 'expired' };
+  }
+
+  /** Best effort: a place left behind expires with its deadline. */
+  async leaveQueue(keys: LockKeys, value: string): Promise<void> {
+    await this.nodes[0].leaveQueue(keys, value).catch(() => undefined);
   }
 
   async finish(keys: LockKeys, value: string, done: string, doneTtlMs: number): Promise<Finish> {

@@ -1,10 +1,31 @@
-import type { LockEngine } from './lock.engine';
+import type { Extension, LockEngine, Release } from './lock.engine';
 import { LockExtendFailedError, LockReleaseFailedError } from './lock.errors';
 import type { LockKeys } from './lock.keys';
 import { assertTtl, monotonicNow } from './lock.timing';
 import type { ReleaseResult } from './lock.types';
 
 type State = 'held' | 'lost' | 'released';
+
+/** What a Lock does in Redis: renew and end its lease (a mutex's, a semaphore permit's...). */
+export interface LockLease {
+  readonly keys: LockKeys;
+  extend(ttlMs: number): Promise<Extension>;
+  release(): Promise<Release>;
+}
+
+/** The lease of a mutex, a run-once runner or a leader: the engine's scripts, for `value`. */
+export function engineLease(
+  engine: LockEngine,
+  keys: LockKeys,
+  value: string,
+  ackTimeoutMs?: number,
+): LockLease {
+  return {
+    keys,
+    extend: (ttlMs) => engine.extend(keys, value, ttlMs, ackTimeoutMs),
+    release: () => engine.release(keys, value),
+  };
+}
 
 /**
  * A held lock. Its `token` is the fencing token: strictly greater than every
@@ -20,16 +41,12 @@ export class Lock {
 
   /** @internal Built by LockService. */
   constructor(
-    private readonly engine: LockEngine,
-    private readonly keys: LockKeys,
-    private readonly value: string,
+    private readonly lease: LockLease,
     /** The fencing token (a bigint: compare with `<`, send as `token.toString()`). */
     readonly token: bigint,
     validUntil: number,
     /** Told which leases this lock released, so waiters in this process can try at once. */
     private readonly onReleased?: (leases: readonly string[]) => void,
-    /** Extensions too wait for a replica's acknowledgement (`replicaAckTimeoutMs`). */
-    private readonly ackTimeoutMs?: number,
   ) {
     this.validUntil = validUntil;
     this.wallExpiry = Date.now() + (validUntil - monotonicNow());
@@ -37,7 +54,7 @@ export class Lock {
 
   /** The resources this lock holds, distinct and sorted. */
   get resources(): readonly string[] {
-    return this.keys.resources;
+    return this.lease.keys.resources;
   }
 
   /**
@@ -67,7 +84,7 @@ export class Lock {
   async extend(ttlMs: number): Promise<void> {
     assertTtl(ttlMs);
     if (!this.isHeld) throw new LockExtendFailedError(this.resources, 'expired');
-    const outcome = await this.engine.extend(this.keys, this.value, ttlMs, this.ackTimeoutMs);
+    const outcome = await this.lease.extend(ttlMs);
     switch (outcome.kind) {
       case 'extended':
         // An answer that arrives after the lock was given up changes nothing.
@@ -94,13 +111,13 @@ export class Lock {
     if (this.state === 'released') return { released: false };
     const before = this.state;
     this.state = 'released';
-    const outcome = await this.engine.release(this.keys, this.value);
+    const outcome = await this.lease.release();
     if (outcome.kind === 'unreachable') {
       // Still ours as far as we know, so a retry may release it.
       this.state = before;
       throw new LockReleaseFailedError(this.resources, outcome.cause);
     }
-    if (outcome.kind === 'released') this.onReleased?.(this.keys.leases);
+    if (outcome.kind === 'released') this.onReleased?.(this.lease.keys.leases);
     return { released: before === 'held' && outcome.kind === 'released' };
   }
 

@@ -1,5 +1,8 @@
-/** Key families: user locks, run-once tasks and leader leases never share a key. */
-export type LockNamespace = 'lock' | 'runonce' | 'leader';
+/**
+ * Key families: user locks, run-once tasks, leader leases, semaphores and
+ * read-write locks never share a key.
+ */
+export type LockNamespace = 'lock' | 'runonce' | 'leader' | 'sem' | 'rw';
 
 /** The most resources one lock may take; a script's keys grow with it. */
 export const MAX_RESOURCES = 64;

@@ -11,7 +11,18 @@ export type NodeGrant =
   | { kind: 'done' };
 
 type ScriptName =
-  'acquire' | 'acquire-one' | 'extend' | 'release' | 'release-one' | 'raise' | 'finish';
+  | 'acquire'
+  | 'acquire-one'
+  | 'acquire-queued'
+  | 'leave-queue'
+  | 'extend'
+  | 'release'
+  | 'release-one'
+  | 'raise'
+  | 'finish';
+
+/** Scripts that keep wait queues load the queue functions first. */
+const QUEUE_SCRIPTS: ReadonlySet<ScriptName> = new Set(['acquire-queued', 'leave-queue']);
 type AcquireReply = [number, (string | number)?];
 
 const fenceTtl = (ttlMs: number): number => ttlMs + FENCE_RETENTION_MS;
@@ -62,6 +73,32 @@ export class LockNode {
     }
     if (guard) throw new Error('A guarded lock takes a single resource');
     return this.acquireOneByOne(keys, value, ttlMs);
+  }
+
+  /**
+   * A waiting acquisition's attempt: keeps its place in every resource's wait
+   * queue for `liveMs` more, and takes the lock only when it is first in line
+   * everywhere and every lease is free. One node, all keys in one script (not
+   * for several resources on Cluster).
+   */
+  async acquireQueued(
+    keys: LockKeys,
+    value: string,
+    ttlMs: number,
+    liveMs: number,
+  ): Promise<NodeGrant> {
+    const reply = await this.run<AcquireReply>('acquire-queued', keys.pairs, [
+      value,
+      ttlMs,
+      fenceTtl(ttlMs),
+      liveMs,
+    ]);
+    return toGrant(reply);
+  }
+
+  /** A waiter gives up its place in the queues; the next one is woken where the lease is free. */
+  async leaveQueue(keys: LockKeys, value: string): Promise<void> {
+    await this.run('leave-queue', keys.leases, [value]);
   }
 
   /** Lifts the fence counters to `token` while `value` holds every lease; false when one was lost. */
@@ -196,6 +233,11 @@ export class LockNode {
     );
   }
 
+  /** One script can take all of these keys: anything on one Redis, one resource on Cluster. */
+  takesInOneScript(keys: LockKeys): boolean {
+    return !this.cluster || keys.resources.length === 1;
+  }
+
   /** The key pairs one script may take together: all of them, or one resource's on Cluster. */
   private groups(keys: LockKeys): (readonly string[])[] {
     if (!this.cluster) return [keys.pairs];
@@ -211,7 +253,9 @@ export class LockNode {
     const id = `${name}/${keys.length}`;
     let script = this.scripts.get(id);
     if (!script) {
-      script = new RedisScript(this.client, join(__dirname, `${name}.lua`), keys.length);
+      const file = join(__dirname, `${name}.lua`);
+      const files = QUEUE_SCRIPTS.has(name) ? [join(__dirname, 'queue.lua'), file] : file;
+      script = new RedisScript(this.client, files, keys.length);
       this.scripts.set(id, script);
     }
     return script.run(keys, args) as Promise<T>;

@@ -1,32 +1,26 @@
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@lattice/config';
 import { RedisService, type RedisClient } from '@lattice/redis';
-import { runInLockScope } from './lock.context';
+import { contend, patienceOf } from './lock.contention';
 import { LockEngine } from './lock.engine';
-import { LockNotAcquiredError } from './lock.errors';
-import { Lock } from './lock.handle';
+import { engineLease, Lock } from './lock.handle';
+import { holdLock } from './lock.hold';
 import { lockKeys, type LockKeys } from './lock.keys';
-import { LockKeeper } from './lock.keeper';
 import { LockNode } from './lock.node';
-import { LocalWaiters, type WaitTurn } from './lock.waiters';
+import { LocalWaiters } from './lock.waiters';
+import { LockWakeups } from './lock.wakeups';
 import { ownerValue } from './lock.owner';
-import { assertTtl, jitter } from './lock.timing';
+import { assertTtl } from './lock.timing';
+import { SlotLock, type SlotHost } from './slot.lock';
+import { SlotStore } from './slot.store';
 import type { AcquireOptions, LeadOptions, LockedWork, RunOnceOptions } from './lock.types';
 import { Leadership } from './leader.election';
 import { RunOnceTask } from './run-once.task';
 import { traced } from '@lattice/observability';
 
-const RETRY_DEFAULTS = { retryCount: 50, retryDelayMs: 50, retryJitterMs: 50 };
 const RUN_ONCE_DEFAULTS = { leaseTtlMs: 15_000, doneTtlMs: 3_600_000, pollMs: 250 };
 /** How long the first acknowledged lock waits for its dedicated connection. */
 const ACK_CONNECTION_READY_MS = 2_000;
-
-function nonNegativeInteger(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`${name} must be a non-negative integer`);
-  }
-  return value;
-}
 
 /**
  * Distributed locks with fencing tokens, run-once tasks and leader leases, on
@@ -41,6 +35,9 @@ export class LockService implements BeforeApplicationShutdown {
   private readonly leaderships = new Set<Leadership>();
   private readonly waiters = new LocalWaiters();
   private readonly wakeWaiters = (leases: readonly string[]) => this.waiters.wake(leases);
+  private readonly wakeups: LockWakeups;
+  /** Semaphores and read-write locks (on the app's own Redis); made on first use. */
+  private slots?: SlotHost;
   /**
    * Locks with replica acknowledgement run on a connection of their own:
    * WAIT blocks the connection it is sent on, and must follow that
@@ -59,6 +56,7 @@ export class LockService implements BeforeApplicationShutdown {
         )
       : [new LockNode(redis.client, redis.isCluster)];
     this.engine = new LockEngine(nodes);
+    this.wakeups = new LockWakeups(redis);
   }
 
   /** `single`: the app's own Redis; `quorum`: a majority of the LOCK_QUORUM_URLS nodes. */
@@ -100,7 +98,30 @@ export class LockService implements BeforeApplicationShutdown {
     options: AcquireOptions = {},
   ): Promise<T> {
     const lock = await this.acquire(resources, ttlMs, options);
-    return this.hold(lock, ttlMs, work);
+    return holdLock(lock, ttlMs, work, this.logger);
+  }
+
+  /**
+   * A semaphore: at most `limit` holders of `resource` at once, each with a
+   * lock (and fencing token) of its own, waiting first come first served.
+   * Every caller of one resource must pass the same limit.
+   */
+  semaphore(resource: string, limit: number): SlotLock {
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new RangeError('A semaphore limit must be a positive integer');
+    }
+    return new SlotLock(this.slotHost(), slotKeys('sem', resource), 'r', limit);
+  }
+
+  /**
+   * A read-write lock on `resource`: any number of readers at once, or one
+   * writer alone; first come first served, so a waiting writer is not
+   * overtaken by readers who came after it.
+   */
+  readWrite(resource: string): { read: SlotLock; write: SlotLock } {
+    const keys = slotKeys('rw', resource);
+    const host = this.slotHost();
+    return { read: new SlotLock(host, keys, 'r', 0), write: new SlotLock(host, keys, 'w', 0) };
   }
 
   /**
@@ -153,54 +174,40 @@ export class LockService implements BeforeApplicationShutdown {
     this.leaderships.clear();
   }
 
+  private slotHost(): SlotHost {
+    if (this.engine.isQuorum) {
+      throw new TypeError(
+        "Semaphores and read-write locks need the app's own Redis, not LOCK_QUORUM_URLS",
+      );
+    }
+    this.slots ??= {
+      store: new SlotStore(this.redis.client),
+      wakeups: this.wakeups,
+      local: this.waiters,
+      logger: this.logger,
+    };
+    return this.slots;
+  }
+
   private async acquireKeys(keys: LockKeys, ttlMs: number, options: AcquireOptions): Promise<Lock> {
-    const retryCount = nonNegativeInteger(
-      options.retryCount ?? RETRY_DEFAULTS.retryCount,
-      'retryCount',
-    );
-    const delay = nonNegativeInteger(
-      options.retryDelayMs ?? RETRY_DEFAULTS.retryDelayMs,
-      'retryDelayMs',
-    );
-    const spread = nonNegativeInteger(
-      options.retryJitterMs ?? RETRY_DEFAULTS.retryJitterMs,
-      'retryJitterMs',
-    );
-    const { signal, replicaAckTimeoutMs: ackMs } = options;
+    const patience = patienceOf(options);
+    const { replicaAckTimeoutMs: ackMs } = options;
     const engine = ackMs === undefined ? this.engine : await this.acknowledgingEngine(ackMs);
     const value = ownerValue();
-    let turn: WaitTurn | undefined;
-    try {
-      for (let attempts = 1; ; attempts++) {
-        if (signal?.aborted) {
-          throw new LockNotAcquiredError(keys.resources, 'aborted', attempts - 1, signal.reason);
-        }
-        const attempt = await engine.attempt(keys, value, ttlMs, undefined, ackMs);
-        if (attempt.kind === 'granted') {
-          const { token, validUntil } = attempt;
-          return new Lock(engine, keys, value, token, validUntil, this.wakeWaiters, ackMs);
-        }
-        if (attempts > retryCount) {
-          throw attempt.kind === 'unreachable'
-            ? new LockNotAcquiredError(keys.resources, 'unreachable', attempts, attempt.cause)
-            : new LockNotAcquiredError(
-                keys.resources,
-                attempt.kind === 'unacknowledged' ? 'unacknowledged' : 'held',
-                attempts,
-              );
-        }
-        const pause = delay + jitter(spread);
-        // No use waiting past the moment the blocking lease runs out.
-        const wait =
-          attempt.kind === 'held' && attempt.retryAfterMs >= 0
-            ? Math.min(pause, attempt.retryAfterMs + 1)
-            : pause;
-        turn ??= this.waiters.enter(keys.leases);
-        await turn.pause(wait, signal);
-      }
-    } finally {
-      turn?.leave();
-    }
+    const granted = await contend(
+      {
+        resources: keys.resources,
+        keys: keys.leases,
+        member: engine.canQueue(keys) ? value : undefined,
+        attempt: (liveMs) => engine.attempt(keys, value, ttlMs, undefined, ackMs, liveMs),
+        leave: () => engine.leaveQueue(keys, value),
+      },
+      patience,
+      this.wakeups,
+      this.waiters,
+    );
+    const lease = engineLease(engine, keys, value, ackMs);
+    return new Lock(lease, granted.token, granted.validUntil, this.wakeWaiters);
   }
 
   /**
@@ -234,37 +241,12 @@ export class LockService implements BeforeApplicationShutdown {
     // Not ready in time: the attempts fail fast as `unreachable` and are retried as usual.
     return engine;
   }
+}
 
-  private async hold<T>(lock: Lock, ttlMs: number, work: LockedWork<T>): Promise<T> {
-    const keeper = new LockKeeper(lock, ttlMs, (lost) =>
-      this.logger.warn(`Lost the lock on ${lock.resources.join(', ')} (${lost.reason})`),
-    );
-    let result: T;
-    try {
-      const scope = { lock, token: lock.token, signal: keeper.signal };
-      result = await runInLockScope(scope, () => work(keeper.signal, lock.token));
-    } catch (error) {
-      const lost = keeper.stop();
-      await this.releaseQuietly(lock);
-      if (lost && error !== lost && lost.cause === undefined) lost.cause = error;
-      throw lost ?? error;
-    }
-    const lost = keeper.stop();
-    await this.releaseQuietly(lock);
-    if (lost) throw lost;
-    return result;
-  }
-
-  /** The work is over: a release that fails only leaves a lease that expires by itself. */
-  private async releaseQuietly(lock: Lock): Promise<void> {
-    try {
-      await lock.release();
-    } catch (error) {
-      this.logger.warn(
-        `Could not release the lock on ${lock.resources.join(', ')}: ${String(error)}`,
-      );
-    }
-  }
+/** A semaphore or read-write lock guards one resource, named by a string. */
+function slotKeys(namespace: 'sem' | 'rw', resource: string): LockKeys {
+  if (typeof resource !== 'string') throw new TypeError('A resource name must be a string');
+  return lockKeys(namespace, resource);
 }
 
 function withoutUndefined<T extends object>(options: T): Partial<T> {

@@ -3,7 +3,8 @@
 -- ARGV, two per request: owner value, number of resources.
 -- KEYS, per request: the lease key of each resource.
 -- Returns one reply per request: how many of its leases were still held (and
--- are now deleted).
+-- are now deleted). The first queued waiter of each freed lease, if any, is
+-- woken (see queue.lua).
 local replies = {}
 local key = 0
 for r = 0, #ARGV / 2 - 1 do
@@ -13,6 +14,8 @@ for r = 0, #ARGV / 2 - 1 do
     if redis.call('GET', KEYS[i]) == value then
       redis.call('DEL', KEYS[i])
       released = released + 1
+      local first = redis.call('ZRANGE', KEYS[i] .. ':queue', 0, 0)[1]
+      if first then redis.call('SPUBLISH', KEYS[i] .. ':wake', first) end
     end
   end
   key = key + tonumber(ARGV[r * 2 + 2])

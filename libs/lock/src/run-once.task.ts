@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { LockEngine } from './lock.engine';
 import { LockNotAcquiredError } from './lock.errors';
-import { Lock } from './lock.handle';
+import { Lock, engineLease } from './lock.handle';
 import { runInLockScope } from './lock.context';
 import { doneKey, type LockKeys } from './lock.keys';
 import { LockKeeper } from './lock.keeper';
@@ -51,7 +51,11 @@ export class RunOnceTask {
         case 'done':
           return;
         case 'granted': {
-          const lock = new Lock(this.engine, this.keys, value, attempt.token, attempt.validUntil);
+          const lock = new Lock(
+            engineLease(this.engine, this.keys, value),
+            attempt.token,
+            attempt.validUntil,
+          );
           if (await this.runAsRunner(lock, value)) return;
           // The lease was lost mid-run: the task is whoever took it over's now; wait for them.
           continue;
