@@ -30,6 +30,30 @@ export default tseslint.config(
     },
   },
   {
+    // One Redis access path (DESIGN, "A feature's shape"): features talk to Redis
+    // through their repository or store; anywhere else a raw command needs a marked
+    // exception (`// eslint-disable-next-line no-restricted-syntax -- why`).
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    ignores: [
+      'libs/redis/**',
+      '**/*.repository.ts',
+      '**/*.store.ts',
+      '**/*.spec.ts',
+      '**/*.int-spec.ts',
+    ],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "MemberExpression[property.name='client'][object.name='redis'], MemberExpression[property.name='client'][object.property.name='redis']",
+          message:
+            "Talk to Redis in this feature's repository (or store) through RedisService; anywhere else, mark the exception with a reason.",
+        },
+      ],
+    },
+  },
+  {
     files: [
       '**/*.spec.ts',
       '**/*.int-spec.ts',

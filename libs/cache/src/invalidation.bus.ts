@@ -136,6 +136,7 @@ export class InvalidationBus {
       if (this.subscriber?.status === 'ready') this.subscriber.disconnect(true);
       return;
     }
+    // eslint-disable-next-line no-restricted-syntax -- the bus is pub/sub: its heartbeat is published on the commands connection
     this.redis.client.publish(this.heartbeatChannel, '1').catch(() => undefined);
   }
 

@@ -1,3 +1,4 @@
+/* eslint-disable no-restricted-syntax -- this file is the cache's L2 repository */
 import { join } from 'node:path';
 import { type RedisService, type RedisScript } from '@lattice/redis';
 import { CACHE_KEY_PREFIX, CACHE_TAG_PREFIX, INVALIDATION_CHANNEL } from './cache.constants';

@@ -54,7 +54,8 @@ export class LockService implements BeforeApplicationShutdown {
       ? urls.map(
           (url, i) => new LockNode(redis.connectStandalone(url, `lock-quorum-${i + 1}`), false),
         )
-      : [new LockNode(redis.client, redis.isCluster)];
+      : // eslint-disable-next-line no-restricted-syntax -- the commands connection for the lock node, which is the lock lib's repository
+        [new LockNode(redis.client, redis.isCluster)];
     this.engine = new LockEngine(nodes);
     this.wakeups = new LockWakeups(redis);
   }
@@ -181,6 +182,7 @@ export class LockService implements BeforeApplicationShutdown {
       );
     }
     this.slots ??= {
+      // eslint-disable-next-line no-restricted-syntax -- the commands connection for the slots' store, which is the lock lib's repository
       store: new SlotStore(this.redis.client),
       wakeups: this.wakeups,
       local: this.waiters,

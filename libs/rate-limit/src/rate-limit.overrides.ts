@@ -1,3 +1,4 @@
+/* eslint-disable no-restricted-syntax -- this file is the repository of the overrides' hash, and their reload */
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { rerunning } from '@lattice/common';
 import { REDIS_STARTUP_WAIT_MS, RedisService, type RedisClient } from '@lattice/redis';

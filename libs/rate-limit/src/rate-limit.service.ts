@@ -94,6 +94,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
       async () => (await redis.whenReady(probeTimeout)) && redis.ping(probeTimeout),
       settings.probeIntervalMs,
       (open, reason) => this.onCircuitChange(open, reason),
+      // eslint-disable-next-line no-restricted-syntax -- the connection's state, no command
       redis.client.status !== 'ready',
     );
     this.reporter = new DecisionReporter(metrics, this.logger);
@@ -109,6 +110,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
     // Not connected yet (the app is starting): close the circuit the moment the connection
     // is up, even if the first probe gave up waiting, so that no early request counts in memory.
     this.circuit.probeNow();
+    // eslint-disable-next-line no-restricted-syntax -- the connection's state, no command
     if (this.circuit.isOpen) redis.client.once('ready', () => this.circuit.probeNow());
   }
 

@@ -189,6 +189,7 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
 
   /** Publishes, and says how many subscribers received the message. */
   private async publish(message: string): Promise<number> {
+    // eslint-disable-next-line no-restricted-syntax -- the feed is pub/sub: it publishes on the commands connection
     const client = this.redis.client;
     if (!this.redis.isCluster) return client.publish(this.channel, message);
     // On a cluster PUBLISH counts the subscribers of the node it reached only. Counted
@@ -233,6 +234,7 @@ export class RevocationFeed implements OnModuleInit, OnApplicationShutdown {
     if (!request) return;
     const dot = request.indexOf('.');
     const [announcer, nonce] = [request.slice(0, dot), request.slice(dot + 1)];
+    // eslint-disable-next-line no-restricted-syntax -- the feed is pub/sub: it publishes on the commands connection
     this.redis.client.publish(this.confirmChannelOf(announcer), nonce).catch(() => undefined);
   }
 

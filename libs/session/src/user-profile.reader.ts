@@ -1,3 +1,4 @@
+/* eslint-disable no-restricted-syntax -- this file is the profile's one reader outside auth */
 import { Injectable } from '@nestjs/common';
 import { RedisService } from '@lattice/redis';
 import { accountKey } from './session-keys';
