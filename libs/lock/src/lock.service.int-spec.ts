@@ -1,5 +1,3 @@
-import { ConfigService, loadConfig } from '@lattice/config';
-import { RedisService } from '@lattice/redis';
 import { RedisServer, sleep, waitFor } from '@lattice/testing';
 import { currentLock } from './lock.context';
 import {
@@ -8,31 +6,12 @@ import {
   LockNotAcquiredError,
   LockReleaseFailedError,
 } from './lock.errors';
-import { LockService } from './lock.service';
+import { lockInstance, type LockInstance } from './lock-instance.fixture';
 
 const PREFIX = 't1:';
 
-interface Instance {
-  redis: RedisService;
-  locks: LockService;
-  close(): Promise<void>;
-}
-
-async function instance(url: string): Promise<Instance> {
-  const config = new ConfigService(loadConfig('gateway', { REDIS_URL: url, KEY_PREFIX: PREFIX }));
-  const redis = new RedisService(config);
-  redis.onModuleInit();
-  await redis.whenReady(5000);
-  const locks = new LockService(redis, config);
-  return {
-    redis,
-    locks,
-    close: async () => {
-      await locks.beforeApplicationShutdown();
-      await redis.onApplicationShutdown();
-    },
-  };
-}
+type Instance = LockInstance;
+const instance = (url: string): Promise<Instance> => lockInstance(url, PREFIX);
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {

@@ -1,8 +1,7 @@
-import { ConfigService, loadConfig } from '@lattice/config';
-import { RedisService } from '@lattice/redis';
 import { RedisServer, sleep, waitFor } from '@lattice/testing';
 import type { Lock } from './lock.handle';
-import { LockService } from './lock.service';
+import { lockInstance, type LockInstance } from './lock-instance.fixture';
+import type { LockService } from './lock.service';
 
 const PREFIX = 's1:';
 /** A poll so slow that a waiter granted within the test was woken, not polling. */
@@ -12,18 +11,14 @@ const NEVER_POLL = { retryDelayMs: 600_000, retryJitterMs: 0 };
 describe('semaphores and read-write locks on one Redis', () => {
   let server: RedisServer;
   let raw: ReturnType<RedisServer['client']>;
-  const services: { redis: RedisService; locks: LockService }[] = [];
+  const services: LockInstance[] = [];
   let a: LockService;
   let b: LockService;
 
   const instance = async (url: string) => {
-    const config = new ConfigService(loadConfig('gateway', { REDIS_URL: url, KEY_PREFIX: PREFIX }));
-    const redis = new RedisService(config);
-    redis.onModuleInit();
-    await redis.whenReady(5000);
-    const locks = new LockService(redis, config);
-    services.push({ redis, locks });
-    return locks;
+    const started = await lockInstance(url, PREFIX);
+    services.push(started);
+    return started.locks;
   };
 
   beforeAll(async () => {
@@ -34,10 +29,7 @@ describe('semaphores and read-write locks on one Redis', () => {
 
   afterAll(async () => {
     raw?.disconnect();
-    for (const { redis, locks } of services) {
-      await locks.beforeApplicationShutdown();
-      await redis.onApplicationShutdown();
-    }
+    for (const service of services) await service.close();
     await server?.dispose();
   });
 

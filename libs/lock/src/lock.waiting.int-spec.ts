@@ -1,34 +1,13 @@
-import { ConfigService, loadConfig } from '@lattice/config';
-import { RedisService } from '@lattice/redis';
 import { RedisServer, waitFor } from '@lattice/testing';
 import type { Lock } from './lock.handle';
-import { LockService } from './lock.service';
+import { lockInstance, type LockInstance } from './lock-instance.fixture';
 
 const PREFIX = 'w1:';
 /** A poll so slow that a waiter granted within the test was woken, not polling. */
 const NEVER_POLL = { retryDelayMs: 600_000, retryJitterMs: 0 };
 
-interface Instance {
-  redis: RedisService;
-  locks: LockService;
-  close(): Promise<void>;
-}
-
-async function instance(url: string): Promise<Instance> {
-  const config = new ConfigService(loadConfig('gateway', { REDIS_URL: url, KEY_PREFIX: PREFIX }));
-  const redis = new RedisService(config);
-  redis.onModuleInit();
-  await redis.whenReady(5000);
-  const locks = new LockService(redis, config);
-  return {
-    redis,
-    locks,
-    close: async () => {
-      await locks.beforeApplicationShutdown();
-      await redis.onApplicationShutdown();
-    },
-  };
-}
+type Instance = LockInstance;
+const instance = (url: string): Promise<Instance> => lockInstance(url, PREFIX);
 
 /**
  * Waiting without polling: a waiter queues in Redis (`lock:{r}:queue`) and is
