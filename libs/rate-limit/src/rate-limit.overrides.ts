@@ -1,7 +1,12 @@
 /* eslint-disable no-restricted-syntax -- this file is the repository of the overrides' hash, and their reload */
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { rerunning } from '@lattice/common';
-import { REDIS_STARTUP_WAIT_MS, RedisService, type RedisClient } from '@lattice/redis';
+import {
+  REDIS_STARTUP_WAIT_MS,
+  RedisService,
+  RereadSchedule,
+  type RedisClient,
+} from '@lattice/redis';
 import { MAX_LIMIT, POLICY_NAME } from './rate-limit.constants';
 import type { RateLimitSubject } from './rate-limit.types';
 
@@ -10,8 +15,6 @@ export const OVERRIDES_KEY = 'ratelimit:overrides';
 /** Announces a change of OVERRIDES_KEY: every instance reads it again. */
 const OVERRIDES_CHANNEL = 'ratelimit:overrides';
 
-/** How soon a failed read of the overrides is tried again. */
-const RETRY_MS = 1000;
 /** Most selectors' characters: a key, a user id or a role, never a whole document. */
 export const MAX_SELECTOR_LENGTH = 256;
 /** The largest multiple of a policy's limit an override may give (and 1/MAX_FACTOR the smallest). */
@@ -83,11 +86,13 @@ export class RateLimitOverrides implements OnModuleInit {
   private rules = new Map<string, Rule>();
   /** Policies with at least one override. */
   private policies = new Set<string>();
-  private retry?: NodeJS.Timeout;
-  /** Reads failed in a row. */
-  private failedReads = 0;
   /** Reads the whole table again; one read at a time, and one more if asked meanwhile. */
   private readonly reload = rerunning(() => this.readOnce());
+  private readonly reread = new RereadSchedule(
+    this.logger,
+    'Rate-limit overrides',
+    () => void this.reload(),
+  );
 
   constructor(private readonly redis: RedisService) {
     this.channel = redis.channel(OVERRIDES_CHANNEL);
@@ -171,17 +176,11 @@ export class RateLimitOverrides implements OnModuleInit {
       overrides = await this.list();
     } catch (error) {
       if (this.redis.client.status === 'end') return; // shut down
-      // Kept as they were, and read again shortly. One failed read is a blip (a node
-      // connection still being made at start-up): said when it lasts.
-      this.failedReads++;
-      const message = `Rate-limit overrides could not be read (${(error as Error).message})`;
-      if (this.failedReads > 1) this.logger.warn(message);
-      else this.logger.debug(`${message}; reading again in ${RETRY_MS} ms`);
-      clearTimeout(this.retry);
-      this.retry = setTimeout(() => void this.reload(), RETRY_MS).unref();
+      // Kept as they were.
+      this.reread.failed(error as Error);
       return;
     }
-    this.failedReads = 0;
+    this.reread.succeeded();
     const rules = new Map<string, Rule>();
     const policies = new Set<string>();
     for (const { policy, selector, limit, factor } of overrides) {

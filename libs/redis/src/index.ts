@@ -4,6 +4,7 @@ export { RedisHealthIndicator, READINESS_PING_TIMEOUT_MS } from './redis.health'
 export { RedisScript } from './redis-script';
 export { isRedisUnavailableError } from './redis-errors';
 export { withRedis } from './redis-failure';
+export { RereadSchedule, REREAD_DELAY_MS } from './reread.schedule';
 export {
   COMMAND_TIMEOUT_MS,
   createPlainClusterConnection,

@@ -8,13 +8,10 @@ import { rerunning } from '@lattice/common';
 import { CacheService } from '@lattice/cache';
 import { ConfigService, parseRoutes, type UpstreamRoute } from '@lattice/config';
 import { MetricsService } from '@lattice/observability';
-import { REDIS_STARTUP_WAIT_MS, RedisService } from '@lattice/redis';
+import { REDIS_STARTUP_WAIT_MS, RedisService, RereadSchedule } from '@lattice/redis';
 import type { Gauge } from 'prom-client';
 import { platformRoutes, proxyRoute, ROUTE_TABLE_KEY, RouteTable } from './route-table';
 import { targetLabel } from './upstream-targets';
-
-/** How soon a failed read of the route table is tried again. */
-const RETRY_MS = 1000;
 
 /**
  * The route table every request is matched against, kept in process. It is
@@ -31,9 +28,11 @@ export class RouteTableSource implements OnApplicationBootstrap, OnModuleDestroy
   /** The routes the table was built from, to log only real changes. */
   private signature: string;
   private stopWatching?: () => void;
-  private retry?: NodeJS.Timeout;
-  /** Reads failed in a row. */
-  private failedReads = 0;
+  private readonly reread = new RereadSchedule(
+    this.logger,
+    'The route table',
+    () => void this.refresh(),
+  );
   private readonly targetsUp: Gauge<'route' | 'target'>;
   /** Which table the gauge reports: requests still running on a replaced one change nothing. */
   private generation = 0;
@@ -70,7 +69,7 @@ export class RouteTableSource implements OnApplicationBootstrap, OnModuleDestroy
 
   onModuleDestroy(): void {
     this.stopWatching?.();
-    clearTimeout(this.retry);
+    this.reread.stop();
   }
 
   /** Reads the table from the cache again; resolves once the table in use is current. */
@@ -81,17 +80,11 @@ export class RouteTableSource implements OnApplicationBootstrap, OnModuleDestroy
     try {
       stored = await this.cache.get(ROUTE_TABLE_KEY);
     } catch (error) {
-      // Keep routing by the table in use, and read again shortly. One failed read is a
-      // blip (a node connection still being made at start-up): said when it lasts.
-      this.failedReads++;
-      const message = `The route table could not be read (${(error as Error).message})`;
-      if (this.failedReads > 1) this.logger.warn(message);
-      else this.logger.debug(`${message}; reading again in ${RETRY_MS} ms`);
-      clearTimeout(this.retry);
-      this.retry = setTimeout(() => void this.refresh(), RETRY_MS).unref();
+      // Keep routing by the table in use.
+      this.reread.failed(error as Error);
       return;
     }
-    this.failedReads = 0;
+    this.reread.succeeded();
     if (stored === undefined) {
       this.use(this.fromEnvironment, 'ROUTES');
       return;
