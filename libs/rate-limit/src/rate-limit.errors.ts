@@ -41,4 +41,9 @@ export class RateLimitUnavailableError extends UnavailableError {
     super('Rate limiting is unavailable; try again shortly');
     Error.stackTraceLimit = depth;
   }
+
+  /** A second is the least Retry-After can say; the circuit probes Redis meanwhile. */
+  override writeHeaders(reply: HeaderTarget): void {
+    reply.header('Retry-After', '1');
+  }
 }

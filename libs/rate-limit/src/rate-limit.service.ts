@@ -37,9 +37,6 @@ import type { WindowPolicy, WindowResult } from './window-result';
 
 const seconds = (ms: number): number => (ms > 0 ? Math.ceil(ms / 1000) : 0);
 
-/** Seconds a client is told to wait on a 503 while the limiter cannot reach Redis. */
-const UNAVAILABLE_RETRY_AFTER = '1';
-
 /** On a request: the decisions enforce() has written headers for. */
 const APPLIED = Symbol('rate-limit decisions');
 
@@ -176,15 +173,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
     // One policy, the common case: no Promise.all and its array on the hot path.
     const decided =
       pending.length === 1 ? pending[0].then((decision) => [decision]) : Promise.all(pending);
-    return decided.then(
-      (decisions) => this.conclude(decisions, subject, headers),
-      (error: unknown) => {
-        if (error instanceof RateLimitUnavailableError) {
-          headers?.header('Retry-After', UNAVAILABLE_RETRY_AFTER);
-        }
-        throw error;
-      },
-    );
+    return decided.then((decisions) => this.conclude(decisions, subject, headers));
   }
 
   /** One policy of enforce(); undefined when it does not apply (`user` for an anonymous caller). */
@@ -245,7 +234,8 @@ export class RateLimitService implements BeforeApplicationShutdown {
       const earlier = subject[APPLIED];
       if (earlier) enforced = earlier.concat(enforced);
       subject[APPLIED] = enforced;
-      if (enforced.length > 0) writeRateLimitHeaders(headers, ...enforced);
+      // A refusal's headers are the error's: whoever answers it writes them.
+      if (!refused && enforced.length > 0) writeRateLimitHeaders(headers, ...enforced);
     }
     if (refused) throw new RateLimitedError(refused, enforced);
     return decisions;
