@@ -32,6 +32,7 @@ import { bufferRequestBodies, rewindBody } from './request-bodies';
 import type { ProxyRoute } from './route-table';
 import { RouteTableSource } from './route-table.source';
 import { SocketSessionRouter } from './socket-session.router';
+import { codeOf, failureOf, isRetriedMethod, isTimeout } from './upstream-failure';
 import type { TargetLease } from './upstream-targets';
 
 /** Connections kept open to each upstream origin, reused across requests. */
@@ -53,47 +54,6 @@ const clientQuery = (_search: string | undefined, url: string): string => {
   const mark = url.indexOf('?');
   return mark === -1 ? '' : url.slice(mark + 1);
 };
-
-const TIMEOUT_CODES = new Set([
-  'FST_REPLY_FROM_GATEWAY_TIMEOUT',
-  'FST_REPLY_FROM_TIMEOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-]);
-
-/** Failures before anything reached the target: connection refused, connect timeout, DNS, no route. */
-const UNREACHED_CODES = new Set([
-  'ECONNREFUSED',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
-/** The connection closed or reset under a request that had no answer yet. */
-const RESET_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
-const ANSWER_TIMEOUT_CODES = new Set([
-  'FST_REPLY_FROM_GATEWAY_TIMEOUT',
-  'FST_REPLY_FROM_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-]);
-
-/** Methods sent again to another target after a failure to reach the first (RFC 9110 idempotent, less TRACE). */
-const RETRIED_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
-
-/** The code that says what went wrong: undici's own, under reply-from's wrapper when there is one. */
-function codeOf(error: Error): string {
-  const cause = (error as { cause?: { code?: string } }).cause?.code;
-  return cause || ((error as { code?: string }).code ?? '');
-}
-
-function failureOf(error: Error): 'unreached' | 'reset' | 'timeout' | 'other' {
-  const code = codeOf(error);
-  if (UNREACHED_CODES.has(code)) return 'unreached';
-  if (RESET_CODES.has(code)) return 'reset';
-  if (ANSWER_TIMEOUT_CODES.has(code)) return 'timeout';
-  return 'other';
-}
 
 /**
  * With tracing on, a span for one attempt at a target (the forward's client
@@ -330,7 +290,7 @@ export class EdgeProxy implements OnModuleInit {
     if (
       !retried &&
       (failure === 'unreached' || failure === 'reset') &&
-      RETRIED_METHODS.has(request.method) &&
+      isRetriedMethod(request.method) &&
       rewindBody(request)
     ) {
       const next = route.targets.take(lease.target);
@@ -370,8 +330,7 @@ export class EdgeProxy implements OnModuleInit {
     reply,
     { error },
   ) => {
-    const outer = (error as { code?: string }).code ?? '';
-    const timedOut = TIMEOUT_CODES.has(outer) || TIMEOUT_CODES.has(codeOf(error));
+    const timedOut = isTimeout(error);
     this.logger.warn(
       { requestId: reply.request.id },
       `${reply.request.method} ${pathOf(reply.request.url)}: upstream ${timedOut ? 'timed out' : `failed (${codeOf(error)})`}`,
