@@ -2,7 +2,7 @@ export { PlatformModule } from './platform.module';
 export { createApp } from './create-app';
 export { runApp, shutDown } from './run-app';
 export { GlobalExceptionFilter } from './global-exception.filter';
-export { toErrorBody } from './error-body';
+export { sendErrorReply } from './error-reply';
 export {
   BODY_LIMIT_BYTES,
   MAX_PARAM_LENGTH,

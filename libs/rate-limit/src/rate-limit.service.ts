@@ -173,7 +173,13 @@ export class RateLimitService implements BeforeApplicationShutdown {
     // One policy, the common case: no Promise.all and its array on the hot path.
     const decided =
       pending.length === 1 ? pending[0].then((decision) => [decision]) : Promise.all(pending);
-    return decided.then((decisions) => this.conclude(decisions, subject, headers));
+    return decided.then(
+      (decisions) => this.conclude(decisions, subject, headers),
+      (error: unknown) => {
+        if (headers && error instanceof RateLimitUnavailableError) error.writeHeaders(headers);
+        throw error;
+      },
+    );
   }
 
   /** One policy of enforce(); undefined when it does not apply (`user` for an anonymous caller). */
@@ -234,8 +240,8 @@ export class RateLimitService implements BeforeApplicationShutdown {
       const earlier = subject[APPLIED];
       if (earlier) enforced = earlier.concat(enforced);
       subject[APPLIED] = enforced;
-      // A refusal's headers are the error's: whoever answers it writes them.
-      if (!refused && enforced.length > 0) writeRateLimitHeaders(headers, ...enforced);
+      // Refused too: the caller's reply has them even when it answers the error itself.
+      if (enforced.length > 0) writeRateLimitHeaders(headers, ...enforced);
     }
     if (refused) throw new RateLimitedError(refused, enforced);
     return decisions;

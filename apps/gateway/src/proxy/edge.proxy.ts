@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import { NotFoundError } from '@lattice/common';
 import { ConfigService, type ClientLimitsConfig } from '@lattice/config';
-import { SOCKET_MESSAGE_LIMIT_BYTES, toErrorBody } from '@lattice/http';
+import { sendErrorReply, SOCKET_MESSAGE_LIMIT_BYTES } from '@lattice/http';
 import {
   inServerSpan,
   MetricsService,
@@ -342,10 +342,8 @@ export class EdgeProxy implements OnModuleInit {
     this.fail(http1.request, http1, timedOut ? new GatewayTimeoutError() : new BadGatewayError());
   };
 
-  /** Answers with the contract's error body. */
+  /** Answers with the contract's error body and the error's own headers (a 429's limits). */
   private fail(request: { id: string }, reply: FastifyReply, error: unknown): void {
-    const { body, internal } = toErrorBody(error, request.id);
-    if (internal) this.logger.error({ requestId: request.id, err: error }, 'Unhandled error');
-    void reply.code(body.statusCode).type('application/json; charset=utf-8').send(body);
+    sendErrorReply(reply, request.id, error, this.logger);
   }
 }
