@@ -18,6 +18,7 @@ import {
   RealtimeClient,
   RECONNECTING,
   type ClientOptions,
+  type KeptMessage,
 } from '../../test/fixtures/realtime/realtime-client';
 import { RealtimeStack } from '../../test/fixtures/realtime/realtime-stack';
 
@@ -32,12 +33,6 @@ const TRANSPORTS: [string, ClientOptions][] = [
 ];
 const CHANNELS = TRANSPORTS.map(([name]) => `soak-${name}`);
 
-interface Kept {
-  offset: string;
-  from: { login: string };
-  data: unknown;
-}
-
 /** One soak client: its transport's channel to talk in, every channel to listen to. */
 interface Talker {
   client: RealtimeClient;
@@ -46,27 +41,13 @@ interface Talker {
   /** channel → the offset its first join was current to. */
   since: Map<string, string>;
   /** channel → messages fetched from the history after a reconnect that was not recovered. */
-  refetched: Map<string, Kept[]>;
+  refetched: Map<string, KeptMessage[]>;
   sent: number;
   failedSends: number;
 }
 
 function log(line: string): void {
   console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
-}
-
-async function history(client: RealtimeClient, channel: string, since: string): Promise<Kept[]> {
-  const kept: Kept[] = [];
-  for (;;) {
-    const ack = (await client.emit('channel:history', {
-      channel,
-      since: kept.length ? kept[kept.length - 1].offset : since,
-      limit: 1000,
-    })) as unknown as { ok: boolean; code?: string; messages: Kept[] };
-    if (!ack.ok) throw new Error(`channel:history ${channel}: ${ack.code}`);
-    kept.push(...ack.messages);
-    if (ack.messages.length < 1000) return kept;
-  }
 }
 
 async function joinAll(talker: Talker): Promise<void> {
@@ -93,7 +74,7 @@ async function rejoin(talker: Talker): Promise<void> {
   await joinAll(talker);
   for (const channel of CHANNELS) {
     const refetched = talker.refetched.get(channel) ?? [];
-    refetched.push(...(await history(talker.client, channel, lasts.get(channel) as string)));
+    refetched.push(...(await talker.client.history(channel, lasts.get(channel) as string)));
     talker.refetched.set(channel, refetched);
   }
 }
@@ -172,7 +153,7 @@ async function main(): Promise<void> {
     const reader = talkers[0].client;
     let messages = 0;
     for (const channel of CHANNELS) {
-      const kept = await history(reader, channel, '0');
+      const kept = await reader.history(channel, '0');
       messages += kept.length;
       for (const talker of talkers) {
         const since = talker.since.get(channel) as string;

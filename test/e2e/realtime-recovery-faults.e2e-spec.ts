@@ -12,12 +12,6 @@ const WINDOW_MS = 10_000;
 const PER_SENDER = 700;
 const SENDERS = 3;
 
-interface Kept {
-  offset: string;
-  from: { login: string };
-  data: unknown;
-}
-
 /**
  * CONTRACT 8.3, issue 22 point 2: connection state recovery when things go
  * wrong — the client's network drops, its instance is killed, every instance
@@ -62,19 +56,6 @@ describe('Socket.IO connection recovery through network loss, SIGKILL and a roll
   const say = async (client: RealtimeClient, channel: string, data: unknown) =>
     expect(await client.emit('channel:message', { channel, data })).toEqual({ ok: true });
   /** Every message the channel kept after `since`, oldest first (paged as docs/presence.md says). */
-  const history = async (client: RealtimeClient, channel: string, since = '0') => {
-    const kept: Kept[] = [];
-    for (;;) {
-      const ack = (await client.emit('channel:history', {
-        channel,
-        since: kept.length ? kept[kept.length - 1].offset : since,
-        limit: 1000,
-      })) as unknown as { ok: boolean; messages: Kept[] };
-      expect(ack.ok).toBe(true);
-      kept.push(...ack.messages);
-      if (ack.messages.length < 1000) return kept;
-    }
-  };
   /** The messages a client received in `channel` after `since`, as [offset, data]. */
   const received = (client: RealtimeClient, channel: string, since = '0') =>
     client
@@ -123,7 +104,7 @@ describe('Socket.IO connection recovery through network loss, SIGKILL and a roll
     );
     await say(sending, channel, 'live');
     await waitFor('a live message', () => dropped.of(channel).find((e) => e.data === 'live'));
-    const kept = await history(watching, channel, joinedAt);
+    const kept = await watching.history(channel, joinedAt);
     expect(received(dropped, channel, joinedAt)).toEqual(kept.map((m) => [m.offset, m.data]));
     expectOnceInOrder(dropped.of(channel));
     expect(watching.of(channel).filter((e) => e.who === dropper.login)).toEqual([]);
@@ -234,7 +215,7 @@ describe('Socket.IO connection recovery through network loss, SIGKILL and a roll
       const listed = await stack.members(witness, channel);
       expect((again.members ?? []).map((m) => m.login).sort()).toEqual(listed);
       expect(listed).toEqual([live.login, parked.login, witness.login].sort());
-      expect((await history(living, channel, lastOfLive)).map((m) => m.data)).toEqual(
+      expect((await living.history(channel, lastOfLive)).map((m) => m.data)).toEqual(
         Array.from({ length: 10 }, (_, i) => i + 1),
       );
       // The parked client got every message it missed, once, in order, and is still a member.
@@ -333,7 +314,7 @@ describe('Socket.IO connection recovery through network loss, SIGKILL and a roll
       expect(client.reconnections.every(Boolean)).toBe(true);
     }
     // The channel's history is the reference: every acknowledged message is in it, a sender's in order.
-    const kept = await history(talking[0], channel);
+    const kept = await talking[0].history(channel);
     expect(kept.length).toBeGreaterThanOrEqual(SENDERS * PER_SENDER);
     for (const [i, client] of talking.entries()) {
       const numbers = kept
