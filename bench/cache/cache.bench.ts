@@ -18,12 +18,8 @@ import { createCache } from 'cache-manager';
 import { Keyv } from 'keyv';
 import KeyvRedis from '@keyv/redis';
 import { LRUCache } from 'lru-cache';
-import { CacheService } from '@lattice/cache';
-import { ConfigService, loadConfig } from '@lattice/config';
-import { LockService } from '@lattice/lock';
-import { MetricsService } from '@lattice/observability';
-import { RedisService } from '@lattice/redis';
-import { RedisServer, waitFor } from '@lattice/testing';
+import { CacheModule, CacheService } from '@lattice/cache';
+import { RedisServer, startPlatform, waitFor } from '@lattice/testing';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION ?? 2) * 1000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -51,27 +47,18 @@ interface Contender {
 
 async function lattice(redisUrl: string): Promise<Contender> {
   Logger.overrideLogger(['error']);
-  const config = new ConfigService(
-    loadConfig('gateway', { REDIS_URL: redisUrl, KEY_PREFIX: 'lattice:', LOG_LEVEL: 'fatal' }),
-  );
-  const redis = new RedisService(config);
-  redis.onModuleInit();
-  const locks = new LockService(redis, config);
-  const cache = new CacheService(redis, locks, new MetricsService(), {
-    l1: { maxEntries: L1_ENTRIES },
+  const platform = await startPlatform({
+    env: { REDIS_URL: redisUrl, KEY_PREFIX: 'lattice:' },
+    imports: [CacheModule.forRoot({ l1: { maxEntries: L1_ENTRIES } }), CacheModule],
   });
-  cache.onModuleInit();
+  const cache = platform.get(CacheService);
   await waitFor('lattice to subscribe', () => cache.l1InUse, 10_000, 10);
   return {
     name: 'lattice',
     get: (key) => cache.get(key),
     getOrSet: (key, load) => cache.getOrSet(key, load, { ttl: TTL_S }),
     set: (key, value) => cache.set(key, value, { ttl: TTL_S }),
-    close: async () => {
-      cache.beforeApplicationShutdown();
-      await locks.beforeApplicationShutdown();
-      await redis.onApplicationShutdown();
-    },
+    close: () => platform.close(),
   };
 }
 

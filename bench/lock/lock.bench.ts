@@ -21,10 +21,9 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Mutex } from 'redis-semaphore';
-import { ConfigService, loadConfig } from '@lattice/config';
-import { LockService } from '@lattice/lock';
+import { LockModule, LockService } from '@lattice/lock';
 import { createPlainConnection, RedisService } from '@lattice/redis';
-import { RedisServer } from '@lattice/testing';
+import { RedisServer, startPlatform, type PlatformInstance } from '@lattice/testing';
 import type RedlockClass from '../../node_modules/redlock/dist/index';
 
 // redlock's package.json maps `require` to a folder without its type declarations,
@@ -48,22 +47,21 @@ interface Library {
 
 const LIBRARIES: Record<string, (url: string) => Library> = {
   '@lattice/lock': (url) => {
-    const config = new ConfigService(loadConfig('gateway', { REDIS_URL: url, LOG_LEVEL: 'warn' }));
-    const redis = new RedisService(config);
-    redis.onModuleInit();
-    const locks = new LockService(redis, config);
+    const starting = startPlatform({ env: { REDIS_URL: url }, imports: [LockModule] });
+    let locks: LockService;
     // Waiters are woken when their turn comes; the pause is only the safety net for a lost message.
     const waiting = { retryCount: 1_000_000, retryDelayMs: 100, retryJitterMs: 0 };
     return {
-      ready: () => redis.whenReady(5000),
+      ready: async () => {
+        const platform: PlatformInstance = await starting;
+        locks = platform.get(LockService);
+        return platform.get(RedisService).whenReady(5000);
+      },
       lock: async (resource, contended) => {
         const lock = await locks.acquire(resource, TTL_MS, contended ? waiting : { retryCount: 0 });
         return () => lock.release();
       },
-      close: async () => {
-        await locks.beforeApplicationShutdown();
-        await redis.onApplicationShutdown();
-      },
+      close: async () => (await starting).close(),
     };
   },
 

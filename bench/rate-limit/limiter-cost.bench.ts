@@ -7,11 +7,9 @@
 // 1, admissions leave the window as fast as they come (a busy counter's steady
 // state); with 60, nothing expires during the run. BENCH_LEASE_MS sets
 // RATE_LIMIT_LEASE_MS (default 0: every request decided in Redis).
-import { ConfigService, loadConfig } from '@lattice/config';
-import { MetricsService } from '@lattice/observability';
-import { RateLimitService } from '@lattice/rate-limit';
+import { RateLimitModule, RateLimitService } from '@lattice/rate-limit';
 import { RedisService } from '@lattice/redis';
-import { cpuTimeUs, RedisServer } from '@lattice/testing';
+import { cpuTimeUs, RedisServer, startPlatform } from '@lattice/testing';
 
 const PER_TURN = Number(process.env.BENCH_PER_TURN ?? 8);
 const TURNS = Number(process.env.BENCH_TURNS ?? 40_000);
@@ -22,19 +20,13 @@ const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 async function main(): Promise<void> {
   const server = await RedisServer.start();
-  const config = new ConfigService(
-    loadConfig('gateway', {
-      REDIS_URL: server.url,
-      RATE_LIMIT_LEASE_MS: process.env.BENCH_LEASE_MS ?? '0',
-    }),
-  );
-  const redis = new RedisService(config);
-  redis.onModuleInit();
+  const platform = await startPlatform({
+    env: { REDIS_URL: server.url, RATE_LIMIT_LEASE_MS: process.env.BENCH_LEASE_MS ?? '0' },
+    imports: [RateLimitModule.forRoot({ redisTimeoutMs: 2000 })],
+  });
   try {
-    await redis.whenReady(5000);
-    const limiter = new RateLimitService(redis, config, new MetricsService(), {
-      redisTimeoutMs: 2000,
-    });
+    await platform.get(RedisService).whenReady(5000);
+    const limiter = platform.get(RateLimitService);
     const limit = 100_000_000;
     const user = { name: 'user', key: 'user:7', limit, windowSeconds: WINDOW_S };
     const route = { name: 'route.orders', key: 'user:7', limit, windowSeconds: WINDOW_S };
@@ -72,7 +64,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    await redis.onApplicationShutdown();
+    await platform.close();
     await server.dispose();
   }
 }

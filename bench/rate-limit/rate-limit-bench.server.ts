@@ -6,10 +6,8 @@ import 'reflect-metadata';
 import {
   Controller,
   Get,
-  Global,
   HttpException,
   Injectable,
-  Module,
   type CanActivate,
   type DynamicModule,
   type ExecutionContext,
@@ -25,9 +23,7 @@ import { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { ConfigModule, loadConfig } from '@lattice/config';
 import { GlobalExceptionFilter } from '@lattice/http';
-import { MetricsService } from '@lattice/observability';
 import { RateLimit, RateLimitGuard, RateLimitModule } from '@lattice/rate-limit';
-import { RedisModule } from '@lattice/redis';
 
 export type Target = 'lattice' | 'throttler' | 'flexible' | 'none';
 
@@ -98,10 +94,6 @@ class FlexibleGuard implements CanActivate {
   }
 }
 
-@Global()
-@Module({ providers: [MetricsService], exports: [MetricsService] })
-class BenchMetricsModule {}
-
 function rootModule(): DynamicModule {
   const guards: Provider[] = [];
   const imports: DynamicModule['imports'] = [];
@@ -113,8 +105,7 @@ function rootModule(): DynamicModule {
       });
       imports.push(
         ConfigModule.forRoot(config),
-        { module: BenchMetricsModule },
-        { module: RedisModule },
+        RateLimitModule,
         RateLimitModule.forRoot({
           policies: [
             { name: 'strict', limit: STRICT_POLICY.limit, window: STRICT_POLICY.windowSeconds },

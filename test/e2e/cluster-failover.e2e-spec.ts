@@ -1,7 +1,14 @@
-import { ConfigService, loadConfig } from '@lattice/config';
-import { LockService } from '@lattice/lock';
+import { LockModule, LockService } from '@lattice/lock';
 import { RedisService } from '@lattice/redis';
-import { AppProcess, RedisCluster, sleep, waitFor, type RedisServer } from '@lattice/testing';
+import {
+  AppProcess,
+  RedisCluster,
+  sleep,
+  waitFor,
+  type RedisServer,
+  startPlatform,
+  type PlatformInstance,
+} from '@lattice/testing';
 import { getJson, signIn, signOut, signUp, type Account } from '../fixtures/presence/accounts';
 import { PresenceClient } from '../fixtures/presence/presence-client';
 import { LockWorker } from '../fixtures/lock/lock-worker.process';
@@ -60,6 +67,7 @@ describe('a Redis Cluster failover under traffic', () => {
   let auth: AppProcess;
   let realtime: AppProcess;
   let gateways: AppProcess[];
+  let platform: PlatformInstance;
   let redis: RedisService;
   let locks: LockService;
   const workers: LockWorker[] = [];
@@ -85,10 +93,9 @@ describe('a Redis Cluster failover under traffic', () => {
     realtime = await AppProcess.start('realtime', env());
     gateways = [await AppProcess.start('gateway', env()), await AppProcess.start('gateway', env())];
     // This process takes locks too, as another instance would, through the same cluster.
-    const config = new ConfigService(loadConfig('gateway', env()));
-    redis = new RedisService(config);
-    redis.onModuleInit();
-    locks = new LockService(redis, config);
+    platform = await startPlatform({ env: env(), imports: [LockModule] });
+    redis = platform.get(RedisService);
+    locks = platform.get(LockService);
     expect(await redis.whenReady(10_000)).toBe(true);
     for (const app of [auth, realtime, ...gateways]) {
       await waitFor('ready', async () => (await ready(app)) === 200);
@@ -98,8 +105,7 @@ describe('a Redis Cluster failover under traffic', () => {
   afterAll(async () => {
     for (const socket of sockets) socket.close();
     await Promise.all(workers.map((w) => w.kill()));
-    await locks?.beforeApplicationShutdown();
-    await redis?.onApplicationShutdown();
+    await platform?.close();
     await Promise.all([auth, realtime, ...(gateways ?? [])].map((app) => app?.kill()));
     await cluster?.dispose();
   });

@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigService, loadConfig } from '@lattice/config';
-import { LockService } from '@lattice/lock';
+import { LockModule, LockService } from '@lattice/lock';
 import { RedisService } from '@lattice/redis';
-import { startTestRedis, waitFor, type TestRedis } from '@lattice/testing';
+import {
+  startTestRedis,
+  waitFor,
+  type TestRedis,
+  startPlatform,
+  type PlatformInstance,
+} from '@lattice/testing';
 import { LockWorker, type WorkerEvent } from '../fixtures/lock/lock-worker.process';
 
 const PREFIX = 'e2e:';
@@ -19,6 +24,7 @@ const FENCED_WRITE = readFileSync(
  */
 describe('locks across processes', () => {
   let server: TestRedis;
+  let platform: PlatformInstance;
   let redis: RedisService;
   let locks: LockService;
   let raw: ReturnType<TestRedis['client']>;
@@ -54,11 +60,13 @@ describe('locks across processes', () => {
   beforeAll(async () => {
     server = await startTestRedis();
     raw = server.client();
-    const config = new ConfigService(loadConfig('gateway', { ...server.env, KEY_PREFIX: PREFIX }));
-    redis = new RedisService(config);
-    redis.onModuleInit();
+    platform = await startPlatform({
+      env: { ...server.env, KEY_PREFIX: PREFIX },
+      imports: [LockModule],
+    });
+    redis = platform.get(RedisService);
     await redis.whenReady(5000);
-    locks = new LockService(redis, config);
+    locks = platform.get(LockService);
   });
 
   afterEach(async () => {
@@ -67,8 +75,7 @@ describe('locks across processes', () => {
 
   afterAll(async () => {
     raw?.disconnect();
-    await locks?.beforeApplicationShutdown();
-    await redis?.onApplicationShutdown();
+    await platform?.close();
     await server?.dispose();
   });
 

@@ -1,7 +1,13 @@
-import { ConfigService, loadConfig } from '@lattice/config';
-import { PresencePublisher } from '@lattice/presence';
+import { PresenceModule, PresencePublisher } from '@lattice/presence';
 import { RedisService } from '@lattice/redis';
-import { AppProcess, sleep, startTestRedis, waitFor, type TestRedis } from '@lattice/testing';
+import {
+  AppProcess,
+  sleep,
+  startPlatform,
+  startTestRedis,
+  waitFor,
+  type TestRedis,
+} from '@lattice/testing';
 import { getJson, signIn, signOut, signUp, type Account } from '../fixtures/presence/accounts';
 import { memberOf, PresenceClient, type Member } from '../fixtures/presence/presence-client';
 
@@ -402,11 +408,10 @@ describe('realtime presence across two instances', () => {
     for (const client of listeners) await client.join('draws');
     await elsewhere.join('other');
 
-    const redisService = new RedisService(new ConfigService(loadConfig('gateway', redis.env)));
-    redisService.onModuleInit();
+    const platform = await startPlatform({ env: redis.env, imports: [PresenceModule] });
     try {
-      await redisService.whenReady(5_000);
-      const publisher = new PresencePublisher(redisService);
+      await platform.get(RedisService).whenReady(5_000);
+      const publisher = platform.get(PresencePublisher);
       await publisher.publish('draws', 'draw:result', { id: 'spring', winners: ['octocat'] });
       for (const client of listeners) {
         const got = await client.waitFor('draw:result');
@@ -421,7 +426,7 @@ describe('realtime presence across two instances', () => {
         code: 'VALIDATION_FAILED',
       });
     } finally {
-      await redisService.onApplicationShutdown();
+      await platform.close();
     }
   });
 

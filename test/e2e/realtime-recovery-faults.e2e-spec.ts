@@ -1,7 +1,6 @@
-import { ConfigService, loadConfig } from '@lattice/config';
-import { PresencePublisher } from '@lattice/presence';
+import { PresenceModule, PresencePublisher } from '@lattice/presence';
 import { RedisService } from '@lattice/redis';
-import { waitFor } from '@lattice/testing';
+import { startPlatform, waitFor } from '@lattice/testing';
 import type { Account } from '../fixtures/presence/accounts';
 import { NetworkLink } from '../fixtures/realtime/network-link';
 import { RealtimeClient, RECONNECTING, type Seen } from '../fixtures/realtime/realtime-client';
@@ -126,14 +125,13 @@ describe('Socket.IO connection recovery through network loss, SIGKILL and a roll
     await waitFor('the first message', () => reading.of(channel).find((e) => e.data === 'first'));
 
     // An app announces something to the channel with a plain string (PresencePublisher).
-    const redis = new RedisService(new ConfigService(loadConfig('gateway', stack.redis.env)));
-    redis.onModuleInit();
+    const platform = await startPlatform({ env: stack.redis.env, imports: [PresenceModule] });
     try {
-      await redis.whenReady(5_000);
-      await new PresencePublisher(redis).publish(channel, 'note', 'closing at five');
+      await platform.get(RedisService).whenReady(5_000);
+      await platform.get(PresencePublisher).publish(channel, 'note', 'closing at five');
       await waitFor('the note', () => (notes.length ? true : undefined));
     } finally {
-      await redis.onApplicationShutdown();
+      await platform.close();
     }
     expect(notes).toEqual(['closing at five']);
 

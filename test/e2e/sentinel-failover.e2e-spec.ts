@@ -1,7 +1,13 @@
-import { ConfigService, loadConfig } from '@lattice/config';
-import { LockService } from '@lattice/lock';
+import { LockModule, LockService } from '@lattice/lock';
 import { RedisService } from '@lattice/redis';
-import { AppProcess, SentinelGroup, sleep, waitFor } from '@lattice/testing';
+import {
+  AppProcess,
+  SentinelGroup,
+  sleep,
+  waitFor,
+  startPlatform,
+  type PlatformInstance,
+} from '@lattice/testing';
 import { LockWorker } from '../fixtures/lock/lock-worker.process';
 
 const PREFIX = 'sf:';
@@ -52,6 +58,7 @@ describe('a Sentinel failover under traffic', () => {
   let group: SentinelGroup;
   let auth: AppProcess;
   let gateways: AppProcess[];
+  let platform: PlatformInstance;
   let redis: RedisService;
   let locks: LockService;
   const workers: LockWorker[] = [];
@@ -91,10 +98,9 @@ describe('a Sentinel failover under traffic', () => {
       AppProcess.start('gateway', env()),
     ]);
     // This process takes locks too, as another instance would, through the same Sentinels.
-    const config = new ConfigService(loadConfig('gateway', env()));
-    redis = new RedisService(config);
-    redis.onModuleInit();
-    locks = new LockService(redis, config);
+    platform = await startPlatform({ env: env(), imports: [LockModule] });
+    redis = platform.get(RedisService);
+    locks = platform.get(LockService);
     expect(await redis.whenReady(10_000)).toBe(true);
     for (const app of [auth, ...gateways]) {
       await waitFor('ready', async () => (await ready(app)) === 200);
@@ -103,8 +109,7 @@ describe('a Sentinel failover under traffic', () => {
 
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.kill()));
-    await locks?.beforeApplicationShutdown();
-    await redis?.onApplicationShutdown();
+    await platform?.close();
     await Promise.all([auth, ...(gateways ?? [])].map((app) => app?.kill()));
     await group?.dispose();
   });

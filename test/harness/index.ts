@@ -13,3 +13,5 @@ export { cpuTimeUs } from './process-cpu';
 export { callJson } from './http-call';
 export type { JsonAnswer, JsonBody } from './http-call';
 export { RoundRobinBalancer } from './round-robin-balancer';
+export { startPlatform } from './platform-instance';
+export type { PlatformInstance } from './platform-instance';

@@ -8,7 +8,7 @@ jest.setTimeout(60_000);
 
 let warmRuns = 0;
 
-/** A warmer as an app would write one: a provider of CacheModule, filling its namespace. */
+/** A warmer as an app would write one: given to CacheModule.forRoot, filling its namespace. */
 @Injectable()
 class CatalogWarmer implements CacheWarmer {
   readonly name = 'catalog';
@@ -40,7 +40,7 @@ describe('CacheModule in an app', () => {
     const start = () =>
       startTestApp({
         env: { REDIS_URL: redis.url },
-        imports: [CacheModule.forRoot({ warmers: [CatalogWarmer] })],
+        imports: [CacheModule.forRoot({ warmers: [CatalogWarmer] }), CacheModule],
         controllers: [ProbeController],
       });
     apps.push(...(await Promise.all([start(), start(), start()])));

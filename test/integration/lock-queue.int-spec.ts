@@ -1,7 +1,12 @@
-import { ConfigService, loadConfig } from '@lattice/config';
-import { LockService } from '@lattice/lock';
+import { LockModule, LockService } from '@lattice/lock';
 import { RedisService } from '@lattice/redis';
-import { RedisCluster, RedisServer, waitFor } from '@lattice/testing';
+import {
+  RedisCluster,
+  RedisServer,
+  waitFor,
+  startPlatform,
+  type PlatformInstance,
+} from '@lattice/testing';
 import { LockWorker } from '../fixtures/lock/lock-worker.process';
 
 const PREFIX = 'mq:';
@@ -55,6 +60,7 @@ const topologies: [string, () => Promise<Topology>][] = [
  */
 describe.each(topologies)('lock waiters in several processes on %s', (_name, start) => {
   let topology: Topology;
+  let platform: PlatformInstance;
   let redis: RedisService;
   let locks: LockService;
   /** Three processes serving requests; the last test kills the third. */
@@ -84,18 +90,16 @@ describe.each(topologies)('lock waiters in several processes on %s', (_name, sta
     topology = await start();
     const env = { ...topology.env, KEY_PREFIX: PREFIX };
     workers = ['1', '2', '3'].map((id) => LockWorker.startQueued(id, env));
-    const config = new ConfigService(loadConfig('gateway', env));
-    redis = new RedisService(config);
-    redis.onModuleInit();
+    platform = await startPlatform({ env: env, imports: [LockModule] });
+    redis = platform.get(RedisService);
     await redis.whenReady(10_000);
-    locks = new LockService(redis, config);
+    locks = platform.get(LockService);
     await Promise.all(workers.map((w) => w.next('ready', 60_000)));
   });
 
   afterAll(async () => {
     await Promise.all((workers ?? []).map((w) => w.kill()));
-    await locks?.beforeApplicationShutdown();
-    await redis?.onApplicationShutdown();
+    await platform?.close();
     await topology?.dispose();
   });
 

@@ -1,4 +1,4 @@
-import type { DynamicModule, Type } from '@nestjs/common';
+import type { DynamicModule, ModuleMetadata, Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type AppName, type Config } from '@lattice/config';
@@ -21,7 +21,7 @@ export async function startTestApp(options: {
   app?: AppName;
   env?: Record<string, string>;
   controllers?: Type[];
-  imports?: DynamicModule[];
+  imports?: NonNullable<ModuleMetadata['imports']>;
   /** Named rate-limit policies, beside the environment's. */
   rateLimitPolicies?: RateLimitPolicy[];
 }): Promise<TestApp> {

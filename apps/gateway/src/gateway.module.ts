@@ -12,7 +12,11 @@ import { PrizeDrawModule } from './prize-draw/prize-draw.module';
 import { ProxyModule } from './proxy/proxy.module';
 import { RateLimitsModule } from './rate-limits/rate-limits.module';
 
-/** The public HTTP edge: its own APIs, and every other path forwarded by ProxyModule. */
+/**
+ * The public HTTP edge: its own APIs, and every other path forwarded by
+ * ProxyModule. Each feature module imports the lib modules it uses; the
+ * cache's options are set here, once (CacheModule.forRoot).
+ */
 @Module({})
 export class GatewayModule {
   static forRoot(config: Config): DynamicModule {

@@ -1,34 +1,8 @@
-import {
-  Inject,
-  Injectable,
-  type BeforeApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
+import { Injectable, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { LockService } from '@lattice/lock';
-import { MetricsService } from '@lattice/observability';
-import { RedisService } from '@lattice/redis';
 import { CACHE_DEFAULTS } from './cache.constants';
-import { CACHE_OPTIONS } from './cache.di-tokens';
 import { CacheNamespace } from './cache.namespace';
-import { CacheStore, type StoreSettings } from './cache.store';
-import type { CacheModuleOptions } from './cache-module.options';
-
-function settingsOf(options: CacheModuleOptions): StoreSettings {
-  return {
-    ttl: options.ttl ?? CACHE_DEFAULTS.ttl,
-    jitter: options.jitter ?? CACHE_DEFAULTS.jitter,
-    l1: {
-      maxEntries: options.l1?.maxEntries ?? CACHE_DEFAULTS.l1MaxEntries,
-      maxBytes: options.l1?.maxBytes ?? CACHE_DEFAULTS.l1MaxBytes,
-      maxEntryBytes: options.l1?.maxEntryBytes ?? CACHE_DEFAULTS.l1MaxEntryBytes,
-    },
-    bus: {
-      heartbeatMs: options.bus?.heartbeatMs ?? CACHE_DEFAULTS.heartbeatMs,
-      staleAfterMs: options.bus?.staleAfterMs ?? CACHE_DEFAULTS.staleAfterMs,
-    },
-    lockTtlMs: options.lockTtlMs ?? CACHE_DEFAULTS.lockTtlMs,
-  };
-}
+import { CacheStore } from './cache.store';
 
 /**
  * The root namespace of the app's two-level cache (see CacheNamespace for the
@@ -40,12 +14,10 @@ export class CacheService
   implements OnModuleInit, BeforeApplicationShutdown
 {
   constructor(
-    redis: RedisService,
+    store: CacheStore,
     private readonly locks: LockService,
-    metrics: MetricsService,
-    @Inject(CACHE_OPTIONS) options: CacheModuleOptions,
   ) {
-    super(new CacheStore(redis, locks, metrics, settingsOf(options)), '');
+    super(store, '');
   }
 
   onModuleInit(): void {

@@ -1,12 +1,13 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { RedisModule } from '@lattice/redis';
 import { HealthController } from './health.controller';
 import { ShutdownState } from './shutdown-state';
 
-@Global()
+/** GET /health/live and /health/ready (Redis answers a PING), and the app's ShutdownState. */
 @Module({
   // Failed probes are expected while Redis is down; the 503 says enough.
-  imports: [TerminusModule.forRoot({ logger: false })],
+  imports: [TerminusModule.forRoot({ logger: false }), RedisModule],
   controllers: [HealthController],
   providers: [ShutdownState],
   exports: [ShutdownState],

@@ -14,7 +14,10 @@ import { GlobalExceptionFilter } from './global-exception.filter';
  * What every app is made of: configuration, logs and metrics, Redis, health,
  * rate limits, locks, shared sessions, and the HTTP conventions (error body,
  * validation, the rate-limit and auth guards) registered as APP_* providers so
- * test apps get them too. Feature modules plug in beside it.
+ * test apps get them too. It re-exports the platform's modules to the app's
+ * root module; a feature module imports the lib modules it uses (RedisModule,
+ * LockModule, ...), which are static, so the app still has one of each
+ * provider.
  */
 @Module({})
 export class PlatformModule {
@@ -31,6 +34,15 @@ export class PlatformModule {
         RedisModule,
         HealthModule,
         RateLimitModule.forRoot({ policies: options.rateLimitPolicies }),
+        RateLimitModule,
+        LockModule,
+        SessionModule,
+      ],
+      exports: [
+        ObservabilityModule,
+        RedisModule,
+        HealthModule,
+        RateLimitModule,
         LockModule,
         SessionModule,
       ],

@@ -1,7 +1,7 @@
-import { ConfigService, loadConfig } from '@lattice/config';
-import { RedisService } from '@lattice/redis';
+import type { RedisService } from '@lattice/redis';
 import { RedisCluster, waitFor } from '@lattice/testing';
-import { LockService } from './lock.service';
+import { lockInstance, type LockInstance } from './lock-instance.fixture';
+import type { LockService } from './lock.service';
 
 /**
  * Redis Cluster refuses a script whose keys lie in different slots
@@ -11,6 +11,7 @@ import { LockService } from './lock.service';
  */
 describe('LockService on Redis Cluster', () => {
   let cluster: RedisCluster;
+  let instance: LockInstance;
   let redis: RedisService;
   let locks: LockService;
   let raw: ReturnType<RedisCluster['client']>;
@@ -18,17 +19,13 @@ describe('LockService on Redis Cluster', () => {
   beforeAll(async () => {
     cluster = await RedisCluster.start();
     raw = cluster.client();
-    const config = new ConfigService(loadConfig('gateway', { ...cluster.env, KEY_PREFIX: 'c:' }));
-    redis = new RedisService(config);
-    redis.onModuleInit();
-    expect(await redis.whenReady(10_000)).toBe(true);
-    locks = new LockService(redis, config);
+    instance = await lockInstance({ ...cluster.env, KEY_PREFIX: 'c:' });
+    ({ redis, locks } = instance);
   });
 
   afterAll(async () => {
     raw?.disconnect();
-    await locks?.beforeApplicationShutdown();
-    await redis?.onApplicationShutdown();
+    await instance?.close();
     await cluster?.dispose();
   });
 

@@ -1,15 +1,17 @@
-import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { RedisModule } from '@lattice/redis';
 import { LockService } from './lock.service';
+import { LockWakeups } from './lock.wakeups';
 
 /**
- * Provides LockService to the whole app. Needs RedisService and ConfigService
- * (PlatformModule); add it beside PlatformModule as `LockModule` or
- * `LockModule.forRoot()`.
+ * LockService for the modules that import this one (and @WithLock on their
+ * providers). Locks run on RedisModule's connections (or LOCK_QUORUM_URLS,
+ * from ConfigService); LockWakeups is a provider so a test can replace how
+ * waiters are woken.
  */
-@Global()
-@Module({ providers: [LockService], exports: [LockService] })
-export class LockModule {
-  static forRoot(): DynamicModule {
-    return { module: LockModule };
-  }
-}
+@Module({
+  imports: [RedisModule],
+  providers: [LockWakeups, LockService],
+  exports: [LockService],
+})
+export class LockModule {}

@@ -1,32 +1,15 @@
-import { ConfigService, loadConfig } from '@lattice/config';
-import { RedisService } from '@lattice/redis';
 import { RedisServer, sleep, waitFor } from '@lattice/testing';
 import type { Lock } from './lock.handle';
-import { LockService } from './lock.service';
+import { lockInstance, type LockInstance } from './lock-instance.fixture';
 
-interface Instance {
-  locks: LockService;
-  close(): Promise<void>;
-}
+type Instance = LockInstance;
 
-function instance(appRedisUrl: string, quorumUrls: string[]): Instance {
-  const config = new ConfigService(
-    loadConfig('gateway', {
-      REDIS_URL: appRedisUrl,
-      LOCK_QUORUM_URLS: quorumUrls.join(','),
-      KEY_PREFIX: 'q:',
-    }),
-  );
-  const redis = new RedisService(config);
-  redis.onModuleInit();
-  const locks = new LockService(redis, config);
-  return {
-    locks,
-    close: async () => {
-      await locks.beforeApplicationShutdown();
-      await redis.onApplicationShutdown();
-    },
-  };
+function instance(appRedisUrl: string, quorumUrls: string[]): Promise<Instance> {
+  return lockInstance({
+    REDIS_URL: appRedisUrl,
+    LOCK_QUORUM_URLS: quorumUrls.join(','),
+    KEY_PREFIX: 'q:',
+  });
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -67,8 +50,8 @@ describe('LockService in quorum mode (LOCK_QUORUM_URLS)', () => {
   beforeAll(async () => {
     [app, ...nodes] = await Promise.all([0, 1, 2, 3].map(() => RedisServer.start()));
     const urls = nodes.map((n) => n.url);
-    a = instance(app.url, urls);
-    b = instance(app.url, urls);
+    a = await instance(app.url, urls);
+    b = await instance(app.url, urls);
   });
 
   afterEach(async () => {

@@ -1,8 +1,7 @@
-import { ConfigService, loadConfig } from '@lattice/config';
-import { RedisService } from '@lattice/redis';
 import { RedisServer, sleep, waitFor } from '@lattice/testing';
 import { LockExtendFailedError, LockNotAcquiredError } from './lock.errors';
-import { LockService } from './lock.service';
+import { lockInstance, type LockInstance } from './lock-instance.fixture';
+import type { LockService } from './lock.service';
 
 const PREFIX = 'ack:';
 
@@ -18,7 +17,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 describe('LockService with replica acknowledgement', () => {
   let master: RedisServer;
   let replica: RedisServer;
-  let redis: RedisService;
+  let instance: LockInstance;
   let locks: LockService;
   let onReplica: ReturnType<RedisServer['client']>;
 
@@ -31,20 +30,14 @@ describe('LockService with replica acknowledgement', () => {
       async () => (await onReplica.info('replication')).includes('master_link_status:up'),
       10_000,
     );
-    const config = new ConfigService(
-      loadConfig('gateway', { REDIS_URL: master.url, KEY_PREFIX: PREFIX }),
-    );
-    redis = new RedisService(config);
-    redis.onModuleInit();
-    await redis.whenReady(5000);
-    locks = new LockService(redis, config);
+    instance = await lockInstance({ REDIS_URL: master.url, KEY_PREFIX: PREFIX });
+    ({ locks } = instance);
   });
 
   afterAll(async () => {
     if (replica?.pid) process.kill(replica.pid, 'SIGCONT');
     onReplica?.disconnect();
-    await locks?.beforeApplicationShutdown();
-    await redis?.onApplicationShutdown();
+    await instance?.close();
     await replica?.dispose();
     await master?.dispose();
   });
@@ -106,23 +99,18 @@ describe('LockService with replica acknowledgement', () => {
   });
 
   it('is refused in quorum mode, where WAIT on one node would promise nothing', async () => {
-    const config = new ConfigService(
-      loadConfig('gateway', {
-        REDIS_URL: master.url,
-        // Three distinct addresses; no node is asked before the option is refused.
-        LOCK_QUORUM_URLS: [master.url, replica.url, `redis://localhost:${master.port}`].join(','),
-        KEY_PREFIX: PREFIX,
-      }),
-    );
-    const quorumRedis = new RedisService(config);
-    const quorum = new LockService(quorumRedis, config);
+    const { locks: quorum, close } = await lockInstance({
+      REDIS_URL: master.url,
+      // Three distinct addresses; no node is asked before the option is refused.
+      LOCK_QUORUM_URLS: [master.url, replica.url, `redis://localhost:${master.port}`].join(','),
+      KEY_PREFIX: PREFIX,
+    });
     try {
       await expect(
         quorum.acquire('quorum', 5_000, { replicaAckTimeoutMs: 100 }),
       ).rejects.toBeInstanceOf(TypeError);
     } finally {
-      await quorum.beforeApplicationShutdown();
-      await quorumRedis.onApplicationShutdown();
+      await close();
     }
   });
 

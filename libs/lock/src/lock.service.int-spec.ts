@@ -11,7 +11,8 @@ import { lockInstance, type LockInstance } from './lock-instance.fixture';
 const PREFIX = 't1:';
 
 type Instance = LockInstance;
-const instance = (url: string): Promise<Instance> => lockInstance(url, PREFIX);
+const instance = (url: string): Promise<Instance> =>
+  lockInstance({ REDIS_URL: url, KEY_PREFIX: PREFIX });
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {

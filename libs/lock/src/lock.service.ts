@@ -35,7 +35,6 @@ export class LockService implements BeforeApplicationShutdown {
   private readonly leaderships = new Set<Leadership>();
   private readonly waiters = new LocalWaiters();
   private readonly wakeWaiters = (leases: readonly string[]) => this.waiters.wake(leases);
-  private readonly wakeups: LockWakeups;
   /** Semaphores and read-write locks (on the app's own Redis); made on first use. */
   private slots?: SlotHost;
   /**
@@ -48,6 +47,7 @@ export class LockService implements BeforeApplicationShutdown {
   constructor(
     private readonly redis: RedisService,
     config: ConfigService,
+    private readonly wakeups: LockWakeups,
   ) {
     const urls = config.get('lock').quorumUrls;
     const nodes = urls.length
@@ -57,7 +57,6 @@ export class LockService implements BeforeApplicationShutdown {
       : // eslint-disable-next-line no-restricted-syntax -- the commands connection for the lock node, which is the lock lib's repository
         [new LockNode(redis.client, redis.isCluster)];
     this.engine = new LockEngine(nodes);
-    this.wakeups = new LockWakeups(redis);
   }
 
   /** `single`: the app's own Redis; `quorum`: a majority of the LOCK_QUORUM_URLS nodes. */

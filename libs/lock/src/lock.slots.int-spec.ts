@@ -16,7 +16,7 @@ describe('semaphores and read-write locks on one Redis', () => {
   let b: LockService;
 
   const instance = async (url: string) => {
-    const started = await lockInstance(url, PREFIX);
+    const started = await lockInstance({ REDIS_URL: url, KEY_PREFIX: PREFIX });
     services.push(started);
     return started.locks;
   };

@@ -7,7 +7,8 @@ const PREFIX = 'w1:';
 const NEVER_POLL = { retryDelayMs: 600_000, retryJitterMs: 0 };
 
 type Instance = LockInstance;
-const instance = (url: string): Promise<Instance> => lockInstance(url, PREFIX);
+const instance = (url: string): Promise<Instance> =>
+  lockInstance({ REDIS_URL: url, KEY_PREFIX: PREFIX });
 
 /**
  * Waiting without polling: a waiter queues in Redis (`lock:{r}:queue`) and is

@@ -1,4 +1,5 @@
-import type { RedisClient, RedisService } from '@lattice/redis';
+import { Injectable } from '@nestjs/common';
+import { RedisService, type RedisClient } from '@lattice/redis';
 
 /** How long a channel stays subscribed after its last local waiter left, so contention does not churn. */
 const LINGER_MS = 2_000;
@@ -33,7 +34,9 @@ export interface Listener {
  * its next poll. A channel is subscribed while a waiter of this process
  * listens on it (and LINGER_MS after). A lost message only delays a waiter
  * until its pause ends: the pause is the safety net, never the mechanism.
+ * A provider of LockModule, so a test can replace it (e.g. one that never wakes).
  */
+@Injectable()
 export class LockWakeups {
   private subscriber?: RedisClient;
   private readonly channels = new Map<string, Channel>();

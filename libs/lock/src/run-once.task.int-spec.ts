@@ -1,29 +1,20 @@
-import { ConfigService, loadConfig } from '@lattice/config';
-import { RedisService } from '@lattice/redis';
 import { RedisServer, sleep } from '@lattice/testing';
 import { currentLock } from './lock.context';
-import { LockService } from './lock.service';
+import { lockInstance, type LockInstance } from './lock-instance.fixture';
 
 describe('LockService.runOnce', () => {
   let server: RedisServer;
-  const instances: { redis: RedisService; locks: LockService }[] = [];
+  const instances: LockInstance[] = [];
 
   beforeAll(async () => {
     server = await RedisServer.start();
     for (let i = 0; i < 4; i++) {
-      const config = new ConfigService(loadConfig('gateway', { REDIS_URL: server.url }));
-      const redis = new RedisService(config);
-      redis.onModuleInit();
-      await redis.whenReady(5000);
-      instances.push({ redis, locks: new LockService(redis, config) });
+      instances.push(await lockInstance({ REDIS_URL: server.url }));
     }
   });
 
   afterAll(async () => {
-    for (const { redis, locks } of instances) {
-      await locks.beforeApplicationShutdown();
-      await redis.onApplicationShutdown();
-    }
+    for (const instance of instances) await instance.close();
     await server?.dispose();
   });
 
@@ -89,7 +80,7 @@ describe('LockService.runOnce', () => {
 
     const atShutdown = instances[3].locks.runOnce('slow', async () => undefined);
     await sleep(50);
-    await instances[3].locks.beforeApplicationShutdown();
+    await instances[3].close();
     await expect(atShutdown).rejects.toMatchObject({
       code: 'LOCK_NOT_ACQUIRED',
       reason: 'aborted',

@@ -53,12 +53,14 @@ describe('@WithLock in a Nest app', () => {
     class FeatureModule {}
     const feature: DynamicModule = {
       module: FeatureModule,
+      // As an app's feature module says what it uses: @WithLock needs LockService.
+      imports: [LockModule],
       providers: [Registrations],
       controllers: [DocumentsController],
     };
     app = await startTestApp({
       env: { REDIS_URL: server.url },
-      imports: [LockModule.forRoot(), feature],
+      imports: [feature],
     });
     registrations = app.app.get(Registrations);
   });

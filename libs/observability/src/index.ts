@@ -1,4 +1,5 @@
 export { ObservabilityModule } from './observability.module';
+export { MetricsModule } from './metrics.module';
 export { MetricsService } from './metrics.service';
 export type { HotCounter, HotHistogram } from './hot-metrics';
 export { pathOf, requestIdFor, REQUEST_ID_HEADER } from './request-id';

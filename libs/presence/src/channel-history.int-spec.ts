@@ -1,6 +1,6 @@
-import { ConfigService, loadConfig } from '@lattice/config';
 import { RedisService } from '@lattice/redis';
-import { RedisCluster, RedisServer } from '@lattice/testing';
+import { RedisCluster, RedisServer, startPlatform, type PlatformInstance } from '@lattice/testing';
+import { PresenceModule } from './presence.module';
 import { historyKey, offsetKey } from './presence-keys';
 import { PresenceStore } from './presence.store';
 
@@ -16,6 +16,7 @@ type Sent = { channel: string; data: number; offset: string };
 describe.each(['standalone', 'cluster'])('channel messages and history (%s)', (mode) => {
   let server: RedisServer | RedisCluster;
   let raw: ReturnType<(RedisServer | RedisCluster)['client']>;
+  let platform: PlatformInstance;
   let redis: RedisService;
   let store: PresenceStore;
 
@@ -30,16 +31,15 @@ describe.each(['standalone', 'cluster'])('channel messages and history (%s)', (m
       CHANNEL_HISTORY_SIZE: '5',
       CHANNEL_HISTORY_TTL: '60',
     };
-    const config = new ConfigService(loadConfig('realtime', env));
-    redis = new RedisService(config);
-    redis.onModuleInit();
+    platform = await startPlatform({ app: 'realtime', env, imports: [PresenceModule] });
+    redis = platform.get(RedisService);
     expect(await redis.whenReady(10_000)).toBe(true);
-    store = new PresenceStore(redis, config);
+    store = platform.get(PresenceStore);
   });
 
   afterAll(async () => {
     raw?.disconnect();
-    await redis?.onApplicationShutdown();
+    await platform?.close();
     await server?.dispose();
   });
 

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { MetricsModule } from '@lattice/observability';
+import { RedisModule } from '@lattice/redis';
 import { PresenceLeases } from './presence.leases';
 import { PresencePublisher } from './presence.publisher';
 import { PresenceReaper } from './presence.reaper';
@@ -11,9 +13,10 @@ import { SocketRoutesRepository } from './socket-routes.repository';
  * to a channel's connections, PresenceLeases for the realtime workers,
  * SocketRoutesRepository for where each Socket.IO session lives (realtime
  * instances write it, gateways route by it).
- * Needs ConfigModule and RedisModule (PlatformModule has them).
+ * Runs on RedisModule's connections and records its reaper's work in MetricsModule.
  */
 @Module({
+  imports: [RedisModule, MetricsModule],
   providers: [
     PresenceStore,
     PresenceLeases,

@@ -1,9 +1,17 @@
-import { ConfigService, loadConfig } from '@lattice/config';
 import { RedisService } from '@lattice/redis';
-import { RedisCluster, RedisServer, sleep, waitFor, type TestRedis } from '@lattice/testing';
+import {
+  RedisCluster,
+  RedisServer,
+  sleep,
+  startPlatform,
+  waitFor,
+  type PlatformInstance,
+  type TestRedis,
+} from '@lattice/testing';
 import { busChannelOf, offsetKey, roomOf } from './presence-keys';
 import { MetricsService } from '@lattice/observability';
 import { PresenceLeases } from './presence.leases';
+import { PresenceModule } from './presence.module';
 import { PresenceReaper } from './presence.reaper';
 import { PresenceStore } from './presence.store';
 import type { PresenceChange, PresenceConnection } from './presence.types';
@@ -21,6 +29,7 @@ type Raw = ReturnType<TestRedis['client']>;
 describe.each(['standalone', 'cluster'])('presence in Redis (%s)', (mode) => {
   let server: RedisServer | RedisCluster;
   let raw: Raw;
+  let platform: PlatformInstance;
   let redis: RedisService;
   let store: PresenceStore;
   let leases: PresenceLeases;
@@ -50,18 +59,17 @@ describe.each(['standalone', 'cluster'])('presence in Redis (%s)', (mode) => {
       PRESENCE_HEARTBEAT_MS: '100',
       PRESENCE_TTL_MS: String(TTL_MS),
     };
-    const config = new ConfigService(loadConfig('realtime', env));
-    redis = new RedisService(config);
-    redis.onModuleInit();
+    platform = await startPlatform({ app: 'realtime', env, imports: [PresenceModule] });
+    redis = platform.get(RedisService);
     expect(await redis.whenReady(10_000)).toBe(true);
     expect(redis.isCluster).toBe(mode === 'cluster');
-    store = new PresenceStore(redis, config);
-    leases = new PresenceLeases(redis, store);
+    store = platform.get(PresenceStore);
+    leases = platform.get(PresenceLeases);
   });
 
   afterAll(async () => {
     raw?.disconnect();
-    await redis?.onApplicationShutdown();
+    await platform?.close();
     await server?.dispose();
   });
 
@@ -286,8 +294,8 @@ describe.each(['standalone', 'cluster'])('presence in Redis (%s)', (mode) => {
     expect(await raw.zscore(`${PREFIX}presence:{workers}:reaped`, 'w-dies')).toBeNull();
   });
   it('reaps a dead worker from a reaper of its own: its connections leave, the live one stays', async () => {
-    const metrics = new MetricsService();
-    const reaper = new PresenceReaper(leases, store, metrics);
+    const metrics = platform.get(MetricsService);
+    const reaper = platform.get(PresenceReaper);
     await reaper.reapOnce(); // earlier tests' workers
     await leases.renew('w-killed', true);
     await leases.indexChannel('w-killed', 'reaped');

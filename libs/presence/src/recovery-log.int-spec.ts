@@ -1,6 +1,6 @@
-import { ConfigService, loadConfig } from '@lattice/config';
 import { RedisService } from '@lattice/redis';
-import { RedisCluster, RedisServer } from '@lattice/testing';
+import { RedisCluster, RedisServer, startPlatform, type PlatformInstance } from '@lattice/testing';
+import { PresenceModule } from './presence.module';
 import { eventsKey, offsetKey } from './presence-keys';
 import { PresenceStore } from './presence.store';
 import type { PresenceConnection } from './presence.types';
@@ -25,6 +25,7 @@ const connection = (channel: string, userId: string, connectionId: string, worke
 describe.each(['standalone', 'cluster'])('the channels’ recovery log (%s)', (mode) => {
   let server: RedisServer | RedisCluster;
   let raw: ReturnType<(RedisServer | RedisCluster)['client']>;
+  let platform: PlatformInstance;
   let redis: RedisService;
   let store: PresenceStore;
 
@@ -32,16 +33,15 @@ describe.each(['standalone', 'cluster'])('the channels’ recovery log (%s)', (m
     server = mode === 'cluster' ? await RedisCluster.start() : await RedisServer.start();
     raw = server.client();
     const env = { ...server.env, KEY_PREFIX: PREFIX, REALTIME_RECOVERY_MS: '30000' };
-    const config = new ConfigService(loadConfig('realtime', env));
-    redis = new RedisService(config);
-    redis.onModuleInit();
+    platform = await startPlatform({ app: 'realtime', env, imports: [PresenceModule] });
+    redis = platform.get(RedisService);
     expect(await redis.whenReady(10_000)).toBe(true);
-    store = new PresenceStore(redis, config);
+    store = platform.get(PresenceStore);
   });
 
   afterAll(async () => {
     raw?.disconnect();
-    await redis?.onApplicationShutdown();
+    await platform?.close();
     await server?.dispose();
   });
 

@@ -1,6 +1,12 @@
-import { ConfigService, loadConfig } from '@lattice/config';
 import { RedisService } from '@lattice/redis';
-import { RedisCluster, RedisServer, sleep } from '@lattice/testing';
+import {
+  RedisCluster,
+  RedisServer,
+  sleep,
+  startPlatform,
+  type PlatformInstance,
+} from '@lattice/testing';
+import { PresenceModule } from './presence.module';
 import { SocketRoutesRepository } from './socket-routes.repository';
 
 const PREFIX = 'it:';
@@ -8,20 +14,22 @@ const PREFIX = 'it:';
 /** Session routes and the instance registry against a real redis-server, standalone and clustered. */
 describe.each(['standalone', 'cluster'])('socket routes in Redis (%s)', (mode) => {
   let server: RedisServer | RedisCluster;
-  let redis: RedisService;
+  let platform: PlatformInstance;
   let routes: SocketRoutesRepository;
 
   beforeAll(async () => {
     server = mode === 'cluster' ? await RedisCluster.start() : await RedisServer.start();
-    const config = new ConfigService(loadConfig('realtime', { ...server.env, KEY_PREFIX: PREFIX }));
-    redis = new RedisService(config);
-    redis.onModuleInit();
-    expect(await redis.whenReady(10_000)).toBe(true);
-    routes = new SocketRoutesRepository(redis);
+    platform = await startPlatform({
+      app: 'realtime',
+      env: { ...server.env, KEY_PREFIX: PREFIX },
+      imports: [PresenceModule],
+    });
+    expect(await platform.get(RedisService).whenReady(10_000)).toBe(true);
+    routes = platform.get(SocketRoutesRepository);
   });
 
   afterAll(async () => {
-    await redis?.onApplicationShutdown();
+    await platform?.close();
     await server?.dispose();
   });
 

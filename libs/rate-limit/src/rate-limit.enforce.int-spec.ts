@@ -1,8 +1,12 @@
-import { ConfigService, loadConfig } from '@lattice/config';
-import { MetricsService } from '@lattice/observability';
-import { RedisService } from '@lattice/redis';
-import { RedisServer, sleep, waitFor } from '@lattice/testing';
+import {
+  RedisServer,
+  sleep,
+  startPlatform,
+  waitFor,
+  type PlatformInstance,
+} from '@lattice/testing';
 import { RateLimitedError } from './rate-limit.errors';
+import { RateLimitModule } from './rate-limit.module';
 import { RateLimitOverrides } from './rate-limit.overrides';
 import { RateLimitService } from './rate-limit.service';
 import type {
@@ -31,7 +35,7 @@ const POLICIES: RateLimitPolicy[] = [
 ];
 
 let server: RedisServer;
-let closing: RedisService[] = [];
+let closing: PlatformInstance[] = [];
 
 async function instance(env: Record<string, string> = {}): Promise<RateLimitService> {
   return (await tieredInstance(env)).limiter;
@@ -41,23 +45,15 @@ async function instance(env: Record<string, string> = {}): Promise<RateLimitServ
 async function tieredInstance(
   env: Record<string, string> = {},
 ): Promise<{ limiter: RateLimitService; overrides: RateLimitOverrides }> {
-  const config = new ConfigService(
-    loadConfig('gateway', { REDIS_URL: server.url, KEY_PREFIX: 'enforce:', ...env }),
-  );
-  const redis = new RedisService(config);
-  redis.onModuleInit();
-  await redis.whenReady(5000);
-  closing.push(redis);
-  const overrides = new RateLimitOverrides(redis);
-  overrides.onModuleInit();
-  const limiter = new RateLimitService(
-    redis,
-    config,
-    new MetricsService(),
-    { policies: POLICIES },
-    overrides,
-  );
-  return { limiter, overrides };
+  const platform = await startPlatform({
+    env: { REDIS_URL: server.url, KEY_PREFIX: 'enforce:', ...env },
+    imports: [RateLimitModule.forRoot({ policies: POLICIES })],
+  });
+  closing.push(platform);
+  const limiter = platform.get(RateLimitService);
+  // Built before Redis connects (as in an app), it decides in process until its probe answers.
+  await waitFor('the limiter on Redis', () => limiter.usingRedis);
+  return { limiter, overrides: platform.get(RateLimitOverrides) };
 }
 
 /** A reply as enforce() writes it: the headers it set. */
@@ -95,7 +91,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(closing.map((redis) => redis.onApplicationShutdown()));
+  await Promise.all(closing.map((platform) => platform.close()));
   closing = [];
 });
 
@@ -252,14 +248,12 @@ describe('RateLimitService.enforce across two instances', () => {
   });
 
   it('refuses at start a name declared twice, and at use a name never declared', async () => {
-    await expect(async () => {
-      const config = new ConfigService(loadConfig('gateway', { REDIS_URL: server.url }));
-      const redis = new RedisService(config);
-      closing.push(redis);
-      new RateLimitService(redis, config, new MetricsService(), {
-        policies: [{ name: 'ip', limit: 1, window: 1 }],
-      });
-    }).rejects.toThrow('rate limit policy "ip" is declared twice');
+    await expect(
+      startPlatform({
+        env: { REDIS_URL: server.url },
+        imports: [RateLimitModule.forRoot({ policies: [{ name: 'ip', limit: 1, window: 1 }] })],
+      }),
+    ).rejects.toThrow('rate limit policy "ip" is declared twice');
     const a = await instance();
     await expect(a.enforce(['nope'], { ip: nextIp() })).rejects.toThrow(
       'rate limit policy "nope" is not declared',

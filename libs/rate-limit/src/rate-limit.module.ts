@@ -1,6 +1,9 @@
-import { Global, Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
+import { Module, type DynamicModule, type ModuleMetadata, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { MetricsModule } from '@lattice/observability';
+import { RedisModule } from '@lattice/redis';
 import { RateLimitPoliciesCheck } from './rate-limit-policies.check';
+import { RateLimitRootModule } from './rate-limit-root.module';
 import { RATE_LIMIT_OPTIONS } from './rate-limit.di-tokens';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitOverrides } from './rate-limit.overrides';
@@ -15,47 +18,46 @@ export interface RateLimitModuleAsyncOptions {
 }
 
 /**
- * Provides RateLimitService to the whole app (socket gateways and handlers use
- * it directly) and RateLimitGuard, which the app registers as an APP_GUARD.
- * `policies` declares the named policies beside the environment's; a name
- * given twice, or named by @RateLimit and not declared, fails the start.
- * Needs ConfigModule, RedisModule and ObservabilityModule (PlatformModule has them).
+ * RateLimitService (socket gateways and handlers use it directly),
+ * RateLimitOverrides, and RateLimitGuard, which the app registers as an
+ * APP_GUARD, for the modules that import this one: a static module, so every
+ * import shares the app's one limiter. The app declares its named policies
+ * once at its root with `RateLimitModule.forRoot({ policies })` (beside the
+ * environment's); a name given twice, or named by @RateLimit and not
+ * declared, fails the start.
  */
-@Global()
-@Module({})
+@Module({
+  imports: [DiscoveryModule, RedisModule, MetricsModule],
+  providers: [RateLimitOverrides, RateLimitService, RateLimitGuard, RateLimitPoliciesCheck],
+  exports: [RateLimitService, RateLimitGuard, RateLimitOverrides],
+})
 export class RateLimitModule {
+  /** The app's options; import it once, at the root (beside RateLimitModule where used). */
   static forRoot(options: RateLimitModuleOptions = {}): DynamicModule {
-    return RateLimitModule.with([{ provide: RATE_LIMIT_OPTIONS, useValue: options }]);
+    return RateLimitModule.root({ provide: RATE_LIMIT_OPTIONS, useValue: options });
   }
 
   static forRootAsync(options: RateLimitModuleAsyncOptions): DynamicModule {
-    return RateLimitModule.with(
-      [
-        {
-          provide: RATE_LIMIT_OPTIONS,
-          useFactory: options.useFactory,
-          inject: (options.inject ?? []) as never[],
-        },
-      ],
+    return RateLimitModule.root(
+      {
+        provide: RATE_LIMIT_OPTIONS,
+        useFactory: options.useFactory,
+        inject: (options.inject ?? []) as never[],
+      },
       options.imports,
     );
   }
 
-  private static with(
-    providers: NonNullable<ModuleMetadata['providers']>,
-    imports: ModuleMetadata['imports'] = [],
-  ): DynamicModule {
+  private static root(options: Provider, imports: ModuleMetadata['imports'] = []): DynamicModule {
     return {
-      module: RateLimitModule,
-      imports: [DiscoveryModule, ...imports],
-      providers: [
-        ...providers,
-        RateLimitOverrides,
-        RateLimitService,
-        RateLimitGuard,
-        RateLimitPoliciesCheck,
-      ],
-      exports: [RateLimitService, RateLimitGuard, RateLimitOverrides],
+      module: RateLimitRootModule,
+      // Global for its one provider, RATE_LIMIT_OPTIONS: the policies are the
+      // app's, declared once at its root, and RateLimitModule (imported by
+      // every user of the limiter) must read them without importing the root.
+      global: true,
+      imports: [RateLimitModule, ...imports],
+      providers: [options],
+      exports: [RATE_LIMIT_OPTIONS],
     };
   }
 }

@@ -1,9 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { ConfigService, loadConfig } from '@lattice/config';
-import { MetricsService } from '@lattice/observability';
 import { RedisService } from '@lattice/redis';
-import { RedisServer, sleep, waitFor } from '@lattice/testing';
+import { RedisServer, sleep, startPlatform, waitFor } from '@lattice/testing';
 import { loginRateLimitKey } from './client-ip';
+import { RateLimitModule } from './rate-limit.module';
 import { RateLimitService } from './rate-limit.service';
 import type {
   RateLimitDecision,
@@ -16,6 +15,7 @@ jest.setTimeout(60_000);
 interface Instance {
   limiter: RateLimitService;
   redis: RedisService;
+  close(): Promise<void>;
 }
 
 let instances: Instance[] = [];
@@ -23,25 +23,23 @@ let instances: Instance[] = [];
 async function closeInstances(): Promise<void> {
   const closing = instances;
   instances = [];
-  await Promise.all(closing.map((i) => i.redis.onApplicationShutdown()));
+  await Promise.all(closing.map((i) => i.close()));
 }
 
-/** One app's limiter: its own Redis connection, as a separate process would have. */
+/** One app's limiter (RateLimitModule built by Nest): its own Redis connection, as a separate process would have. */
 async function instance(
   server: RedisServer,
   env: Record<string, string> = {},
   options: RateLimitModuleOptions = {},
 ): Promise<Instance> {
-  const config = new ConfigService(
-    loadConfig('gateway', { REDIS_URL: server.url, KEY_PREFIX: 'it:', ...env }),
-  );
-  const redis = new RedisService(config);
-  redis.onModuleInit();
-  await redis.whenReady(5000);
-  const created = {
-    limiter: new RateLimitService(redis, config, new MetricsService(), options),
-    redis,
-  };
+  const platform = await startPlatform({
+    env: { REDIS_URL: server.url, KEY_PREFIX: 'it:', ...env },
+    imports: [RateLimitModule.forRoot(options)],
+  });
+  const limiter = platform.get(RateLimitService);
+  // Built before Redis connects (as in an app), it decides in process until its probe answers.
+  await waitFor('the limiter on Redis', () => limiter.usingRedis);
+  const created = { limiter, redis: platform.get(RedisService), close: () => platform.close() };
   instances.push(created);
   return created;
 }

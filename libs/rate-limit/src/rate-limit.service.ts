@@ -74,7 +74,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
     config: ConfigService,
     metrics: MetricsService,
     @Optional() @Inject(RATE_LIMIT_OPTIONS) options: RateLimitModuleOptions = {},
-    @Optional() private readonly overrides?: RateLimitOverrides,
+    private readonly overrides: RateLimitOverrides,
   ) {
     const { policies, ...tuning } = options;
     const settings = { ...RATE_LIMIT_DEFAULTS, ...tuning };
@@ -208,7 +208,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
       {
         name: policy.name,
         key,
-        limit: this.overrides?.limitFor(policy.name, policy.limit, key, subject) ?? policy.limit,
+        limit: this.overrides.limitFor(policy.name, policy.limit, key, subject),
         windowSeconds: policy.windowSeconds,
         algorithm: policy.algorithm,
         cost,

@@ -1,13 +1,18 @@
-import { Global, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { MetricsService } from '@lattice/observability';
+import { MetricsModule, MetricsService } from '@lattice/observability';
 import { RedisService } from './redis.service';
 import { RedisHealthIndicator } from './redis.health';
 import { countRedisCommands } from './redis-metrics';
 
-@Global()
+/**
+ * The app's Redis connections (RedisService) and the readiness indicator.
+ * Import it wherever RedisService is used: a static module, so every import
+ * is the same module and the app keeps one RedisService. Reads its settings
+ * from ConfigService (ConfigModule, global).
+ */
 @Module({
-  imports: [TerminusModule],
+  imports: [TerminusModule, MetricsModule],
   providers: [RedisService, RedisHealthIndicator],
   exports: [RedisService, RedisHealthIndicator],
 })

@@ -1,29 +1,38 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigService, loadConfig } from '@lattice/config';
-import { RedisCluster, RedisServer, waitFor } from '@lattice/testing';
+import {
+  RedisCluster,
+  RedisServer,
+  startPlatform,
+  waitFor,
+  type PlatformInstance,
+} from '@lattice/testing';
 import type { Cluster } from 'ioredis';
+import { RedisModule } from './redis.module';
 import { RedisService } from './redis.service';
 
-function serviceFor(env: Record<string, string>): RedisService {
-  const service = new RedisService(new ConfigService(loadConfig('gateway', env)));
-  service.onModuleInit();
-  return service;
+/** RedisModule as an app builds it; its RedisService. */
+async function serviceFor(
+  env: Record<string, string>,
+): Promise<{ platform: PlatformInstance; service: RedisService }> {
+  const platform = await startPlatform({ env, imports: [RedisModule] });
+  return { platform, service: platform.get(RedisService) };
 }
 
 describe('RedisService against a real redis-server', () => {
   let redis: RedisServer;
+  let platform: PlatformInstance;
   let service: RedisService;
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    service = serviceFor({ REDIS_URL: redis.url, KEY_PREFIX: 'tenant1:' });
+    ({ platform, service } = await serviceFor({ REDIS_URL: redis.url, KEY_PREFIX: 'tenant1:' }));
     expect(await service.whenReady(5000)).toBe(true);
   });
 
   afterAll(async () => {
-    await service?.onApplicationShutdown();
+    await platform?.close();
     await redis?.dispose();
   });
 
@@ -104,6 +113,7 @@ describe('RedisService against a real redis-server', () => {
 
 describe('RedisService on a Redis Cluster', () => {
   let cluster: RedisCluster;
+  let platform: PlatformInstance;
   let service: RedisService;
 
   beforeAll(async () => {
@@ -111,12 +121,12 @@ describe('RedisService on a Redis Cluster', () => {
   });
 
   afterAll(async () => {
-    await service?.onApplicationShutdown();
+    await platform?.close();
     await cluster?.dispose();
   });
 
   it('is ready only once every master can take commands, so a burst at start-up reaches every slot', async () => {
-    service = serviceFor(cluster.env);
+    ({ platform, service } = await serviceFor(cluster.env));
     expect(await service.whenReady(5000)).toBe(true);
     const masters = (service.client as Cluster).nodes('master');
     expect(masters.map((node) => node.status)).toEqual(masters.map(() => 'ready'));

@@ -1,7 +1,7 @@
-import { ConfigService, loadConfig } from '@lattice/config';
-import { RedisServer, waitFor } from '@lattice/testing';
+import { RedisServer, startPlatform, waitFor, type PlatformInstance } from '@lattice/testing';
 import { LatticeError } from '@lattice/common';
 import type Redis from 'ioredis';
+import { RedisModule } from './redis.module';
 import { RedisService } from './redis.service';
 import {
   StreamConsumer,
@@ -27,19 +27,23 @@ type Handler = (entry: StreamEntry) => Promise<void>;
 describe('StreamConsumer against a real redis-server', () => {
   let redis: RedisServer;
   let raw: Redis;
-  const services: RedisService[] = [];
+  const platforms: PlatformInstance[] = [];
   const consumers: StreamConsumer[] = [];
   let round = 0;
   let stream: string;
   let dead: string;
 
-  function consumer(handle: Handler, extra: Partial<StreamConsumerOptions> = {}): StreamConsumer {
-    const service = new RedisService(
-      new ConfigService(loadConfig('gateway', { REDIS_URL: redis.url, KEY_PREFIX: 'app:' })),
-    );
-    service.onModuleInit();
-    services.push(service);
-    const started = new StreamConsumer(service, {
+  /** A consumer on an app instance of its own (RedisModule built by Nest). */
+  async function consumer(
+    handle: Handler,
+    extra: Partial<StreamConsumerOptions> = {},
+  ): Promise<StreamConsumer> {
+    const platform = await startPlatform({
+      env: { REDIS_URL: redis.url, KEY_PREFIX: 'app:' },
+      imports: [RedisModule],
+    });
+    platforms.push(platform);
+    const started = new StreamConsumer(platform.get(RedisService), {
       ...SETTINGS,
       purpose: 'test',
       entries: 'test entries',
@@ -73,7 +77,7 @@ describe('StreamConsumer against a real redis-server', () => {
 
   afterEach(async () => {
     await Promise.all(consumers.splice(0).map((each) => each.stop()));
-    await Promise.all(services.splice(0).map((service) => service.onApplicationShutdown()));
+    await Promise.all(platforms.splice(0).map((platform) => platform.close()));
   });
 
   afterAll(async () => {
@@ -83,10 +87,10 @@ describe('StreamConsumer against a real redis-server', () => {
 
   it('hands each entry to one consumer of the group, once, and acknowledges it', async () => {
     const seen: [string, string][] = [];
-    const one = consumer(async ({ fields }) => {
+    const one = await consumer(async ({ fields }) => {
       seen.push(['one', streamField(fields, 'value')!]);
     });
-    const two = consumer(async ({ fields }) => {
+    const two = await consumer(async ({ fields }) => {
       seen.push(['two', streamField(fields, 'value')!]);
     });
     for (let i = 0; i < 50; i++) await add(String(i));
@@ -101,7 +105,7 @@ describe('StreamConsumer against a real redis-server', () => {
 
   it('dead-letters a rejected entry at once, with its own fields and why', async () => {
     const buried: string[] = [];
-    const worker = consumer(
+    const worker = await consumer(
       async () => {
         throw new StreamEntryRejectedError('BAD_JOB', 'this job can never run');
       },
@@ -130,7 +134,7 @@ describe('StreamConsumer against a real redis-server', () => {
   it('retries a passing failure after claimIdleMs, and buries it after maxDeliveries', async () => {
     const deliveries: number[] = [];
     const claims: number[] = [];
-    consumer(
+    await consumer(
       async (entry) => {
         deliveries.push(entry.deliveries);
         if (streamField(entry.fields, 'value') === 'flaky' && entry.deliveries === 1) {
@@ -160,7 +164,7 @@ describe('StreamConsumer against a real redis-server', () => {
 
   it('takes over the entries of a consumer that died before acknowledging them', async () => {
     let hang: () => void = () => undefined;
-    const stuck = consumer(
+    const stuck = await consumer(
       () =>
         new Promise<void>((resolve) => {
           hang = resolve;
@@ -175,9 +179,9 @@ describe('StreamConsumer against a real redis-server', () => {
       return entries.length === 1 && entries[0][1] === stuck.name;
     });
     // The first consumer is gone for good: it reads no more and never acknowledges.
-    services[0].client.disconnect();
+    platforms[0].get(RedisService).client.disconnect();
     const taken: StreamEntry[] = [];
-    const survivor = consumer(async (entry) => {
+    const survivor = await consumer(async (entry) => {
       taken.push(entry);
     });
     await waitFor('the entry taken over', () => taken.length === 1);
@@ -190,7 +194,7 @@ describe('StreamConsumer against a real redis-server', () => {
 
   it('makes the stream and group again when they go away, and reads on', async () => {
     const values: string[] = [];
-    consumer(async ({ fields }) => {
+    await consumer(async ({ fields }) => {
       values.push(streamField(fields, 'value')!);
     });
     await add('before');

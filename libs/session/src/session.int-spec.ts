@@ -1,26 +1,26 @@
-import { ConfigService, loadConfig } from '@lattice/config';
 import { RedisService } from '@lattice/redis';
-import { RedisServer, sleep, waitFor } from '@lattice/testing';
-import { REVOCATION_CONFIRM_MS, RevocationFeed } from './revocation.feed';
+import { RedisServer, sleep, startPlatform, waitFor } from '@lattice/testing';
+import { REVOCATION_CONFIRM_MS } from './revocation.feed';
 import { SessionCache } from './session.cache';
+import { SessionModule } from './session.module';
 import { SessionService } from './session.service';
-import { SessionStore } from './session.store';
 
 interface Instance {
   redis: RedisService;
   sessions: SessionService;
   cache: SessionCache;
+  close(): Promise<void>;
 }
 
-function instance(env: Record<string, string>): Instance {
-  const config = new ConfigService(loadConfig('auth', env));
-  const redis = new RedisService(config);
-  redis.onModuleInit();
-  const feed = new RevocationFeed(redis);
-  feed.onModuleInit();
-  const cache = new SessionCache(feed);
-  cache.onModuleInit();
-  return { redis, cache, sessions: new SessionService(new SessionStore(redis, config), cache) };
+/** One auth instance's sessions: SessionModule built by Nest, on its own connections. */
+async function instance(env: Record<string, string>): Promise<Instance> {
+  const platform = await startPlatform({ app: 'auth', env, imports: [SessionModule] });
+  return {
+    redis: platform.get(RedisService),
+    cache: platform.get(SessionCache),
+    sessions: platform.get(SessionService),
+    close: () => platform.close(),
+  };
 }
 
 const user = { id: '42', login: 'Ada', roles: ['admin'] };
@@ -34,14 +34,14 @@ describe('shared sessions on two instances', () => {
   beforeAll(async () => {
     server = await RedisServer.start();
     const env = { REDIS_URL: server.url, KEY_PREFIX: 'lat:' };
-    a = instance(env);
-    b = instance(env);
+    a = await instance(env);
+    b = await instance(env);
     await Promise.all([a.redis.whenReady(5000), b.redis.whenReady(5000)]);
     await sleep(100); // subscribers subscribed
   });
 
   afterAll(async () => {
-    await Promise.all([a, b].map((i) => i?.redis.onApplicationShutdown()));
+    await Promise.all([a, b].map((i) => i?.close()));
     await server?.dispose();
   });
 
@@ -135,7 +135,7 @@ describe('shared sessions on two instances', () => {
     const { token, record } = await a.sessions.create(user, meta);
     const raw = server.client();
     const key = `lat:session:{42}:${record.id}`;
-    const fresh = instance({ REDIS_URL: server.url, KEY_PREFIX: 'lat:' });
+    const fresh = await instance({ REDIS_URL: server.url, KEY_PREFIX: 'lat:' });
     await fresh.redis.whenReady(5000);
     await fresh.sessions.authenticate(token);
     expect(await raw.hget(key, 'lastSeenAt')).toBe(String(record.lastSeenAt));
@@ -143,13 +143,13 @@ describe('shared sessions on two instances', () => {
     const twoMinutesAgo = Date.now() - 120_000;
     await raw.hset(key, 'lastSeenAt', String(twoMinutesAgo));
     await raw.pexpire(key, 5_000);
-    const other = instance({ REDIS_URL: server.url, KEY_PREFIX: 'lat:' });
+    const other = await instance({ REDIS_URL: server.url, KEY_PREFIX: 'lat:' });
     await other.redis.whenReady(5000);
     await other.sessions.authenticate(token);
     expect(Number(await raw.hget(key, 'lastSeenAt'))).toBeGreaterThan(twoMinutesAgo + 100_000);
     expect(await raw.pttl(key)).toBeGreaterThan(1_000_000);
     raw.disconnect();
-    await Promise.all([fresh.redis.onApplicationShutdown(), other.redis.onApplicationShutdown()]);
+    await Promise.all([fresh.close(), other.close()]);
   });
 
   it('stops trusting its cache while its revocation feed is down', async () => {

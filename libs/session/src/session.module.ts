@@ -1,4 +1,5 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { RedisModule } from '@lattice/redis';
 import { AuthGuard } from './auth.guard';
 import { RevocationFeed } from './revocation.feed';
 import { SessionCache } from './session.cache';
@@ -8,12 +9,14 @@ import { SessionService } from './session.service';
 import { SessionStore } from './session.store';
 
 /**
- * Shared sessions for every app: the store, the in-process cache, and the hook
- * that resolves the caller before guards run. The app registers AuthGuard as an
- * APP_GUARD (PlatformModule does), so it controls the order of global guards.
+ * Shared sessions for every app: the store, the in-process cache (a provider,
+ * so a test can replace it), and the hook that resolves the caller before
+ * guards run. The app registers AuthGuard as an APP_GUARD (PlatformModule
+ * does), so it controls the order of global guards. A static module: every
+ * import shares the app's one session cache.
  */
-@Global()
 @Module({
+  imports: [RedisModule],
   providers: [
     SessionStore,
     RevocationFeed,

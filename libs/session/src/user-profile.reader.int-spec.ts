@@ -1,25 +1,26 @@
-import { ConfigService, loadConfig } from '@lattice/config';
 import { RedisService } from '@lattice/redis';
-import { RedisServer } from '@lattice/testing';
+import { RedisServer, startPlatform, type PlatformInstance } from '@lattice/testing';
+import { SessionModule } from './session.module';
 import { UserProfileReader } from './user-profile.reader';
 
 describe('UserProfileReader against a real redis-server', () => {
   let server: RedisServer;
-  let redis: RedisService;
+  let platform: PlatformInstance;
   let profiles: UserProfileReader;
 
   beforeAll(async () => {
     server = await RedisServer.start();
-    redis = new RedisService(
-      new ConfigService(loadConfig('realtime', { REDIS_URL: server.url, KEY_PREFIX: 'app:' })),
-    );
-    redis.onModuleInit();
-    await redis.whenReady(5000);
-    profiles = new UserProfileReader(redis);
+    platform = await startPlatform({
+      app: 'realtime',
+      env: { REDIS_URL: server.url, KEY_PREFIX: 'app:' },
+      imports: [SessionModule],
+    });
+    await platform.get(RedisService).whenReady(5000);
+    profiles = platform.get(UserProfileReader);
   });
 
   afterAll(async () => {
-    await redis?.onApplicationShutdown();
+    await platform?.close();
     await server?.dispose();
   });
 

@@ -1,5 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { MetricsModule } from '@lattice/observability';
 import { PresenceModule } from '@lattice/presence';
+import { RedisModule } from '@lattice/redis';
 import { DrawAssets } from './draw-assets';
 import { DrawEvents } from './draw.events';
 import { DrawPagesController } from './draw-pages.controller';
@@ -14,14 +16,13 @@ import { ProfileService } from './profile.service';
 /**
  * Prize draws (CONTRACT 4.3 and the `prizedraw:` keys of 7): the API under
  * /api/draws, the pages under /draw, live events through the realtime app.
- * Needs PlatformModule (config, Redis, sessions, metrics).
  */
 @Module({})
 export class PrizeDrawModule {
   static forRoot(options: PrizeDrawOptions = {}): DynamicModule {
     return {
       module: PrizeDrawModule,
-      imports: [PresenceModule],
+      imports: [PresenceModule, RedisModule, MetricsModule],
       controllers: [PrizeDrawController, DrawPagesController],
       providers: [
         { provide: PRIZE_DRAW_OPTIONS, useValue: options },
