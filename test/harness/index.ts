@@ -10,6 +10,7 @@ export type { AppName } from './app-process';
 export { freePort } from './free-port';
 export { sleep, waitFor } from './wait';
 export { cpuTimeUs } from './process-cpu';
+export { readJsonLines } from './json-lines';
 export { callJson } from './http-call';
 export type { JsonAnswer, JsonBody } from './http-call';
 export { RoundRobinBalancer } from './round-robin-balancer';
