@@ -1,4 +1,4 @@
-import { AppProcess, RedisServer, sleep, waitFor } from '@lattice/testing';
+import { AppProcess, callJson, RedisServer, sleep, waitFor } from '@lattice/testing';
 import { EchoUpstream, type Seen } from '../fixtures/gateway/echo-upstream';
 
 interface User {
@@ -32,16 +32,8 @@ describe('accounts and sessions after Redis loses data', () => {
     path: string,
     options: { body?: unknown; token?: string } = {},
   ): Promise<{ status: number; body: Record<string, unknown> }> => {
-    const headers: Record<string, string> = {};
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    const res = await fetch(app.url(path), {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    const answer = await callJson(app, method, path, options);
+    return { status: answer.status, body: answer.body ?? {} };
   };
   const register = async (app: AppProcess, login: string) =>
     call(app, 'POST', '/auth/register', { body: { login, name: login, password: PASSWORD } });

@@ -1,5 +1,12 @@
 import { io, type Socket } from 'socket.io-client';
-import { AppProcess, sleep, startTestRedis, waitFor, type TestRedis } from '@lattice/testing';
+import {
+  AppProcess,
+  callJson,
+  sleep,
+  startTestRedis,
+  waitFor,
+  type TestRedis,
+} from '@lattice/testing';
 import { FakeGithub } from '../fixtures/prize-draw/fake-github';
 
 jest.setTimeout(120_000);
@@ -24,16 +31,8 @@ async function call(
   path: string,
   options: { body?: unknown; token?: string } = {},
 ): Promise<Answer> {
-  const headers: Record<string, string> = {};
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const res = await fetch(app.url(path), {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : null };
+  const { status, body } = await callJson(app, method, path, options);
+  return { status, body };
 }
 
 /** A draw page's live connection, as the pages open it: namespace /draws, WebSocket only. */

@@ -1,4 +1,4 @@
-import { AppProcess, RedisServer, waitFor } from '@lattice/testing';
+import { AppProcess, callJson, RedisServer, waitFor } from '@lattice/testing';
 
 type Json = Record<string, unknown>;
 const PASSWORD = 'password-123';
@@ -21,16 +21,8 @@ describe('Redis refusing commands is unavailability, not a bug', () => {
   let users = 0;
 
   async function call(app: AppProcess, method: string, path: string, body?: Json, token?: string) {
-    const headers: Record<string, string> = {};
-    if (body) headers['content-type'] = 'application/json';
-    if (token) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(app.url(path), {
-      method,
-      headers,
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Json };
+    const answer = await callJson(app, method, path, { body, token });
+    return { status: answer.status, body: (answer.body ?? {}) as Json };
   }
 
   async function newUser(): Promise<{ login: string; token: string }> {

@@ -1,24 +1,26 @@
-import { AppProcess, sleep, startTestRedis, waitFor, type TestRedis } from '@lattice/testing';
+import {
+  AppProcess,
+  callJson,
+  sleep,
+  startTestRedis,
+  waitFor,
+  type TestRedis,
+} from '@lattice/testing';
 
 type Json = Record<string, unknown>;
 
+/** callJson, with the client's address as a proxy in front would forward it. */
 async function call(
   app: AppProcess,
   method: string,
   path: string,
-  options: { body?: unknown; token?: string; ip?: string } = {},
+  { ip, ...options }: { body?: unknown; token?: string; ip?: string } = {},
 ) {
-  const headers: Record<string, string> = {};
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.ip) headers['x-forwarded-for'] = options.ip;
-  const res = await fetch(app.url(path), {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  const answer = await callJson(app, method, path, {
+    ...options,
+    headers: ip ? { 'x-forwarded-for': ip } : {},
   });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as Json };
+  return { status: answer.status, body: answer.body as Json };
 }
 
 const ADDRESS = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY';
