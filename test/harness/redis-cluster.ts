@@ -54,9 +54,16 @@ export class RedisCluster {
       '127.0.0.1',
       ...(nodeTimeout === undefined ? [] : ['--cluster-node-timeout', String(nodeTimeout)]),
     ];
-    const servers = await Promise.all(
+    const started = await Promise.allSettled(
       Array.from({ length: count * (1 + replicas) }, () => RedisServer.start(args)),
     );
+    const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) {
+      // None left running: a live child process would keep the test run from exiting.
+      await Promise.all(servers.map((server) => server.dispose()));
+      throw failed.reason;
+    }
     const shards = Array.from({ length: count }, (_, i) => ({
       master: servers[i],
       replica: replicas ? servers[count + i] : null,

@@ -7,6 +7,33 @@ import { createPlainConnection } from '@lattice/redis';
 import { freePort } from './free-port';
 import { waitFor } from './wait';
 
+/**
+ * The process id of the redis-server answering on `port` (INFO server), or
+ * null when none answers: tells our server from another that took the port.
+ */
+function answeringPid(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    let reply = '';
+    const done = (pid: number | null) => {
+      socket.destroy();
+      resolve(pid);
+    };
+    socket.setTimeout(500, () => done(null));
+    socket.once('error', () => done(null));
+    socket.on('data', (data) => {
+      reply += data.toString();
+      const match = /process_id:(\d+)/.exec(reply);
+      if (match) done(Number(match[1]));
+      else if (!reply.startsWith('$')) done(null); // not a bulk reply: not a Redis that answers INFO
+    });
+    socket.connect(port, '127.0.0.1', () => socket.write('INFO server\r\n'));
+  });
+}
+
+/** Attempts of RedisServer.start, each on another free port, when the port was taken meanwhile. */
+const START_ATTEMPTS = 3;
+
 function pingOnce(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
@@ -54,9 +81,18 @@ export class RedisServer {
   ) {}
 
   static async start(extraArgs: string[] = []): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), extraArgs);
-    await server.restart();
-    return server;
+    // A free port may be taken by another process (another suite's server, an app)
+    // before redis-server binds it: then it exits at once, and another port is tried.
+    for (let attempt = 1; ; attempt++) {
+      const server = new RedisServer(await freePort(), extraArgs);
+      try {
+        await server.restart();
+        return server;
+      } catch (error) {
+        await server.dispose();
+        if (!(error instanceof PortTakenError) || attempt === START_ATTEMPTS) throw error;
+      }
+    }
   }
 
   /**
@@ -112,10 +148,19 @@ export class RedisServer {
         ];
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     this.process = child;
+    let exited = false;
     child.once('exit', () => {
+      exited = true;
       if (this.process === child) this.process = null;
     });
-    await waitFor(`redis-server on port ${this.port}`, () => pingOnce(this.port), 10_000);
+    // Ready when this process answers (another server on the port would answer too),
+    // or at once when it exited: its port was taken.
+    await waitFor(
+      `redis-server on port ${this.port}`,
+      async () => exited || (await answeringPid(this.port)) === child.pid,
+      10_000,
+    );
+    if (exited) throw new PortTakenError(this.port);
   }
 
   /** Graceful stop: clients see the connection close. */
@@ -155,5 +200,12 @@ export class RedisServer {
     child.kill(signal);
     await exited;
     await waitFor(`port ${this.port} to close`, async () => !(await pingOnce(this.port)), 5_000);
+  }
+}
+
+/** redis-server exited before answering: its port was taken (or its arguments refused). */
+class PortTakenError extends Error {
+  constructor(port: number) {
+    super(`redis-server exited before answering on port ${port} (is the port taken?)`);
   }
 }
