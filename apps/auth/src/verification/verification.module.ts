@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { RedisModule } from '@lattice/redis';
+import { VerificationController } from './verification.controller';
+import { VerificationRepository } from './verification.repository';
+import { VerificationService } from './verification.service';
+
+/**
+ * Verification challenges: the routes under /auth/verifications. Exports the repository, through which deleting an
+ * account removes the challenges its user owns.
+ */
+@Module({
+  imports: [RedisModule],
+  controllers: [VerificationController],
+  providers: [VerificationRepository, VerificationService],
+  exports: [VerificationRepository],
+})
+export class VerificationModule {}
