@@ -1,7 +1,7 @@
 import { ConfigService, loadConfig } from '@lattice/config';
 import { RedisService } from '@lattice/redis';
 import { RedisCluster, RedisServer, type TestRedis } from '@lattice/testing';
-import { AccountKeys } from './account-keys';
+import { AccountKeys } from './account.keys';
 import { AccountsRepository, type NewAccount } from './accounts.repository';
 
 /**
