@@ -45,8 +45,7 @@ describe('MembershipLedger', () => {
   };
   const join = async (connection: RealtimeConnection, channel: string) =>
     ledger.enter(connection, channel, await ledger.writableId(connection, channel), null);
-  const indexOf = (workerId: string) =>
-    raw.smembers(`${PREFIX}${workerChannelsKey(workerId)}`);
+  const indexOf = (workerId: string) => raw.smembers(`${PREFIX}${workerChannelsKey(workerId)}`);
   const userIds = async (channel: string) =>
     (await store.members(channel)).map((member) => member.userId).sort();
 
@@ -122,7 +121,10 @@ describe('MembershipLedger', () => {
     const lapsed = worker.id;
     await raw.flushall();
 
-    await waitFor('re-recorded room', async () => worker.id !== lapsed && (await userIds('room')).length === 1);
+    await waitFor(
+      're-recorded room',
+      async () => worker.id !== lapsed && (await userIds('room')).length === 1,
+    );
     await waitFor('re-recorded hall', async () => (await userIds('hall')).length === 1);
     expect(alice.channels.get('room')?.workerId).toBe(worker.id);
     expect(bob.channels.get('hall')?.workerId).toBe(worker.id);
