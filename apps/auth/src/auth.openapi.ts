@@ -7,7 +7,7 @@ import { UsersAdminController } from './admin/users-admin.controller';
 import { PasswordResetController } from './password-reset/password-reset.controller';
 import { VerificationController } from './verification/verification.controller';
 
-/** The controllers of the auth app: AuthModule registers exactly these. */
+/** The controllers of the auth app: its feature modules register exactly these (auth.openapi.spec.ts checks it). */
 export const AUTH_CONTROLLERS = [
   AuthController,
   AccountSettingsController,

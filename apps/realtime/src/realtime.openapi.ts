@@ -2,8 +2,9 @@ import type { ApiDocumentInfo } from '@lattice/http';
 import { PresenceController } from './presence/presence.controller';
 
 /**
- * The HTTP controllers of the realtime app: RealtimeModule registers exactly
- * these. Socket.IO events are described in CONTRACT 5, not in the document.
+ * The HTTP controllers of the realtime app: its feature modules register
+ * exactly these (realtime.openapi.spec.ts checks it). Socket.IO events are
+ * described in CONTRACT 5, not in the document.
  */
 export const REALTIME_CONTROLLERS = [PresenceController];
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { UnauthenticatedError } from '@lattice/common';
 import { LockService } from '@lattice/lock';
 import { SessionService, type SessionRecord } from '@lattice/session';
-import { LOGIN_LOCK_TTL_MS, loginLockResource } from './account-keys';
+import { LOGIN_LOCK_TTL_MS, loginLockResource } from './account.keys';
 import { AccountsRepository } from './accounts.repository';
 import { AccountsService } from './accounts.service';
 import { LastAdminError } from './accounts.errors';

@@ -1,7 +1,12 @@
-import { ConfigService, loadConfig } from '@lattice/config';
-import { RedisService } from '@lattice/redis';
-import { RedisCluster, RedisServer, type TestRedis } from '@lattice/testing';
-import { AccountKeys } from './account-keys';
+import { RedisModule, RedisService } from '@lattice/redis';
+import {
+  RedisCluster,
+  RedisServer,
+  startPlatform,
+  type PlatformInstance,
+  type TestRedis,
+} from '@lattice/testing';
+import { AccountKeys } from './account.keys';
 import { AccountsRepository, type NewAccount } from './accounts.repository';
 
 /**
@@ -12,6 +17,7 @@ import { AccountsRepository, type NewAccount } from './accounts.repository';
  */
 describe.each(['standalone', 'cluster'])('AccountsRepository (%s)', (mode) => {
   let server: TestRedis;
+  let platform: PlatformInstance;
   let redis: RedisService;
   let accounts: AccountsRepository;
   let raw: ReturnType<RedisServer['client']> | ReturnType<RedisCluster['client']>;
@@ -27,10 +33,12 @@ describe.each(['standalone', 'cluster'])('AccountsRepository (%s)', (mode) => {
 
   beforeAll(async () => {
     server = mode === 'cluster' ? await RedisCluster.start() : await RedisServer.start();
-    redis = new RedisService(
-      new ConfigService(loadConfig('auth', { ...server.env, KEY_PREFIX: 'acc:' })),
-    );
-    redis.onModuleInit();
+    platform = await startPlatform({
+      app: 'auth',
+      env: { ...server.env, KEY_PREFIX: 'acc:' },
+      imports: [RedisModule],
+    });
+    redis = platform.get(RedisService);
     expect(await redis.whenReady(10_000)).toBe(true);
     expect(redis.isCluster).toBe(mode === 'cluster');
     accounts = new AccountsRepository(redis);
@@ -39,7 +47,7 @@ describe.each(['standalone', 'cluster'])('AccountsRepository (%s)', (mode) => {
 
   afterAll(async () => {
     raw?.disconnect();
-    await redis?.onApplicationShutdown();
+    await platform?.close();
     await server?.dispose();
   });
 

@@ -7,7 +7,7 @@ import {
   LOGINS_KEY,
   USER_ID_COUNTER_KEY,
   userIdOfKey,
-} from './account-keys';
+} from './account.keys';
 import type { UserProfile } from './account.types';
 
 function toProfile(id: string, hash: Record<string, string>, roles: string[]): UserProfile | null {

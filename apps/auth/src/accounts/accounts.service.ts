@@ -3,7 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { UnauthenticatedError, UnavailableError } from '@lattice/common';
 import { LockService } from '@lattice/lock';
 import { SessionService, type SessionRecord } from '@lattice/session';
-import { ADMIN_ROLE, LOGIN_LOCK_TTL_MS, loginLockResource } from './account-keys';
+import { ADMIN_ROLE, LOGIN_LOCK_TTL_MS, loginLockResource } from './account.keys';
 import { AccountsRepository, type StoredAccount } from './accounts.repository';
 import {
   AccountSuspendedError,

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { LockService } from '@lattice/lock';
 import { REDIS_STARTUP_WAIT_MS, RedisService } from '@lattice/redis';
-import { ADMIN_ROLE, LOGIN_LOCK_TTL_MS, loginLockResource } from './account-keys';
+import { ADMIN_ROLE, LOGIN_LOCK_TTL_MS, loginLockResource } from './account.keys';
 import { AccountsRepository } from './accounts.repository';
 import { UserDirectoryRepository } from './user-directory.repository';
 

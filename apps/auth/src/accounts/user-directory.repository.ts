@@ -7,7 +7,7 @@ import {
   DIRECTORY_LOGINS_KEY,
   DIRECTORY_SUSPENDED_KEY,
   LOGINS_KEY,
-} from './account-keys';
+} from './account.keys';
 
 /** What a guarded change of the directory did (directory-guard.lua). */
 export type GuardOutcome = 'done' | 'last-admin' | 'not-indexed';
@@ -18,7 +18,7 @@ const OUTCOMES: Record<number, GuardOutcome> = { 1: 'done', 0: 'last-admin', [-1
 const AFTER_EVERY_LOGIN = '\xff';
 
 /**
- * The user directory of administration (keys in account-keys.ts): the
+ * The user directory of administration (keys in account.keys.ts): the
  * logins, for listing and prefix search with ZRANGEBYLEX, and the admin and
  * suspended ids, changed by one script that keeps an active admin.
  */

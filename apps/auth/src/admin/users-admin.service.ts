@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { NotFoundError, UnavailableError, ValidationFailedError } from '@lattice/common';
 import { LockService } from '@lattice/lock';
 import { SessionService } from '@lattice/session';
-import { ADMIN_ROLE, LOGIN_LOCK_TTL_MS, loginLockResource } from '../accounts/account-keys';
+import { ADMIN_ROLE, LOGIN_LOCK_TTL_MS, loginLockResource } from '../accounts/account.keys';
 import { AccountsRepository, type StoredAccount } from '../accounts/accounts.repository';
 import { LastAdminError } from '../accounts/accounts.errors';
 import { UserDirectoryRepository, type GuardOutcome } from '../accounts/user-directory.repository';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { RedisService, type RedisScript } from '@lattice/redis';
-import { AccountKeys, mfaChallengeKey } from '../accounts/account-keys';
+import { AccountKeys, mfaChallengeKey } from '../accounts/account.keys';
 
 /** How long an enrolment may wait for its first code. */
 export const ENROLMENT_TTL_SECONDS = 600;
@@ -13,7 +13,7 @@ export const CHALLENGE_ATTEMPTS = 5;
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-/** The second factor in Redis (key layout in account-keys.ts). */
+/** The second factor in Redis (key layout in account.keys.ts). */
 @Injectable()
 export class MfaRepository {
   private readonly useScript: RedisScript<number>;

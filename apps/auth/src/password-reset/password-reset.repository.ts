@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { join } from 'node:path';
 import { RedisService, type RedisScript } from '@lattice/redis';
-import { AccountKeys } from '../accounts/account-keys';
+import { AccountKeys } from '../accounts/account.keys';
 
 /**
  * Reset tokens in Redis: the hash of the one outstanding token of an
- * account, in the account's own slot (account-keys.ts), with a TTL.
+ * account, in the account's own slot (account.keys.ts), with a TTL.
  */
 @Injectable()
 export class PasswordResetRepository {

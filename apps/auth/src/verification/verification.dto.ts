@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ZodDto } from '@lattice/api';
-import { MEDIA_TYPES } from './verification-keys';
+import { MEDIA_TYPES } from './verification.keys';
 import type { VerificationState } from './verification.types';
 
 /** Base58 (Substrate SS58) and hex addresses alike: letters and digits, nothing else. */

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { join } from 'node:path';
 import { RedisService, type RedisScript } from '@lattice/redis';
-import { AccountKeys } from '../accounts/account-keys';
-import { MEDIA_TYPES, VerificationKeys, type MediaType } from './verification-keys';
+import { AccountKeys } from '../accounts/account.keys';
+import { MEDIA_TYPES, VerificationKeys, type MediaType } from './verification.keys';
 import type { MediumState, VerificationState, VerificationStatus } from './verification.types';
 
 export interface StoredChallenge {

@@ -3,7 +3,7 @@ import { ForbiddenError, NotFoundError, ValidationFailedError } from '@lattice/c
 import { ConfigService } from '@lattice/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RateLimitService, type RateLimitPolicy } from '@lattice/rate-limit';
-import type { MediaType } from './verification-keys';
+import type { MediaType } from './verification.keys';
 import { InvalidTokenError } from './verification.errors';
 import { newVerificationToken, tokensMatch } from './verification-token';
 import { VerificationRepository, type StoredChallenge } from './verification.repository';

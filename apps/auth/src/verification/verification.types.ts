@@ -1,4 +1,4 @@
-import type { MediaType } from './verification-keys';
+import type { MediaType } from './verification.keys';
 
 export type VerificationStatus = 'Pending' | 'Done';
 

@@ -2,6 +2,8 @@ import type { Server, Socket } from 'socket.io';
 import type { ConfigService } from '@lattice/config';
 import type { PresenceStore } from '@lattice/presence';
 import { ConnectionRecovery, RECOVERY_MARKER_EVENT } from './connection.recovery';
+import { ConnectionRegistry } from './connection.registry';
+import { RealtimeConnection } from './realtime.connection';
 import type { RecoveryRecord, RecoveryRepository } from './recovery.repository';
 
 type Packet = { type: number; data: unknown[] };
@@ -68,17 +70,22 @@ describe('ConnectionRecovery', () => {
       },
     } as unknown as PresenceStore;
     const config = { get: () => ({ recoveryMs: 60_000 }) } as unknown as ConfigService;
-    recovery = new ConnectionRecovery(repository, store, config);
+    // The dropped socket as this worker knows it: user 7, in channels a and b.
+    const registry = new ConnectionRegistry();
+    const connection = new RealtimeConnection(socket, {
+      userId: '7',
+      login: 'seven',
+      name: 'seven',
+      sessionId: 's7',
+      token: 't7',
+    });
+    registry.add(connection);
+    registry.enter(connection, 'a', { meta: null, workerId: 'w' });
+    registry.enter(connection, 'b', { meta: { x: 1 }, workerId: 'w' });
+    recovery = new ConnectionRecovery(repository, store, registry, config);
     fake = fakeAdapter([socket]);
     const server = { opts: {}, of: () => ({ adapter: fake.adapter }) } as unknown as Server;
     recovery.attach(server);
-    recovery.socketUser = () => ({
-      userId: '7',
-      channels: [
-        { channel: 'a', meta: null },
-        { channel: 'b', meta: { x: 1 } },
-      ],
-    });
     (socket.emit as jest.Mock).mockClear();
   });
 

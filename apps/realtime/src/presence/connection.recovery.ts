@@ -1,8 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Server, Socket } from 'socket.io';
 import { ConfigService } from '@lattice/config';
 import { PresenceStore, roomOf, type PresenceMeta } from '@lattice/presence';
+import { ConnectionRegistry } from './connection.registry';
 import { RecoveryRepository, type RecoveryRecord } from './recovery.repository';
 
 /** The events a recovered socket gets again: what the presence scripts log (presence-shared.lua). */
@@ -109,7 +111,10 @@ type SessionAdapter = {
  * twice (each channel's offsets only go up).
  */
 @Injectable()
-export class ConnectionRecovery {
+export class ConnectionRecovery extends EventEmitter<{
+  /** A dropped socket whose state could not be kept: it will not be recovered. */
+  lost: [socketId: string];
+}> {
   private readonly logger = new Logger('Recovery');
   readonly windowMs: number;
   private readonly deliveries = new Map<string, Delivery>();
@@ -120,8 +125,10 @@ export class ConnectionRecovery {
   constructor(
     private readonly repository: RecoveryRepository,
     private readonly store: PresenceStore,
+    private readonly registry: ConnectionRegistry,
     config: ConfigService,
   ) {
+    super();
     this.windowMs = config.get('realtime').recoveryMs;
   }
 
@@ -301,13 +308,13 @@ export class ConnectionRecovery {
   private persist(sid: string, pid: string): void {
     const delivery = this.deliveries.get(sid);
     this.deliveries.delete(sid);
-    const socket = this.socketUser?.(sid);
-    if (!delivery || !socket) return;
+    const connection = this.registry.get(sid);
+    if (!delivery || !connection) return;
     const record: RecoveryRecord = {
       sid,
-      userId: socket.userId,
+      userId: connection.user.userId,
       marker: delivery.marker,
-      channels: socket.channels.flatMap(({ channel, meta }) => {
+      channels: [...connection.channels].flatMap(([channel, { meta }]) => {
         const from = delivery.from.get(channel);
         return from === undefined
           ? []
@@ -321,7 +328,7 @@ export class ConnectionRecovery {
     const write = this.repository.save(pid, record, this.windowMs).catch(() => {
       this.persisted.delete(sid);
       this.logger.warn('Could not keep a dropped connection’s state; it will not be recovered');
-      this.onLost?.(sid);
+      this.emit('lost', sid);
     });
     this.pending.add(write);
     void write.finally(() => this.pending.delete(write));
@@ -374,12 +381,4 @@ export class ConnectionRecovery {
       missedPackets: [],
     };
   }
-
-  /** How the service reads a socket's user and channels when it drops (set by PresenceService). */
-  socketUser?: (
-    socketId: string,
-  ) => { userId: string; channels: { channel: string; meta: PresenceMeta | null }[] } | undefined;
-
-  /** Called when a dropped socket's state could not be kept (set by PresenceService). */
-  onLost?: (socketId: string) => void;
 }

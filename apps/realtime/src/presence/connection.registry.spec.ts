@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io';
 import { ConnectionRegistry } from './connection.registry';
-import { RealtimeConnection } from './realtime-connection';
+import { RealtimeConnection } from './realtime.connection';
 
 const connection = (socketId: string, sessionId: string) =>
   new RealtimeConnection({ id: socketId } as Socket, {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Membership, RealtimeConnection } from './realtime-connection';
+import type { Membership, RealtimeConnection } from './realtime.connection';
 
 /**
  * The connections of this worker, by socket, by channel and by session. It is

@@ -16,7 +16,7 @@ import { RealtimeUnavailableError } from './realtime.errors';
 import type { Ack } from './presence-events';
 import { PresenceBroadcaster } from './presence.broadcaster';
 import { PresenceService } from './presence.service';
-import type { ConnectionUser } from './realtime-connection';
+import type { ConnectionUser } from './realtime.connection';
 import { SessionWatcher } from './session.watcher';
 import { connectError, SocketAuthenticator } from './socket.authenticator';
 import { createSocketBus } from './socket-adapter.factory';

@@ -24,9 +24,9 @@ import {
   type Ack,
   type ChannelMessage,
 } from './presence-events';
+import { MembershipLedger } from './membership.ledger';
 import { PresenceBroadcaster } from './presence.broadcaster';
-import { PresenceWorker, type PresenceWorkerListener } from './presence.worker';
-import { RealtimeConnection, type ConnectionUser, type Membership } from './realtime-connection';
+import { RealtimeConnection, type ConnectionUser } from './realtime.connection';
 import { RealtimeUnavailableError, TooManyChannelsError } from './realtime.errors';
 
 /**
@@ -45,11 +45,12 @@ const CHANNEL_MESSAGE: readonly string[] = ['channel-message'];
  * What the socket events do. Every event of one connection runs in order on
  * that connection's queue; every presence change is decided in Redis, and
  * announced to the channel's connections on every instance, by one script
- * (PresenceStore). No event ever throws: each answers `{ ok: true, ... }` or
+ * (PresenceStore), which the MembershipLedger runs under this worker's lease.
+ * No event ever throws: each answers `{ ok: true, ... }` or
  * `{ ok: false, code, message }`.
  */
 @Injectable()
-export class PresenceService implements PresenceWorkerListener {
+export class PresenceService {
   private readonly logger = new Logger('Presence');
   private closing = false;
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -62,19 +63,12 @@ export class PresenceService implements PresenceWorkerListener {
   constructor(
     private readonly registry: ConnectionRegistry,
     private readonly store: PresenceStore,
-    private readonly worker: PresenceWorker,
+    private readonly memberships: MembershipLedger,
     private readonly broadcaster: PresenceBroadcaster,
     private readonly limiter: RateLimitService,
     private readonly recovery: ConnectionRecovery,
   ) {
-    worker.setListener(this);
-    recovery.socketUser = (socketId) => {
-      const connection = this.registry.get(socketId);
-      if (!connection) return undefined;
-      const channels = [...connection.channels].map(([channel, { meta }]) => ({ channel, meta }));
-      return { userId: connection.user.userId, channels };
-    };
-    recovery.onLost = (socketId) => this.expire(socketId);
+    recovery.on('lost', (socketId) => this.expire(socketId));
   }
 
   get isClosing(): boolean {
@@ -109,21 +103,15 @@ export class PresenceService implements PresenceWorkerListener {
    */
   resumed(connection: RealtimeConnection, restored: RestoredState): void {
     for (const { channel, meta } of restored.channels) {
-      this.registry.enter(connection, channel, { meta, workerId: this.worker.id });
+      this.memberships.adopt(connection, channel, meta);
     }
     this.recovery.mark(connection.socket);
     void this.track(
       connection.serial(async () => {
         try {
-          for (const [channel, membership] of connection.channels) {
-            const workerId = await this.worker.writableId();
-            this.worker.cancelLeave(channel, connection.id);
+          for (const channel of connection.channels.keys()) {
             await this.broadcaster.roomReady(roomOf(channel));
-            await this.worker.ensureIndexed(channel, workerId);
-            await this.store.join(connection.in(channel, workerId), membership.meta, {
-              restore: true,
-            });
-            membership.workerId = workerId;
+            await this.memberships.rerecord(connection, channel);
           }
           const channels = [...connection.channels.keys()];
           if (await this.recovery.replay(connection.socket, channels)) return;
@@ -159,11 +147,11 @@ export class PresenceService implements PresenceWorkerListener {
       const { channel } = parsePayload(leavePayload, payload);
       return this.track(
         connection.serial(async () => {
-          const membership = this.registry.exit(connection, channel);
+          const membership = this.memberships.exit(connection, channel);
           if (!membership) return { ok: true };
           this.recovery.left(connection.id, channel);
           await connection.socket.leave(roomOf(channel));
-          await this.remove(connection, channel, membership);
+          await this.memberships.remove(connection, channel, membership);
           return { ok: true };
         }),
       );
@@ -228,14 +216,7 @@ export class PresenceService implements PresenceWorkerListener {
     const connection = this.registry.remove(socketId);
     if (!connection) return false;
     if (this.closing) return true;
-    void this.track(
-      connection.serial(async () => {
-        for (const [channel, membership] of connection.channels) {
-          await this.remove(connection, channel, membership);
-        }
-        connection.channels.clear();
-      }),
-    );
+    void this.track(connection.serial(() => this.memberships.removeAll(connection)));
     return true;
   }
 
@@ -262,28 +243,7 @@ export class PresenceService implements PresenceWorkerListener {
     if (this.registry.get(socketId) !== connection) return;
     this.registry.remove(socketId);
     if (this.closing) return;
-    void this.track(
-      connection.serial(async () => {
-        for (const [channel, membership] of connection.channels) {
-          await this.remove(connection, channel, membership, true);
-        }
-        connection.channels.clear();
-      }),
-    );
-  }
-
-  /** After the worker took a new id: records every membership again under it. */
-  async reconcile(workerId: string): Promise<void> {
-    const restores: Promise<unknown>[] = [];
-    for (const connection of this.registry.all()) {
-      for (const [channel, membership] of connection.channels) {
-        if (membership.workerId === workerId) continue;
-        restores.push(this.track(connection.serial(() => this.restore(connection, channel))));
-      }
-    }
-    const results = await Promise.allSettled(restores);
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    void this.track(connection.serial(() => this.memberships.removeAll(connection, true)));
   }
 
   /**
@@ -299,9 +259,8 @@ export class PresenceService implements PresenceWorkerListener {
     await this.recovery.drain();
     for (const { timer } of this.parked.values()) clearTimeout(timer);
     this.parked.clear();
-    await this.worker.stop();
     try {
-      await this.worker.release();
+      await this.memberships.close();
     } catch {
       this.logger.warn(
         'Could not remove this worker’s presence from Redis; other workers will once its lease lapses',
@@ -319,30 +278,17 @@ export class PresenceService implements PresenceWorkerListener {
     if (!existing && connection.channels.size >= MAX_CHANNELS_PER_CONNECTION) {
       throw new TooManyChannelsError(MAX_CHANNELS_PER_CONNECTION);
     }
-    const workerId = await this.worker.writableId();
-    this.worker.cancelLeave(channel, connection.id);
+    const workerId = await this.memberships.writableId(connection, channel);
     // In the room before Redis decides, so no change made after the snapshot is missed.
     await connection.socket.join(roomOf(channel));
     // And hearing the room, so no event published after the script is lost here.
     await this.broadcaster.roomReady(roomOf(channel));
-    const membership: Membership = { meta: meta ?? existing?.meta ?? null, workerId };
-    this.registry.enter(connection, channel, membership);
     try {
-      await this.worker.ensureIndexed(channel, workerId);
-      const { members, offset } = await this.store.join(connection.in(channel, workerId), meta, {
-        withMembers: true,
-      });
+      const { members, offset } = await this.memberships.enter(connection, channel, workerId, meta);
       this.recovery.joined(connection.id, channel, offset);
-      if (workerId !== this.worker.id) this.worker.requestReconcile();
       return { ok: true, members, offset };
     } catch (error) {
-      if (existing) {
-        this.registry.enter(connection, channel, existing);
-      } else {
-        this.registry.exit(connection, channel);
-        await connection.socket.leave(roomOf(channel));
-        this.worker.releaseChannel(channel, workerId);
-      }
+      if (!existing) await connection.socket.leave(roomOf(channel));
       throw error;
     }
   }
@@ -352,46 +298,10 @@ export class PresenceService implements PresenceWorkerListener {
     channel: string,
     meta: PresenceMeta,
   ): Promise<Ack> {
-    const membership = connection.channels.get(channel);
-    if (!membership) throw new NotAMemberError(channel);
+    if (!connection.channels.has(channel)) throw new NotAMemberError(channel);
     if (this.closing) throw new RealtimeUnavailableError();
-    const workerId = await this.worker.writableId();
-    try {
-      await this.store.update(connection.in(channel, membership.workerId), meta);
-    } catch (error) {
-      if (!(error instanceof NotAMemberError)) throw error;
-      // Redis lost this connection (a restart, or reaped during a long pause): record it again.
-      await this.worker.ensureIndexed(channel, workerId);
-      await this.store.join(connection.in(channel, workerId), meta);
-      membership.workerId = workerId;
-    }
-    membership.meta = meta;
+    await this.memberships.update(connection, channel, meta);
     return { ok: true };
-  }
-
-  private async restore(connection: RealtimeConnection, channel: string): Promise<void> {
-    const membership = connection.channels.get(channel);
-    if (!membership || membership.workerId === this.worker.id || this.closing) return;
-    const workerId = await this.worker.writableId();
-    await this.worker.ensureIndexed(channel, workerId);
-    await this.store.join(connection.in(channel, workerId), membership.meta, { restore: true });
-    membership.workerId = workerId;
-  }
-
-  /** Removes a connection from a channel in Redis; retried later when Redis does not answer. */
-  private async remove(
-    connection: RealtimeConnection,
-    channel: string,
-    membership: Membership,
-    onlyIfHeld = false,
-  ): Promise<void> {
-    const record = connection.in(channel, membership.workerId);
-    try {
-      await this.store.leave(record, { onlyIfHeld });
-      this.worker.releaseChannel(channel, membership.workerId);
-    } catch {
-      this.worker.retryLeave(record, onlyIfHeld);
-    }
   }
 
   private async limit(policies: readonly string[], connection: RealtimeConnection): Promise<void> {

@@ -1,4 +1,5 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Counter } from 'prom-client';
 import { MetricsService } from '@lattice/observability';
@@ -7,61 +8,52 @@ import {
   PresenceReaper,
   PresenceStore,
   PresenceUnavailableError,
-  type PresenceConnection,
   type PresenceTimings,
 } from '@lattice/presence';
-import { ConnectionRegistry } from './connection.registry';
 import { newWorkerId } from './worker-id';
 
-/** Channels whose keys are refreshed side by side. */
-const REFRESH_PARALLEL = 32;
-
-/** What the worker needs from the socket side. */
-export interface PresenceWorkerListener {
-  /** Re-records under `workerId` every membership recorded under another id. */
-  reconcile(workerId: string): Promise<void>;
+/** What the worker tells whoever records connections under its lease. */
+export interface PresenceLeaseEvents {
+  /** The lease is fresh under this id (renewed or newly taken): work writes must not wait for may run. */
+  renewed: [workerId: string];
+  /** The lease under `previous` lapsed and the worker is `current` now: what `previous` held must be recorded again. */
+  lapsed: [previous: string, current: string];
 }
 
 /**
  * This process as a presence worker: it holds a lease in Redis, renewed every
- * PRESENCE_HEARTBEAT_MS, under which its connections are recorded; it keeps
- * the keys it relies on alive; and, like every worker, it runs a
- * PresenceReaper, which removes the connections of workers whose lease
+ * PRESENCE_HEARTBEAT_MS, under which its connections are recorded (by the
+ * MembershipLedger, which listens to its events); and, like every worker, it
+ * runs a PresenceReaper, which removes the connections of workers whose lease
  * lapsed (SIGKILL, a lost machine).
  *
  * A worker writes only while it knows its lease is fresh. When it finds its
  * lease lapsed (a long pause, a Redis outage or restart), it may already have
- * been reaped, so it never renews it: it takes a new id and records its live
- * connections again under it.
+ * been reaped, so it never renews it: it takes a new id, under which its live
+ * connections are recorded again.
  */
 @Injectable()
-export class PresenceWorker implements OnApplicationBootstrap {
-  private readonly logger = new Logger('Presence');
+export class PresenceWorker
+  extends EventEmitter<PresenceLeaseEvents>
+  implements OnApplicationBootstrap
+{
   readonly timings: PresenceTimings;
   private workerId = newWorkerId();
   private registered = false;
   /** performance.now() when the last successful renewal was sent. */
   private renewedAt = -Infinity;
-  private lastRefresh = -Infinity;
-  private reconcileNeeded = false;
   private stopped = false;
   private beating?: Promise<void>;
-  private maintaining?: Promise<void>;
   private heartbeatTimer?: NodeJS.Timeout;
-  /** Channels recorded in this worker id's index (the SADD may still be in flight). */
-  private readonly indexed = new Map<string, Promise<void>>();
-  /** Leaves that failed (Redis unreachable), retried after each renewal. */
-  private readonly pendingLeaves = new Map<string, PresenceConnection & { onlyIfHeld: boolean }>();
-  private listener?: PresenceWorkerListener;
   private readonly leasesLost: Counter;
 
   constructor(
     private readonly leases: PresenceLeases,
-    private readonly store: PresenceStore,
-    private readonly registry: ConnectionRegistry,
     private readonly reaper: PresenceReaper,
+    store: PresenceStore,
     metrics: MetricsService,
   ) {
+    super();
     this.timings = store.timings;
     this.leasesLost = metrics.counter(
       'lattice_presence_leases_lost_total',
@@ -72,10 +64,6 @@ export class PresenceWorker implements OnApplicationBootstrap {
   /** The id this worker records connections under now. */
   get id(): string {
     return this.workerId;
-  }
-
-  setListener(listener: PresenceWorkerListener): void {
-    this.listener = listener;
   }
 
   onApplicationBootstrap(): void {
@@ -94,56 +82,11 @@ export class PresenceWorker implements OnApplicationBootstrap {
     return this.workerId;
   }
 
-  /** Asks for every membership recorded under an older id to be recorded again. */
-  requestReconcile(): void {
-    this.reconcileNeeded = true;
-  }
-
-  /** Records `channel` in the worker's index before a connection is recorded there. */
-  ensureIndexed(channel: string, workerId: string): Promise<void> {
-    if (workerId !== this.workerId) return this.leases.indexChannel(workerId, channel);
-    let pending = this.indexed.get(channel);
-    if (!pending) {
-      const started = this.leases.indexChannel(workerId, channel);
-      pending = started;
-      this.indexed.set(channel, started);
-      started.catch(() => {
-        if (this.indexed.get(channel) === started) this.indexed.delete(channel);
-      });
-    }
-    return pending;
-  }
-
-  /**
-   * Drops `channel` from the index once no connection of this worker is in
-   * it. Decided synchronously, and sent on the same connection as any later
-   * SADD, so a join that follows always finds its channel indexed.
-   */
-  releaseChannel(channel: string, workerId: string): void {
-    if (workerId !== this.workerId || this.registry.isUsed(channel)) return;
-    if (!this.indexed.delete(channel)) return;
-    // A channel left in the index only costs a reaper one empty look.
-    this.leases.unindexChannel(workerId, channel).catch(() => undefined);
-  }
-
-  /** A leave that Redis did not take: tried again after the next renewal. */
-  retryLeave(connection: PresenceConnection, onlyIfHeld = false): void {
-    this.pendingLeaves.set(`${connection.channel}\n${connection.connectionId}`, {
-      ...connection,
-      onlyIfHeld,
-    });
-  }
-
-  /** A connection joining `channel` again must not be removed by an older failed leave. */
-  cancelLeave(channel: string, connectionId: string): void {
-    this.pendingLeaves.delete(`${channel}\n${connectionId}`);
-  }
-
   /** Stops renewing and reaping; what is in flight finishes first. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.heartbeatTimer);
-    await Promise.allSettled([this.beating, this.maintaining, this.reaper.stop()]);
+    await Promise.allSettled([this.beating, this.reaper.stop()]);
   }
 
   /**
@@ -192,7 +135,7 @@ export class PresenceWorker implements OnApplicationBootstrap {
     }
     this.registered = true;
     this.renewedAt = sentAt;
-    this.maintain();
+    this.emit('renewed', this.workerId);
   }
 
   private async rotate(): Promise<void> {
@@ -200,14 +143,9 @@ export class PresenceWorker implements OnApplicationBootstrap {
     const wasRegistered = this.registered;
     this.workerId = newWorkerId();
     this.registered = false;
-    this.indexed.clear();
-    this.pendingLeaves.clear();
     if (wasRegistered) {
       this.leasesLost.inc();
-      this.reconcileNeeded = true;
-      this.logger.warn(
-        `Lease of presence worker ${previous} lapsed; recording ${this.registry.size} connections again as ${this.workerId}`,
-      );
+      this.emit('lapsed', previous, this.workerId);
     }
     const sentAt = performance.now();
     try {
@@ -217,61 +155,6 @@ export class PresenceWorker implements OnApplicationBootstrap {
     }
     this.registered = true;
     this.renewedAt = sentAt;
-    this.maintain();
-  }
-
-  /** Work after a renewal that writes must not wait for. */
-  private maintain(): void {
-    if (this.maintaining || this.stopped) return;
-    this.maintaining = this.runMaintenance()
-      .catch((error: unknown) => {
-        if (!(error instanceof PresenceUnavailableError)) {
-          this.logger.error({ err: error }, 'Presence maintenance failed');
-        }
-      })
-      .finally(() => (this.maintaining = undefined));
-  }
-
-  private async runMaintenance(): Promise<void> {
-    const workerId = this.workerId;
-    for (const [key, connection] of this.pendingLeaves) {
-      this.pendingLeaves.delete(key);
-      // Leaves under an older id are the reapers' work now.
-      if (connection.workerId !== workerId) continue;
-      try {
-        await this.store.leave(connection, { onlyIfHeld: connection.onlyIfHeld });
-        this.releaseChannel(connection.channel, workerId);
-      } catch {
-        this.pendingLeaves.set(key, connection);
-        return;
-      }
-    }
-    if (this.reconcileNeeded && this.listener) {
-      this.reconcileNeeded = false;
-      try {
-        await this.listener.reconcile(workerId);
-      } catch (error) {
-        this.reconcileNeeded = true;
-        throw error;
-      }
-    }
-    if (performance.now() - this.lastRefresh >= this.timings.refreshEveryMs) {
-      await this.refresh(workerId);
-    }
-  }
-
-  /** Pushes the TTLs of every key this worker relies on forward. */
-  private async refresh(workerId: string): Promise<void> {
-    const started = performance.now();
-    await this.leases.touchIndex(workerId);
-    const channels = this.registry.channels();
-    for (let i = 0; i < channels.length; i += REFRESH_PARALLEL) {
-      await Promise.all(
-        channels
-          .slice(i, i + REFRESH_PARALLEL)
-          .map((channel) => this.store.touch(channel, workerId)),
-      );
-    }
-    this.lastRefresh = started;
+    this.emit('renewed', this.workerId);
   }
 }

@@ -3,7 +3,7 @@ import type { Socket } from 'socket.io';
 import { ForbiddenError, UnauthenticatedError, type LatticeError } from '@lattice/common';
 import { ConfigService } from '@lattice/config';
 import { SESSION_COOKIE, SessionService, UserProfileReader } from '@lattice/session';
-import type { ConnectionUser } from './realtime-connection';
+import type { ConnectionUser } from './realtime.connection';
 
 type Handshake = Socket['handshake'];
 type Presented = { token: string; via: 'auth' | 'bearer' | 'cookie' };

@@ -6,8 +6,8 @@ import { PresencePublisher } from '@lattice/presence';
 import { RedisService } from '@lattice/redis';
 import { SessionService } from '@lattice/session';
 import { RedisCluster } from '@lattice/testing';
-import { RealtimeModule } from '../../apps/realtime/src/realtime.module';
-import { memberOf, PresenceClient } from '../fixtures/presence/presence-client';
+import { RealtimeModule } from '../realtime.module';
+import { memberOf, PresenceClient } from '../../../../test/fixtures/presence/presence-client';
 
 const PREFIX = 'c:';
 

@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io';
-import { RealtimeConnection } from './realtime-connection';
+import { RealtimeConnection } from './realtime.connection';
 
 describe('RealtimeConnection', () => {
   const user = { userId: '1', login: 'ada', name: 'Ada', sessionId: 's', token: 't' };
