@@ -4,32 +4,6 @@ import * as ts from 'typescript';
 
 const ROOT = join(__dirname, '..', '..');
 
-/** Where the rule is enforced today; the rest of apps/ and libs/ is held to ALLOWED below. */
-const ENFORCED = ['apps/auth/src/', 'apps/realtime/src/'];
-
-/**
- * Class files elsewhere that break the rule today, to be renamed: the list
- * only shrinks (a file listed here that is fixed, or gone, fails the spec).
- */
-const ALLOWED = new Set([
-  'apps/gateway/src/prize-draw/draw-assets.ts',
-  'apps/gateway/src/prize-draw/draw-pages.controller.ts',
-  'apps/gateway/src/prize-draw/prize-draw-keys.ts',
-  'apps/gateway/src/proxy/circuit-breaker.ts',
-  'apps/gateway/src/proxy/route-table.ts',
-  'apps/gateway/src/proxy/upstream-targets.ts',
-  'libs/config/src/load-config.ts',
-  'libs/health/src/shutdown-state.ts',
-  'libs/observability/src/hot-metrics.ts',
-  'libs/presence/src/presence-listing.ts',
-  'libs/rate-limit/src/deadline.ts',
-  'libs/rate-limit/src/expiring-map.ts',
-  'libs/rate-limit/src/redis-circuit.ts',
-  'libs/rate-limit/src/window-lease.ts',
-  'libs/redis/src/redis-script.ts',
-  'libs/redis/src/stream-consumer.ts',
-]);
-
 /** `<name>.<role>.ts`: a kebab-case name, then one lowercase word for what the class is. */
 const CLASS_FILE = /^[a-z0-9]+(-[a-z0-9]+)*\.[a-z]+\.ts$/;
 /** The roles whose files hold several classes: a feature's errors, its DTOs. */
@@ -68,21 +42,12 @@ describe('file names (README, Conventions)', () => {
     relative(ROOT, join(ROOT, path)),
   );
 
-  it('gives every class file of apps/auth and apps/realtime its <name>.<role>.ts', () => {
-    const broken = files
-      .filter((path) => ENFORCED.some((dir) => path.startsWith(dir)))
-      .flatMap((path) => {
-        const why = problem(path);
-        return why ? [`${path} ${why}`] : [];
-      });
+  it('gives every class file of apps/ and libs/ its <name>.<role>.ts, one class to a file', () => {
+    const broken = files.flatMap((path) => {
+      const why = problem(path);
+      return why ? [`${path} ${why}`] : [];
+    });
     expect(broken).toEqual([]);
-  });
-
-  it('finds no class file breaking the rule elsewhere but those allowed for now', () => {
-    const broken = files
-      .filter((path) => !ENFORCED.some((dir) => path.startsWith(dir)) && problem(path) !== null)
-      .sort();
-    expect(broken).toEqual([...ALLOWED].sort());
   });
 
   it('tells a class file that breaks the rule from one that keeps it', () => {

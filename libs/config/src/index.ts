@@ -1,6 +1,7 @@
 export { ConfigModule } from './config.module';
 export { ConfigService } from './config.service';
-export { loadConfig, ConfigValidationError } from './load-config';
+export { ConfigValidationError } from './config.errors';
+export { loadConfig } from './load-config';
 export { APP_NAMES, DEFAULT_PORTS } from './config.schema';
 export type { AppName } from './config.schema';
 export { parseRoutes, RESERVED_PREFIXES } from './routes.schema';

@@ -1,4 +1,5 @@
-import { ConfigValidationError, loadConfig } from './load-config';
+import { ConfigValidationError } from './config.errors';
+import { loadConfig } from './load-config';
 
 function problemsFor(env: Record<string, string>): string[] {
   try {

@@ -1,12 +1,6 @@
 import { APP_NAMES, DEFAULT_PORTS, envSchema, type AppName, type Env } from './config.schema';
+import { ConfigValidationError } from './config.errors';
 import type { Config, RedisConfig } from './config.types';
-
-export class ConfigValidationError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid environment:\n${problems.join('\n')}`);
-    this.name = 'ConfigValidationError';
-  }
-}
 
 /**
  * Validates the environment once and turns it into the typed configuration.

@@ -11,7 +11,7 @@ import { HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { UnavailableError, Public } from '@lattice/common';
 import { SkipRateLimit } from '@lattice/rate-limit';
 import { RedisHealthIndicator } from '@lattice/redis';
-import { ShutdownState } from './shutdown-state';
+import { ShutdownState } from './shutdown.state';
 
 /** Terminus's report of each indicator, by name (here `redis`). */
 const INDICATORS: SchemaObject = {

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { RedisModule } from '@lattice/redis';
 import { HealthController } from './health.controller';
-import { ShutdownState } from './shutdown-state';
+import { ShutdownState } from './shutdown.state';
 
 /** GET /health/live and /health/ready (Redis answers a PING), and the app's ShutdownState. */
 @Module({

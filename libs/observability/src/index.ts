@@ -1,7 +1,8 @@
 export { ObservabilityModule } from './observability.module';
 export { MetricsModule } from './metrics.module';
 export { MetricsService } from './metrics.service';
-export type { HotCounter, HotHistogram } from './hot-metrics';
+export type { HotCounter } from './hot.counter';
+export type { HotHistogram } from './hot.histogram';
 export { pathOf, requestIdFor, REQUEST_ID_HEADER } from './request-id';
 export { QuietStartupLogger } from './quiet-startup.logger';
 export {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
-import { HotCounter, HotHistogram } from './hot-metrics';
+import { HotCounter } from './hot.counter';
+import { HotHistogram } from './hot.histogram';
 
 /**
  * The app's Prometheus registry. Metrics are created on first use and shared

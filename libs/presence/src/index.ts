@@ -41,9 +41,5 @@ export type {
   PresenceIdentity,
   PresenceConnection,
 } from './presence.types';
-export {
-  ApiPresenceListing,
-  listPresence,
-  PresenceChannelParams,
-  presenceListingSchema,
-} from './presence-listing';
+export { ApiPresenceListing, listPresence, presenceListingSchema } from './presence-listing';
+export { PresenceChannelParams } from './presence.dto';

@@ -2,13 +2,10 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ForbiddenError } from '@lattice/common';
-import { ApiAnswer, ApiError, ApiSession, ZodDto } from '@lattice/api';
-import { channelNameSchema, mayAccessChannel } from './presence-input';
+import { ApiAnswer, ApiError, ApiSession } from '@lattice/api';
+import { mayAccessChannel } from './presence-input';
 import type { PresenceStore } from './presence.store';
 import type { PresenceMember } from './presence.types';
-
-/** The `:channel` path parameter of the presence listing routes. */
-export class PresenceChannelParams extends ZodDto(z.strictObject({ channel: channelNameSchema })) {}
 
 /** What the listing routes answer, for their OpenAPI description (CONTRACT 5 members). */
 export const presenceListingSchema = z.object({

@@ -1,4 +1,5 @@
-import { DeadlineExceededError, withDeadline } from './deadline';
+import { withDeadline } from './deadline';
+import { DeadlineExceededError } from './rate-limit.errors';
 
 const later = <T>(ms: number, value: T): Promise<T> =>
   new Promise((resolve) => setTimeout(() => resolve(value), ms));

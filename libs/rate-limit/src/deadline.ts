@@ -1,10 +1,4 @@
-/** Raised when Redis has not answered within the limiter's bound. */
-export class DeadlineExceededError extends Error {
-  constructor(readonly ms: number) {
-    super(`Redis did not answer within ${ms} ms`);
-    this.name = 'DeadlineExceededError';
-  }
-}
+import { DeadlineExceededError } from './rate-limit.errors';
 
 /**
  * Settles like `promise`, or rejects with DeadlineExceededError once `ms` have

@@ -47,3 +47,11 @@ export class RateLimitUnavailableError extends UnavailableError {
     reply.header('Retry-After', '1');
   }
 }
+
+/** Raised when Redis has not answered within the limiter's bound. */
+export class DeadlineExceededError extends Error {
+  constructor(readonly ms: number) {
+    super(`Redis did not answer within ${ms} ms`);
+    this.name = 'DeadlineExceededError';
+  }
+}

@@ -30,7 +30,7 @@ import type {
 } from './rate-limit.types';
 import { MemoryWindowStore } from './memory-window.store';
 import { RateLimitOverrides } from './rate-limit.overrides';
-import { RedisCircuit } from './redis-circuit';
+import { RedisCircuit } from './redis.circuit';
 import { RedisWindowStore } from './redis-window.store';
 import { RefusedKeysCache } from './refused-keys.cache';
 import type { WindowPolicy, WindowResult } from './window-result';

@@ -1,4 +1,4 @@
-import { ExpiringMap, type Expiring } from './expiring-map';
+import { ExpiringMap, type Expiring } from './expiring.map';
 import type { WindowPolicy } from './window-result';
 
 interface Refusal extends Expiring {

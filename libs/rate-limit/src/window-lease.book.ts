@@ -1,5 +1,5 @@
 import type { RateLimitAlgorithm } from './rate-limit.types';
-import { WindowLease } from './window-lease';
+import { WindowLease } from './window.lease';
 import { samePolicy, type WindowPolicy, type WindowResult } from './window-result';
 import type { GroupReply, ScriptGroup } from './window-script.codec';
 

@@ -3,7 +3,7 @@ import { Cluster, type Redis } from 'ioredis';
 import { ConfigService, type RedisConfig } from '@lattice/config';
 import { evictionWarning, readMemoryPolicies, SAFE_MEMORY_POLICY } from './memory-policy';
 import { createRedisClient, type ConnectionRole, type RedisClient } from './redis-options.factory';
-import { RedisScript } from './redis-script';
+import { RedisScript } from './redis.script';
 
 const QUIT_TIMEOUT_MS = 1000;
 

@@ -3,7 +3,7 @@ import { cacheKeyProblem, cachePatternProblem, MAX_TTL_SECONDS } from '@lattice/
 import { JSON_DEPTH_RULE, jsonValueTooDeep } from '@lattice/common';
 import { zodIssues } from '@lattice/api';
 import { parseRoutes } from '@lattice/config';
-import { ROUTE_TABLE_KEY } from '../proxy/route-table';
+import { ROUTE_TABLE_KEY } from '../proxy/route.table';
 import { EVENT_TYPES, MAX_DELETE_KEYS } from './cache-sync.constants';
 import { InvalidEventError } from './cache-sync.errors';
 

@@ -1,14 +1,10 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { Public } from '@lattice/common';
-import { ApiAnswer, ApiError, ApiErrors, ZodDto } from '@lattice/api';
-import { DrawAssets } from './draw-assets';
-
-class AssetParams extends ZodDto(
-  z.strictObject({ name: z.string().regex(/^[a-z0-9.-]{1,64}$/, 'is not an asset name') }),
-) {}
+import { ApiAnswer, ApiError, ApiErrors } from '@lattice/api';
+import { DrawAssets } from './draw.assets';
+import { AssetParams } from './prize-draw.dto';
 
 /**
  * The draw's pages (CONTRACT 4.3): the entry page at /draw (`?id=<draw>`,

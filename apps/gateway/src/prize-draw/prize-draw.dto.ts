@@ -60,3 +60,8 @@ export class StartDrawBody extends ZodDto(
 export class DrawParams extends ZodDto(z.strictObject({ id: drawIdSchema })) {}
 
 export class EnterDrawBody extends ZodDto(z.strictObject({ githubId: githubIdSchema })) {}
+
+/** The `:name` of a draw page's asset (a file of the pages' own directory). */
+export class AssetParams extends ZodDto(
+  z.strictObject({ name: z.string().regex(/^[a-z0-9.-]{1,64}$/, 'is not an asset name') }),
+) {}

@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { MetricsModule } from '@lattice/observability';
 import { PresenceModule } from '@lattice/presence';
 import { RedisModule } from '@lattice/redis';
-import { DrawAssets } from './draw-assets';
+import { DrawAssets } from './draw.assets';
 import { DrawEvents } from './draw.events';
 import { DrawPagesController } from './draw-pages.controller';
 import { GithubClient } from './github.client';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { join } from 'node:path';
 import { RedisService, withRedis, type RedisScript } from '@lattice/redis';
-import { PrizeDrawKeys, PROFILE_TTL_SECONDS, profileKey } from './prize-draw-keys';
+import { PrizeDrawKeys, PROFILE_TTL_SECONDS, profileKey } from './prize-draw.keys';
 import { DrawsUnavailableError } from './prize-draw.errors';
 import type { DrawSnapshot, EntrantSnapshot } from './prize-draw.types';
 

@@ -9,7 +9,7 @@ import {
   type RegisteredPolicy,
 } from '@lattice/rate-limit';
 import { isForbiddenCrossOrigin } from '@lattice/session';
-import type { ProxyRoute } from './route-table';
+import type { ProxyRoute } from './route.table';
 
 /**
  * What the edge checks before forwarding, once for every upstream: the

@@ -29,11 +29,11 @@ import {
   UpstreamUnavailableError,
 } from './proxy.errors';
 import { bufferRequestBodies, rewindBody } from './request-bodies';
-import type { ProxyRoute } from './route-table';
+import type { ProxyRoute } from './route.table';
 import { RouteTableSource } from './route-table.source';
 import { SocketSessionRouter } from './socket-session.router';
 import { codeOf, failureOf, isRetriedMethod, isTimeout } from './upstream-failure';
-import type { TargetLease } from './upstream-targets';
+import type { TargetLease } from './upstream.targets';
 
 /** Connections kept open to each upstream origin, reused across requests. */
 const CONNECTIONS_PER_UPSTREAM = 128;

@@ -5,7 +5,7 @@ import {
   withoutSessionCookie,
   type ForwardedRequest,
 } from './forwarded-headers';
-import type { ProxyRoute } from './route-table';
+import type { ProxyRoute } from './route.table';
 
 const route = (auth: ProxyRoute['auth']): Pick<ProxyRoute, 'auth'> => ({ auth });
 

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import { SESSION_COOKIE } from '@lattice/session';
-import type { ProxyRoute } from './route-table';
+import type { ProxyRoute } from './route.table';
 
 /** Identity headers only the gateway may set: whatever a client sends under these names is dropped. */
 export const IDENTITY_HEADERS = ['x-user-id', 'x-user-login', 'x-user-roles', 'x-session-id'];

@@ -10,8 +10,8 @@ import { ConfigService, parseRoutes, type UpstreamRoute } from '@lattice/config'
 import { MetricsService } from '@lattice/observability';
 import { REDIS_STARTUP_WAIT_MS, RedisService, RereadSchedule } from '@lattice/redis';
 import type { Gauge } from 'prom-client';
-import { platformRoutes, proxyRoute, ROUTE_TABLE_KEY, RouteTable } from './route-table';
-import { targetLabel } from './upstream-targets';
+import { platformRoutes, proxyRoute, ROUTE_TABLE_KEY, RouteTable } from './route.table';
+import { targetLabel } from './upstream.targets';
 
 /**
  * The route table every request is matched against, kept in process. It is

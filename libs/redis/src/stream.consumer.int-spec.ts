@@ -5,11 +5,11 @@ import { RedisModule } from './redis.module';
 import { RedisService } from './redis.service';
 import {
   StreamConsumer,
-  StreamEntryRejectedError,
   streamField,
   type StreamConsumerOptions,
   type StreamEntry,
-} from './stream-consumer';
+} from './stream.consumer';
+import { StreamEntryRejectedError } from './stream.errors';
 
 const SETTINGS = {
   batch: 16,

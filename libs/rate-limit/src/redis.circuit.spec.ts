@@ -1,4 +1,4 @@
-import { RedisCircuit } from './redis-circuit';
+import { RedisCircuit } from './redis.circuit';
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -1,4 +1,4 @@
-import { ExpiringMap } from './expiring-map';
+import { ExpiringMap } from './expiring.map';
 import { RefusedKeysCache } from './refused-keys.cache';
 
 describe('ExpiringMap', () => {

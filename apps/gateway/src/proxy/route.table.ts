@@ -1,5 +1,5 @@
 import type { UpstreamRoute } from '@lattice/config';
-import { UpstreamTargets } from './upstream-targets';
+import { UpstreamTargets } from './upstream.targets';
 
 /**
  * The cache key (in the platform's cache namespace) of a route table that

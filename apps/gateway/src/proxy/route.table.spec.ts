@@ -1,4 +1,4 @@
-import { platformRoutes, proxyRoute, RouteTable } from './route-table';
+import { platformRoutes, proxyRoute, RouteTable } from './route.table';
 
 describe('RouteTable', () => {
   const table = new RouteTable([

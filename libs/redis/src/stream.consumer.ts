@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { LatticeError } from '@lattice/common';
 import type { RedisClient } from './redis-options.factory';
-import type { RedisScript } from './redis-script';
+import type { RedisScript } from './redis.script';
 import { REDIS_STARTUP_WAIT_MS, type RedisService } from './redis.service';
+import { StreamEntryRejectedError } from './stream.errors';
 
 type Fields = string[];
 type StreamReply = [stream: string, entries: [id: string, fields: Fields][]][] | null;
@@ -61,17 +62,6 @@ export interface StreamConsumerOptions extends StreamConsumerSettings {
   /** Told of each entry moved to the dead letters (by code), and of each entry taken over. */
   onDeadLetter?(code: string): void;
   onClaim?(): void;
-}
-
-/** Thrown by a handler for an entry that no retry can help: it is dead-lettered at once. */
-export class StreamEntryRejectedError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'StreamEntryRejectedError';
-  }
 }
 
 /** The value of `name` in a stream entry's fields. */

@@ -1,4 +1,4 @@
-import { PrizeDrawKeys, profileKey } from './prize-draw-keys';
+import { PrizeDrawKeys, profileKey } from './prize-draw.keys';
 
 describe('prize-draw keys', () => {
   it('are the contract layout on a standalone Redis', () => {

@@ -1,4 +1,4 @@
-import { CircuitBreaker } from './circuit-breaker';
+import { CircuitBreaker } from './circuit.breaker';
 
 describe('CircuitBreaker', () => {
   let now: number;

@@ -3,7 +3,7 @@ import {
   DEFAULT_BREAKER,
   type AttemptOutcome,
   type BreakerOptions,
-} from './circuit-breaker';
+} from './circuit.breaker';
 
 /** One upstream of a route, as the balancer sees it. */
 export interface UpstreamTarget {

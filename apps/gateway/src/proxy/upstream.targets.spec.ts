@@ -1,4 +1,4 @@
-import { UpstreamTargets, type TargetLease } from './upstream-targets';
+import { UpstreamTargets, type TargetLease } from './upstream.targets';
 
 describe('UpstreamTargets', () => {
   const urlOf = (lease: TargetLease | undefined) => lease?.target.url;
