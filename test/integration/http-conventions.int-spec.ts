@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ZodDto } from '@lattice/api';
 import { shutDown } from '@lattice/http';
 import { RedisServer, sleep, waitFor } from '../harness';
-import { startTestApp, type TestApp } from './test-app';
+import { startTestApp, type TestApp } from '../fixtures/test-app';
 import { Public } from '@lattice/common';
 
 class EchoBody extends ZodDto(

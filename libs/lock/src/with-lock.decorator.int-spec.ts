@@ -1,7 +1,7 @@
 import { Controller, Injectable, Param, Post, type DynamicModule } from '@nestjs/common';
 import { Public } from '@lattice/common';
 import { RedisServer, sleep } from '@lattice/testing';
-import { startTestApp, type TestApp } from '../../../test/integration/test-app';
+import { startTestApp, type TestApp } from '../../../test/fixtures/test-app';
 import { currentLock } from './lock.context';
 import { LockModule } from './lock.module';
 import { WithLock } from './with-lock.decorator';

@@ -4,7 +4,7 @@ import { RedisService } from '@lattice/redis';
 import { SessionService } from '@lattice/session';
 import { RedisCluster, RedisServer, sleep, waitFor } from '@lattice/testing';
 import { FakeGithub } from '../../../../test/fixtures/prize-draw/fake-github';
-import { startTestApp, type TestApp } from '../../../../test/integration/test-app';
+import { startTestApp, type TestApp } from '../../../../test/fixtures/test-app';
 import { PrizeDrawModule } from './prize-draw.module';
 
 const PREFIX = 'pd:';

@@ -1,8 +1,8 @@
 import { CacheModule } from '@lattice/cache';
 import { RedisCluster, sleep, waitFor } from '@lattice/testing';
-import { CacheSyncModule } from '../../apps/gateway/src/cache-sync/cache-sync.module';
-import { startCacheInstance, type CacheInstance } from '../fixtures/cache/cache-instance';
-import { startTestApp, type TestApp } from './test-app';
+import { CacheSyncModule } from './cache-sync.module';
+import { startCacheInstance, type CacheInstance } from '../../../../test/fixtures/cache/cache-instance';
+import { startTestApp, type TestApp } from '../../../../test/fixtures/test-app';
 
 jest.setTimeout(90_000);
 

@@ -1,6 +1,6 @@
 import { RedisServer, sleep, waitFor } from '@lattice/testing';
-import { startCacheInstance, type CacheInstance } from '../fixtures/cache/cache-instance';
-import { RedisProxy } from '../fixtures/cache/redis-proxy';
+import { startCacheInstance, type CacheInstance } from '../../../test/fixtures/cache/cache-instance';
+import { RedisProxy } from '../../../test/fixtures/cache/redis-proxy';
 
 jest.setTimeout(60_000);
 

@@ -2,7 +2,7 @@ import { Controller, Get, Injectable, Param } from '@nestjs/common';
 import { CacheModule, CacheService, type CacheNamespace, type CacheWarmer } from '@lattice/cache';
 import { Public } from '@lattice/common';
 import { RedisServer, sleep, waitFor } from '@lattice/testing';
-import { startTestApp, type TestApp } from './test-app';
+import { startTestApp, type TestApp } from '../../../test/fixtures/test-app';
 
 jest.setTimeout(60_000);
 

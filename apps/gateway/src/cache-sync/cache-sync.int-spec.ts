@@ -1,9 +1,9 @@
 import { CacheModule } from '@lattice/cache';
 import { SessionService } from '@lattice/session';
 import { RedisServer, sleep, waitFor } from '@lattice/testing';
-import { CacheSyncModule } from '../../apps/gateway/src/cache-sync/cache-sync.module';
-import { BlobServer } from '../fixtures/cache/blob-server';
-import { startTestApp, type TestApp } from './test-app';
+import { CacheSyncModule } from './cache-sync.module';
+import { BlobServer } from '../../../../test/fixtures/cache/blob-server';
+import { startTestApp, type TestApp } from '../../../../test/fixtures/test-app';
 
 jest.setTimeout(60_000);
 

@@ -7,7 +7,7 @@ import {
   startPlatform,
   type PlatformInstance,
 } from '@lattice/testing';
-import { LockWorker } from '../fixtures/lock/lock-worker.process';
+import { LockWorker } from '../../../test/fixtures/lock/lock-worker.process';
 
 const PREFIX = 'mq:';
 

@@ -20,8 +20,8 @@ import {
   type RateLimitedUser,
   type RateLimitPolicy,
 } from '@lattice/rate-limit';
-import { RedisServer, waitFor } from '../harness';
-import { startTestApp, type TestApp } from './test-app';
+import { RedisServer, waitFor } from '../../../test/harness';
+import { startTestApp, type TestApp } from '../../../test/fixtures/test-app';
 
 /** An app as a load balancer sees it: started, and sent traffic once it is ready. */
 async function startReadyApp(options: Parameters<typeof startTestApp>[0]): Promise<TestApp> {
