@@ -1,5 +1,8 @@
 import { RedisServer, sleep, waitFor } from '@lattice/testing';
-import { startCacheInstance, type CacheInstance } from '../../../test/fixtures/cache/cache-instance';
+import {
+  startCacheInstance,
+  type CacheInstance,
+} from '../../../test/fixtures/cache/cache-instance';
 import { RedisProxy } from '../../../test/fixtures/cache/redis-proxy';
 
 jest.setTimeout(60_000);

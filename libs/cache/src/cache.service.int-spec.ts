@@ -1,6 +1,9 @@
 import { CACHE_KEY_PREFIX } from '@lattice/cache';
 import { RedisServer, sleep, waitFor } from '@lattice/testing';
-import { startCacheInstance, type CacheInstance } from '../../../test/fixtures/cache/cache-instance';
+import {
+  startCacheInstance,
+  type CacheInstance,
+} from '../../../test/fixtures/cache/cache-instance';
 
 jest.setTimeout(60_000);
 

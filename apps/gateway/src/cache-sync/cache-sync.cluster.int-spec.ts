@@ -1,7 +1,10 @@
 import { CacheModule } from '@lattice/cache';
 import { RedisCluster, sleep, waitFor } from '@lattice/testing';
 import { CacheSyncModule } from './cache-sync.module';
-import { startCacheInstance, type CacheInstance } from '../../../../test/fixtures/cache/cache-instance';
+import {
+  startCacheInstance,
+  type CacheInstance,
+} from '../../../../test/fixtures/cache/cache-instance';
 import { startTestApp, type TestApp } from '../../../../test/fixtures/test-app';
 
 jest.setTimeout(90_000);
