@@ -88,6 +88,19 @@ const ELSEWHERE = '';
 const tokenOf = (channel: string, offset: string): string =>
   channel === ELSEWHERE ? offset : `${channel} ${offset}`;
 
+/**
+ * Writes an event to one socket at once, in order with what the adapter
+ * delivers to it. Socket.emit cannot: with recovery on it goes through the
+ * adapter, and a cluster adapter publishes the event to the bus and waits
+ * for Redis before delivering it, so live events would overtake it.
+ */
+function writeEvent(socket: Socket, data: unknown[]): void {
+  (socket as unknown as { packet(packet: { type: number; data: unknown[] }): void }).packet({
+    type: 2,
+    data,
+  });
+}
+
 type SessionAdapter = {
   persistSession(session: { sid: string; pid: string }): void;
   restoreSession(pid: string, offset: string): Promise<unknown>;
@@ -240,7 +253,7 @@ export class ConnectionRecovery extends EventEmitter<{
           delivery.last.set(channel, offset);
           if (except === socket.id) continue;
           this.sent(delivery, channel, offset);
-          socket.emit(event, JSON.parse(payload) as unknown, tokenOf(channel, offset));
+          writeEvent(socket, [event, JSON.parse(payload) as unknown, tokenOf(channel, offset)]);
         }
       }
       if (!delivery.heldBack) break;
@@ -301,7 +314,7 @@ export class ConnectionRecovery extends EventEmitter<{
   /** The first packet of a connection: the position "nothing received yet". */
   mark(socket: Socket): void {
     const delivery = this.deliveries.get(socket.id);
-    if (delivery) socket.emit(RECOVERY_MARKER_EVENT, delivery.marker);
+    if (delivery) writeEvent(socket, [RECOVERY_MARKER_EVENT, delivery.marker]);
   }
 
   /** Called by Socket.IO when a socket dropped in a way it may come back from. */
