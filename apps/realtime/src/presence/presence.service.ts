@@ -40,6 +40,8 @@ export const PRESENCE_RATE_LIMITS: RateLimitPolicy[] = [
 ];
 const PRESENCE_CHANGE: readonly string[] = ['presence-change'];
 const CHANNEL_MESSAGE: readonly string[] = ['channel-message'];
+/** How long a graceful shutdown waits for its transports to flush and close. */
+const TRANSPORT_CLOSE_WAIT_MS = 5000;
 
 /**
  * What the socket events do. Every event of one connection runs in order on
@@ -253,7 +255,10 @@ export class PresenceService {
    */
   async shutdown(): Promise<void> {
     this.closing = true;
-    for (const connection of [...this.registry.all()]) connection.socket.conn.close();
+    // Each socket's state is handed to recovery as it goes, so wait for them all to go.
+    await Promise.all(
+      [...this.registry.all()].map((c) => c.closeTransport(TRANSPORT_CLOSE_WAIT_MS)),
+    );
     await Promise.allSettled([...this.inFlight]);
     // Dropped connections keep their state in Redis for their recovery elsewhere.
     await this.recovery.drain();

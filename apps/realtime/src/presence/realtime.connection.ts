@@ -49,6 +49,23 @@ export class RealtimeConnection {
     return this.tail;
   }
 
+  /**
+   * Closes the transport (the client reconnects by itself) and resolves once
+   * Socket.IO saw the socket go (and kept its state for recovery), or after
+   * `withinMs`: a transport flushes what it was sent before it closes.
+   */
+  closeTransport(withinMs: number): Promise<void> {
+    if (this.socket.disconnected) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, withinMs);
+      this.socket.once('disconnect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.socket.conn.close();
+    });
+  }
+
   /** This connection in `channel`, as presence records it under `workerId`. */
   in(channel: string, workerId: string): PresenceConnection {
     return {
