@@ -1,83 +1,107 @@
 import type { Server, Socket } from 'socket.io';
 import type { ConfigService } from '@lattice/config';
 import type { PresenceStore } from '@lattice/presence';
-import { ConnectionRecovery, RECOVERY_MARKER_EVENT } from './connection.recovery';
+import { ConnectionRecovery, RECOVERY_POSITION_EVENT } from './connection.recovery';
 import { ConnectionRegistry } from './connection.registry';
 import { RealtimeConnection } from './realtime.connection';
+import { RecoveryRecorder } from './recovery.recorder';
 import type { RecoveryRecord, RecoveryRepository } from './recovery.repository';
 
 type Packet = { type: number; data: unknown[] };
 
-/** A fake of the adapter methods the recovery hooks, delivering to every socket given. */
-function fakeAdapter(sockets: { id: string }[]) {
-  const delivered: { socket: string; data: unknown[] }[] = [];
-  const adapter = {
-    persistSession: (_session: unknown) => undefined,
-    restoreSession: (_pid: string, _offset: string): Promise<unknown> => Promise.resolve(null),
-    _encode: (packet: Packet) => packet,
-    apply: (_options: unknown, callback: (socket: Socket) => void) => {
-      for (const socket of sockets) callback(socket as Socket);
+/** A socket that records what its client receives, in order: broadcasts and packets of its own. */
+function fakeSocket(id: string, pid: string) {
+  const received: unknown[][] = [];
+  const socket = {
+    id,
+    pid,
+    connected: true,
+    client: {
+      writeToEngine: (packets: string[]) => received.push(JSON.parse(packets[0].slice(1))),
     },
-    broadcast(packet: Packet) {
-      const encoded = this._encode(packet);
-      this.apply({}, (socket) => delivered.push({ socket: socket.id, data: [...encoded.data] }));
-    },
+    packet: (packet: Packet) => received.push(packet.data),
   };
-  return { adapter, delivered };
+  return { socket: socket as unknown as Socket, received };
 }
 
-const event = (channel: string, offset: string): Packet => ({
+/** The adapter methods the recovery hooks, as Socket.IO's adapter runs them for a broadcast. */
+function fakeAdapter(sockets: Socket[]) {
+  const adapter = {
+    persistSession: (_session: { sid: string; pid: string }) => undefined,
+    restoreSession: (_pid: string, _offset: string): Promise<unknown> => Promise.resolve(null),
+    _encode: (packet: Packet, _options: object): unknown[] => [`2${JSON.stringify(packet.data)}`],
+    apply: (_options: unknown, callback: (socket: Socket) => void) => {
+      for (const socket of sockets) callback(socket);
+    },
+    broadcast(packet: Packet) {
+      const options = {};
+      const encoded = this._encode(packet, options);
+      this.apply({}, (socket) =>
+        (
+          socket as unknown as { client: { writeToEngine(p: unknown[], o: object): void } }
+        ).client.writeToEngine(encoded, options),
+      );
+    },
+  };
+  return adapter;
+}
+
+const offset = (n: number) => String(n).padStart(16, '0');
+const message = (channel: string, n: number): Packet => ({
   type: 2,
-  data: ['channel:message', { channel, offset, data: offset }],
+  data: ['channel:message', { channel, offset: offset(n) }],
 });
+const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('ConnectionRecovery', () => {
-  let saved: Map<string, RecoveryRecord>;
-  let logs: Map<string, string[]>;
+  let records: Map<string, RecoveryRecord>;
+  let failing: boolean;
+  let logs: Map<string, number[]>;
+  let registry: ConnectionRegistry;
   let recovery: ConnectionRecovery;
-  let fake: ReturnType<typeof fakeAdapter>;
-  const socket = { id: 'sock', packet: jest.fn(), connected: true } as unknown as Socket;
-  /** What was written to the socket itself (the marker, replayed events), in order. */
-  const written = () =>
-    (socket as unknown as { packet: jest.Mock }).packet.mock.calls.map(
-      ([packet]) => (packet as { data: unknown[] }).data,
-    );
+  let adapter: ReturnType<typeof fakeAdapter>;
+  let client: ReturnType<typeof fakeSocket>;
+  let connection: RealtimeConnection;
 
   beforeEach(() => {
-    saved = new Map();
+    records = new Map();
+    failing = false;
     logs = new Map();
     const repository = {
       save: (pid: string, record: RecoveryRecord) => {
-        saved.set(pid, record);
+        if (failing) return Promise.reject(new Error('down'));
+        records.set(pid, structuredClone(record));
         return Promise.resolve();
       },
+      touch: () => Promise.resolve(),
+      remove: (pid: string) => Promise.resolve(records.delete(pid)),
       take: (pid: string) => {
-        const record = saved.get(pid) ?? null;
-        saved.delete(pid);
+        const record = records.get(pid) ?? null;
+        records.delete(pid);
         return Promise.resolve(record);
       },
     } as unknown as RecoveryRepository;
-    // Every offset of a channel's log after `after`, or null for a channel without one.
+    // A channel's recovery log: its events' offsets (null for a channel without one).
     const store = {
       eventsSince: (channel: string, after: string) => {
         const log = logs.get(channel);
         if (!log) return Promise.resolve(null);
         return Promise.resolve(
           log
-            .filter((offset) => offset > after)
-            .map((offset) => ({
+            .filter((n) => offset(n) > after)
+            .map((n) => ({
               event: 'channel:message',
-              payload: JSON.stringify({ channel, offset }),
-              offset,
+              payload: JSON.stringify({ channel, offset: offset(n) }),
+              offset: offset(n),
               except: '',
             })),
         );
       },
     } as unknown as PresenceStore;
     const config = { get: () => ({ recoveryMs: 60_000 }) } as unknown as ConfigService;
-    // The dropped socket as this worker knows it: user 7, in channels a and b.
-    const registry = new ConnectionRegistry();
-    const connection = new RealtimeConnection(socket, {
+    registry = new ConnectionRegistry();
+    client = fakeSocket('sock', 'secret');
+    connection = new RealtimeConnection(client.socket, {
       userId: '7',
       login: 'seven',
       name: 'seven',
@@ -85,138 +109,165 @@ describe('ConnectionRecovery', () => {
       token: 't7',
     });
     registry.add(connection);
-    registry.enter(connection, 'a', { meta: null, workerId: 'w' });
-    registry.enter(connection, 'b', { meta: { x: 1 }, workerId: 'w' });
-    recovery = new ConnectionRecovery(repository, store, registry, config);
-    fake = fakeAdapter([socket]);
-    const server = { opts: {}, of: () => ({ adapter: fake.adapter }) } as unknown as Server;
-    recovery.attach(server);
-    (socket as unknown as { packet: jest.Mock }).packet.mockClear();
+    recovery = new ConnectionRecovery(
+      repository,
+      new RecoveryRecorder(repository, config),
+      store,
+      registry,
+    );
+    adapter = fakeAdapter([client.socket]);
+    recovery.attach({ opts: {}, of: () => ({ adapter }) } as unknown as Server);
+    recovery.started(client.socket);
   });
 
-  const drop = () => fake.adapter.persistSession({ sid: 'sock', pid: 'secret' });
+  afterEach(() => recovery.onModuleDestroy());
 
-  it('marks each channel event with its position, and never sends one twice or out of order', () => {
-    recovery.started(socket);
-    recovery.mark(socket);
-    expect(written()).toEqual([[RECOVERY_MARKER_EVENT, expect.stringMatching(/^~/)]]);
-    fake.adapter.broadcast(event('a', '0000000000000005'));
-    fake.adapter.broadcast(event('a', '0000000000000005'));
-    fake.adapter.broadcast(event('a', '0000000000000004'));
-    fake.adapter.broadcast({ type: 2, data: ['draw:winners', { id: 'x' }] });
-    expect(fake.delivered.map((d) => d.data.at(-1))).toEqual(['a 0000000000000005', { id: 'x' }]);
-  });
-
-  it('tells how far the client got in every channel from the last position it reports', async () => {
-    recovery.started(socket);
-    recovery.joined('sock', 'a', '0000000000000010');
-    recovery.joined('sock', 'b', '0000000000000100');
-    for (const [channel, offset] of [
-      ['a', '0000000000000011'],
-      ['b', '0000000000000101'],
-      ['a', '0000000000000012'],
-      ['b', '0000000000000102'],
-    ]) {
-      fake.adapter.broadcast(event(channel, offset));
-    }
-    drop();
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(saved.get('secret')).toMatchObject({ sid: 'sock', userId: '7' });
-    logs.set('a', ['0000000000000011', '0000000000000012', '0000000000000013']);
-    logs.set('b', ['0000000000000101', '0000000000000102']);
-
-    // The client got up to b 101: a 11 and b 101, not a 12 nor b 102.
-    const session = (await fake.adapter.restoreSession('secret', 'b 0000000000000101')) as {
+  const join = async (channel: string, at: number, meta: Record<string, unknown> | null = null) => {
+    registry.enter(connection, channel, { meta, workerId: 'w' });
+    await recovery.joined(connection, channel, offset(at));
+  };
+  /** The last string argument the client received: what Socket.IO's client reports. */
+  const position = () => client.received.at(-1)?.at(-1) as string;
+  /** The client comes back (to this or another instance) with its private id and position. */
+  const comeBack = async (reported = position()) => {
+    (client.socket as { connected: boolean }).connected = false;
+    client.received.length = 0;
+    return (await adapter.restoreSession('secret', reported)) as {
       sid: string;
       rooms: string[];
-      data: { recovery: { userId: string } };
+      data: { recovery: { userId: string; channels: unknown[] } };
+    } | null;
+  };
+
+  it('gives a socket in one channel each event’s own position, never one event twice or out of order', async () => {
+    await join('a', 4);
+    expect(client.received).toEqual([[RECOVERY_POSITION_EVENT, `~ 0:${offset(4)}`]]);
+    expect(records.get('secret')).toEqual({
+      sid: 'sock',
+      userId: '7',
+      channels: [{ channel: 'a', id: 0, meta: null }],
+    });
+    for (const n of [5, 5, 3, 6]) adapter.broadcast(message('a', n));
+    adapter.broadcast({ type: 2, data: ['draw:winners', { id: 'x' }] });
+    expect(client.received.slice(1)).toEqual([
+      ['channel:message', { channel: 'a', offset: offset(5) }, `a ${offset(5)}`],
+      ['channel:message', { channel: 'a', offset: offset(6) }, `a ${offset(6)}`],
+      ['draw:winners', { id: 'x' }],
+    ]);
+  });
+
+  it('gives a socket in several channels its own position, naming every channel', async () => {
+    await join('a', 10);
+    await join('b', 100, { x: 1 });
+    expect(position()).toBe(`~ 0:${offset(10)} 1:${offset(100)}`);
+    expect(records.get('secret')?.channels).toEqual([
+      { channel: 'a', id: 0, meta: null },
+      { channel: 'b', id: 1, meta: { x: 1 } },
+    ]);
+    adapter.broadcast(message('a', 11));
+    expect(client.received.at(-1)).toEqual([
+      'channel:message',
+      { channel: 'a', offset: offset(11) },
+      `~ 0:${offset(11)} 1:${offset(100)}`,
+    ]);
+    // Another event ending in a string gets the position too, so the client keeps its own.
+    adapter.broadcast({ type: 2, data: ['note', 'closing at five'] });
+    expect(client.received.at(-1)).toEqual([
+      'note',
+      'closing at five',
+      `~ 0:${offset(11)} 1:${offset(100)}`,
+    ]);
+    await recovery.left(connection, 'a');
+    registry.exit(connection, 'a');
+    expect(position()).toBe(`~ 1:${offset(100)}`);
+    expect(records.get('secret')?.channels).toEqual([{ channel: 'b', id: 1, meta: { x: 1 } }]);
+  });
+
+  it('recovers from the last position the client reports, with or without the drop seen (a killed instance)', async () => {
+    await join('a', 10);
+    await join('b', 100, { x: 1 });
+    adapter.broadcast(message('a', 11));
+    adapter.broadcast(message('b', 101));
+    const reported = position(); // a 11, b 101: what the client has
+    adapter.broadcast(message('a', 12)); // lost on the way
+    logs.set('a', [11, 12, 13]);
+    logs.set('b', [101, 102]);
+
+    // The instance never saw the drop: nothing was kept at it, the record is the join's.
+    const { repository, recorder, store } = recovery as unknown as {
+      repository: RecoveryRepository;
+      recorder: RecoveryRecorder;
+      store: PresenceStore;
     };
-    expect(session).toMatchObject({ sid: 'sock', rooms: ['channel:{a}', 'channel:{b}'] });
-    expect(session.data.recovery.userId).toBe('7');
-    // Taken once.
-    expect(await fake.adapter.restoreSession('secret', 'b 0000000000000101')).toBeNull();
+    const elsewhere = new ConnectionRecovery(repository, recorder, store, new ConnectionRegistry());
+    const other = fakeAdapter([client.socket]);
+    elsewhere.attach({ opts: {}, of: () => ({ adapter: other }) } as unknown as Server);
+    client.received.length = 0;
+    const session = (await other.restoreSession('secret', reported)) as {
+      sid: string;
+      rooms: string[];
+      data: { recovery: { userId: string; channels: unknown[] } };
+    };
+    expect(session).toMatchObject({ sid: 'sock', data: { recovery: { userId: '7' } } });
+    expect(session.data.recovery.channels).toEqual([
+      { channel: 'a', meta: null },
+      { channel: 'b', meta: { x: 1 } },
+    ]);
+    // Kept again by the instance it came back to.
+    expect(records.get('secret')).toBeDefined();
 
     // Live events wait for the replay, which sends what was missed in order, once.
-    fake.adapter.broadcast(event('a', '0000000000000013'));
-    expect(fake.delivered.filter((d) => d.data.at(-1) === 'a 0000000000000013')).toEqual([]);
-    expect(await recovery.replay(socket, ['a', 'b'])).toBe(true);
-    expect(written().map((data) => data[2])).toEqual([
-      'a 0000000000000012',
-      'a 0000000000000013',
-      'b 0000000000000102',
+    other.broadcast(message('a', 13));
+    expect(client.received).toEqual([]);
+    elsewhere.resumed(client.socket);
+    expect(await elsewhere.replay(client.socket, ['a', 'b'])).toBe(true);
+    expect(client.received.map((data) => data.at(-1))).toEqual([
+      `~ 0:${offset(11)} 1:${offset(101)}`,
+      `~ 0:${offset(12)} 1:${offset(101)}`,
+      `~ 0:${offset(13)} 1:${offset(101)}`,
+      `~ 0:${offset(13)} 1:${offset(102)}`,
     ]);
-    fake.adapter.broadcast(event('a', '0000000000000013'));
-    fake.adapter.broadcast(event('a', '0000000000000014'));
-    expect(fake.delivered.at(-1)?.data.at(-1)).toBe('a 0000000000000014');
-    expect(fake.delivered.filter((d) => d.data.at(-1) === 'a 0000000000000013')).toEqual([]);
+    other.broadcast(message('a', 13));
+    other.broadcast(message('a', 14));
+    expect(client.received.at(-1)?.at(-1)).toBe(`~ 0:${offset(14)} 1:${offset(102)}`);
+    expect(client.received).toHaveLength(5);
+    elsewhere.onModuleDestroy();
   });
 
-  it('gives another event ending in a string its own position, so the client still recovers from it', async () => {
-    recovery.started(socket);
-    recovery.joined('sock', 'a', '0000000000000010');
-    recovery.joined('sock', 'b', '0000000000000100');
-    fake.adapter.broadcast(event('a', '0000000000000011'));
-    fake.adapter.broadcast({ type: 2, data: ['note', 'closing at five'] });
-    fake.adapter.broadcast(event('b', '0000000000000101'));
-    const note = fake.delivered[1].data;
-    expect(note.slice(0, 2)).toEqual(['note', 'closing at five']);
-    const position = note[2] as string;
-    expect(position).toMatch(/^~/);
-    drop();
-    await new Promise((resolve) => setImmediate(resolve));
-    logs.set('a', ['0000000000000011', '0000000000000012']);
-    logs.set('b', ['0000000000000101']);
-
-    // The client got the note (a 11 before it), not b 101.
-    expect(await fake.adapter.restoreSession('secret', position)).toMatchObject({ sid: 'sock' });
-    expect(await recovery.replay(socket, ['a', 'b'])).toBe(true);
-    expect(written().map((data) => data[2])).toEqual(['a 0000000000000012', 'b 0000000000000101']);
+  it('recovers nothing when the position and the record disagree, or a log has a gap', async () => {
+    await join('a', 10);
+    await join('b', 100);
+    adapter.broadcast(message('a', 11));
+    logs.set('a', [11, 12]);
+    logs.set('b', [101]);
+    const kept = structuredClone(records.get('secret') as RecoveryRecord);
+    const again = async (reported: string) => {
+      records.set('secret', structuredClone(kept));
+      return comeBack(reported);
+    };
+    expect(await again(`a ${offset(11)}`)).toBeNull(); // the client knew of b
+    expect(await again(`~ 0:${offset(11)} 2:${offset(100)}`)).toBeNull(); // no channel 2
+    expect(await again('not a position')).toBeNull();
+    logs.delete('b'); // b's events are gone
+    expect(await again(`~ 0:${offset(11)} 1:${offset(100)}`)).toBeNull();
+    logs.set('b', [101]);
+    expect(await again(`~ 0:${offset(11)} 1:${offset(100)}`)).toMatchObject({ sid: 'sock' });
+    // Kept again for the recovered socket's next drop, or its instance's death.
+    expect(records.get('secret')).toEqual(kept);
   });
 
-  it('recovers nothing from an unknown position, or when a channel’s log has a gap', async () => {
-    recovery.started(socket);
-    recovery.joined('sock', 'a', '0000000000000010');
-    recovery.joined('sock', 'b', '0000000000000100');
-    const marker = written().length; // nothing emitted yet
-    expect(marker).toBe(0);
-    drop();
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(await fake.adapter.restoreSession('secret', 'a 0000000000000099')).toBeNull();
-
-    recovery.started(socket);
-    recovery.joined('sock', 'a', '0000000000000010');
-    recovery.joined('sock', 'b', '0000000000000100');
-    recovery.mark(socket);
-    const token = written()[0][1] as string;
-    drop();
-    await new Promise((resolve) => setImmediate(resolve));
-    logs.set('a', []); // b has no log: its events are gone
-    expect(await fake.adapter.restoreSession('secret', token)).toBeNull();
-  });
-  it('remembers the last 500 events a busy socket was sent, and how far it got before them', async () => {
-    const offset = (n: number) => String(n).padStart(16, '0');
-    recovery.started(socket);
-    recovery.joined('sock', 'a', offset(0));
-    recovery.joined('sock', 'b', offset(0));
-    for (let n = 1; n <= 1200; n++) fake.adapter.broadcast(event('a', offset(n)));
-    drop();
-    await new Promise((resolve) => setImmediate(resolve));
-    const record = saved.get('secret')!;
-    expect(record.sent.map(([, sent]) => sent)).toEqual(
-      Array.from({ length: 500 }, (_, i) => offset(701 + i)),
-    );
-    expect(record.channels.find(({ channel }) => channel === 'a')?.floor).toBe(offset(700));
-    logs.set(
-      'a',
-      Array.from({ length: 1300 }, (_, i) => offset(i + 1)),
-    );
-    logs.set('b', []);
-    // A position older than the last 500 cannot be placed: no recovery.
-    expect(await fake.adapter.restoreSession('secret', `a ${offset(650)}`)).toBeNull();
-    saved.set('secret', record);
-    expect(await fake.adapter.restoreSession('secret', `a ${offset(1100)}`)).not.toBeNull();
-    expect(await recovery.replay(socket, ['a', 'b'])).toBe(true);
-    const replayed = written().map((data) => data[2] as string);
-    expect(replayed).toEqual(Array.from({ length: 200 }, (_, i) => `a ${offset(1101 + i)}`));
+  it('writes a record that could not be written at the drop, and keeps the dropped socket for its window', async () => {
+    failing = true;
+    await join('a', 10, { y: 2 });
+    expect(records.has('secret')).toBe(false);
+    expect(position()).toBe(`~ 0:${offset(10)}`);
+    failing = false;
+    adapter.persistSession({ sid: 'sock', pid: 'secret' });
+    await recovery.drain();
+    expect(records.get('secret')?.channels).toEqual([{ channel: 'a', id: 0, meta: { y: 2 } }]);
+    expect(recovery.wasPersisted('sock')).toBe(true);
+    logs.set('a', [10]);
+    await flush();
+    expect(await comeBack()).toMatchObject({ sid: 'sock' });
   });
 });

@@ -1,28 +1,26 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import type { Server, Socket } from 'socket.io';
-import { ConfigService } from '@lattice/config';
 import { PresenceStore, roomOf, type PresenceMeta } from '@lattice/presence';
 import { ConnectionRegistry } from './connection.registry';
-import { RecoveryRepository, type RecoveryRecord } from './recovery.repository';
-
-/** The events a recovered socket gets again: what the presence scripts log (presence-shared.lua). */
-const RECOVERABLE = new Set([
-  'channel:message',
-  'presence:joined',
-  'presence:left',
-  'presence:updated',
-]);
-
-/** Events remembered per socket, in the order sent, to tell how far a client got. */
-const SENT_KEPT = 500;
+import { channelPosition, DeliveryState, parsePosition } from './delivery.state';
+import type { RealtimeConnection } from './realtime.connection';
+import {
+  recoverable,
+  trailingString,
+  writeEvent,
+  writeWithPosition,
+  type Broadcast,
+  type PacketOptions,
+} from './recovery-packets';
+import { RecoveryRecorder } from './recovery.recorder';
+import { RecoveryRepository } from './recovery.repository';
 
 /** How long a recovered socket has to complete its handshake (authentication included). */
 const ABANDONED_HANDSHAKE_MS = 30_000;
 
-/** The event that gives a connection its first position: nothing received after it. */
-export const RECOVERY_MARKER_EVENT = 'realtime:recovery';
+/** The event that tells a client its position after a change of its channels or a recovery. */
+export const RECOVERY_POSITION_EVENT = 'realtime:recovery';
 
 /** What a recovered socket's handshake brings back (socket.data.recovery). */
 export interface RestoredState {
@@ -30,119 +28,57 @@ export interface RestoredState {
   channels: { channel: string; meta: PresenceMeta | null }[];
 }
 
-/** A socket's delivery state: what it was sent, in order, and what it may still be sent. */
-interface Delivery {
-  marker: string;
-  /** channel → the offset the client had before any event of `sent` (join or recovery). */
-  from: Map<string, string>;
-  /** channel → the greatest offset among events that fell out of `sent`. */
-  floor: Map<string, string>;
-  /** The events sent, oldest first from `sentStart`: older entries wait to be dropped in bulk. */
-  sent: [string, string][];
-  sentStart: number;
-  /** channel → the offset of the last event of the channel given to the socket. */
-  last: Map<string, string>;
-  /** Replaying: live events are held back (the replay reads them from the log). */
-  replaying: boolean;
-  /** A live event was held back since the replay's last read began. */
-  heldBack: boolean;
-  /** The recovered socket connected and its replay began. */
-  resumed: boolean;
-}
-
-const later = (a: string | undefined, b: string | undefined): string | undefined =>
-  a === undefined ? b : b === undefined ? a : a > b ? a : b;
-
-/** A recoverable event's channel and offset, or null for any other packet. */
-function recoverable(packet: {
-  type?: number;
-  data?: unknown;
-}): { channel: string; offset: string } | null {
-  if (packet.type !== 2 || !Array.isArray(packet.data) || packet.data.length !== 2) return null;
-  const [event, payload] = packet.data as [unknown, unknown];
-  if (typeof event !== 'string' || !RECOVERABLE.has(event)) return null;
-  if (typeof payload !== 'object' || payload === null) return null;
-  const { channel, offset } = payload as { channel?: unknown; offset?: unknown };
-  if (typeof channel !== 'string' || typeof offset !== 'string') return null;
-  return { channel, offset };
-}
-
-/**
- * Another event (a PresencePublisher's, say) whose last argument is a string:
- * Socket.IO's client would keep that string as its position, so the event gets
- * a position of its own, one more argument unique to the broadcast.
- */
-function trailingString(packet: { type?: number; data?: unknown }): boolean {
-  return (
-    packet.type === 2 &&
-    Array.isArray(packet.data) &&
-    packet.data.length > 1 &&
-    typeof packet.data[packet.data.length - 1] === 'string'
-  );
-}
-
-/** In `Delivery.sent`, the channel of a position that is no channel's event (trailingString). */
-const ELSEWHERE = '';
-
-/** The position a client reports: the last argument of the last event it received. */
-const tokenOf = (channel: string, offset: string): string =>
-  channel === ELSEWHERE ? offset : `${channel} ${offset}`;
-
-/**
- * Writes an event to one socket at once, in order with what the adapter
- * delivers to it. Socket.emit cannot: with recovery on it goes through the
- * adapter, and a cluster adapter publishes the event to the bus and waits
- * for Redis before delivering it, so live events would overtake it.
- */
-function writeEvent(socket: Socket, data: unknown[]): void {
-  (socket as unknown as { packet(packet: { type: number; data: unknown[] }): void }).packet({
-    type: 2,
-    data,
-  });
-}
-
 type SessionAdapter = {
   persistSession(session: { sid: string; pid: string }): void;
   restoreSession(pid: string, offset: string): Promise<unknown>;
-  _encode(packet: unknown, options: unknown): unknown;
+  _encode(packet: unknown, options: PacketOptions): unknown[];
   apply(options: unknown, callback: (socket: Socket) => void): void;
   addOffsetIfNecessary?: () => void;
 };
+
+const pidOf = (socket: Socket): string => (socket as unknown as { pid: string }).pid;
 
 /**
  * Socket.IO connection state recovery across instances (CONTRACT 8.3).
  *
  * Every channel event a socket is sent (a message or a presence change, each
- * with its channel's offset) carries one more argument, `"<channel> <offset>"`,
+ * with its channel's offset) ends with the socket's position (DeliveryState),
  * which Socket.IO's client keeps and reports, with its private id, when it
- * reconnects. When a socket drops, the instance keeps in Redis (for
- * REALTIME_RECOVERY_MS) its user, channels and the last events it was sent in
- * order; the instance the client comes back to (any) finds how far the client
- * got in every channel, puts the socket back in its rooms and presence, and
- * replays every event it missed from the channels' recovery logs, in order,
- * once. Live events for the socket are held back meanwhile and never sent
- * twice (each channel's offsets only go up).
+ * reconnects. Each socket's user and channels are kept in Redis from its
+ * first join (RecoveryRecord), written again at every change of its channels
+ * before the change is acknowledged, and kept alive while it is connected and
+ * for REALTIME_RECOVERY_MS after it drops or its instance dies (killed
+ * too). The instance the client comes back to (any) reads how far the client
+ * got in every channel from its position, puts the socket back in its rooms
+ * and presence, and replays every event it missed from the channels' recovery
+ * logs, in order, once. Live events for the socket are held back meanwhile
+ * and never sent twice (each channel's offsets only go up).
  */
 @Injectable()
-export class ConnectionRecovery extends EventEmitter<{
-  /** A dropped socket whose state could not be kept: it will not be recovered. */
-  lost: [socketId: string];
-}> {
+export class ConnectionRecovery
+  extends EventEmitter<{
+    /** A dropped socket whose state could not be kept: it will not be recovered. */
+    lost: [socketId: string];
+  }>
+  implements OnModuleDestroy
+{
   private readonly logger = new Logger('Recovery');
-  readonly windowMs: number;
-  private readonly deliveries = new Map<string, Delivery>();
-  private readonly pending = new Set<Promise<unknown>>();
-  /** Sockets whose state was written to Redis when they dropped. */
+  private readonly deliveries = new Map<string, DeliveryState>();
+  /** Sockets whose record was kept for their recovery when they dropped. */
   private readonly persisted = new Set<string>();
+  private refreshTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly repository: RecoveryRepository,
+    private readonly recorder: RecoveryRecorder,
     private readonly store: PresenceStore,
     private readonly registry: ConnectionRegistry,
-    config: ConfigService,
   ) {
     super();
-    this.windowMs = config.get('realtime').recoveryMs;
+  }
+
+  get windowMs(): number {
+    return this.recorder.windowMs;
   }
 
   get enabled(): boolean {
@@ -151,8 +87,8 @@ export class ConnectionRecovery extends EventEmitter<{
 
   /**
    * Turns recovery on for `server` (once its adapter is set): the adapter
-   * persists and restores sessions through Redis, and marks and filters the
-   * channel events it delivers.
+   * keeps and restores sessions through Redis, and filters the channel
+   * events it delivers and gives each its socket's position.
    */
   attach(server: Server): void {
     if (!this.enabled) return;
@@ -162,8 +98,8 @@ export class ConnectionRecovery extends EventEmitter<{
       skipMiddlewares: false,
     };
     const adapter = server.of('/').adapter as unknown as SessionAdapter;
-    adapter.persistSession = ({ sid, pid }) => this.persist(sid, pid);
-    adapter.restoreSession = (pid, offset) => this.restore(pid, offset);
+    adapter.persistSession = ({ sid }) => this.dropped(sid);
+    adapter.restoreSession = (pid, position) => this.restore(pid, position);
     // The sharded adapter (a ClusterAdapter) would append its own bus offset to
     // every event when recovery is on; the position is ours (below).
     if ('addOffsetIfNecessary' in adapter) adapter.addOffsetIfNecessary = () => undefined;
@@ -171,53 +107,69 @@ export class ConnectionRecovery extends EventEmitter<{
     // socket of its rooms, synchronously: the event is known between the two.
     const encode = adapter._encode.bind(adapter);
     const apply = adapter.apply.bind(adapter);
-    let current: { channel: string; offset: string } | null = null;
+    let current: Broadcast | null = null;
     adapter._encode = (packet, options) => {
-      const event = packet as { type?: number; data?: unknown };
-      current = recoverable(event);
-      if (!current && trailingString(event)) {
-        current = { channel: ELSEWHERE, offset: `~${randomBytes(9).toString('base64url')}` };
+      const event = recoverable(packet as { type?: number; data?: unknown });
+      let tail = 0;
+      if (event) {
+        const position = channelPosition(event.channel, event.offset);
+        (packet as { data: unknown[] }).data.push(position);
+        tail = JSON.stringify(position).length + 1;
       }
-      if (current)
-        (packet as { data: unknown[] }).data.push(tokenOf(current.channel, current.offset));
-      return encode(packet, options);
+      const encoded = encode(packet, options);
+      current =
+        event || trailingString(packet as { type?: number })
+          ? { packet, encoded, options, event, tail }
+          : null;
+      return encoded;
     };
     adapter.apply = (options, callback) => {
-      const event = current;
+      const broadcast = current;
       current = null;
-      if (!event) return apply(options, callback);
-      if (event.channel === ELSEWHERE) {
-        return apply(options, (socket) => {
-          const delivery = this.deliveries.get(socket.id);
-          if (delivery) this.sent(delivery, ELSEWHERE, event.offset);
-          callback(socket);
-        });
-      }
+      if (!broadcast) return apply(options, callback);
       apply(options, (socket) => {
-        if (this.deliver(socket.id, event.channel, event.offset)) callback(socket);
+        const delivery = this.deliveries.get(socket.id);
+        if (!delivery) return callback(socket);
+        const { event } = broadcast;
+        if (event && !delivery.admit(event.channel, event.offset)) return;
+        // Encoded once for every socket in that one channel; each other socket gets its own position.
+        if (event && delivery.hasOnly(event.channel)) return callback(socket);
+        if (!writeWithPosition(socket, broadcast, delivery.position())) callback(socket);
       });
     };
+    this.refreshTimer = setInterval(() => void this.refresh(), this.recorder.refreshMs);
+    this.refreshTimer.unref();
   }
 
-  /** A new (not recovered) connection: its position starts here. */
+  onModuleDestroy(): void {
+    clearInterval(this.refreshTimer);
+  }
+
+  /** A new (not recovered) connection: what it is sent is followed from here. */
   started(socket: Socket): void {
     if (!this.enabled) return;
-    this.begin(socket.id, new Map(), false);
+    this.deliveries.set(socket.id, new DeliveryState(pidOf(socket)));
   }
 
-  /** The socket is in `channel` with a list current to `offset`. */
-  joined(socketId: string, channel: string, offset: string): void {
-    const delivery = this.deliveries.get(socketId);
+  /** The socket is in `channel` with a list current to `offset`: recorded, and told its client. */
+  async joined(connection: RealtimeConnection, channel: string, offset: string): Promise<void> {
+    const delivery = this.deliveries.get(connection.id);
     if (!delivery) return;
-    delivery.from.set(channel, later(delivery.from.get(channel), offset) as string);
+    delivery.joined(channel, offset);
+    await this.changed(connection, delivery);
   }
 
-  left(socketId: string, channel: string): void {
-    const delivery = this.deliveries.get(socketId);
+  async left(connection: RealtimeConnection, channel: string): Promise<void> {
+    const delivery = this.deliveries.get(connection.id);
     if (!delivery) return;
-    delivery.from.delete(channel);
-    delivery.floor.delete(channel);
-    delivery.last.delete(channel);
+    delivery.left(channel);
+    await this.changed(connection, delivery);
+  }
+
+  /** The socket's `meta` in one of its channels changed. */
+  async updated(connection: RealtimeConnection): Promise<void> {
+    const delivery = this.deliveries.get(connection.id);
+    if (delivery) await this.changed(connection, delivery);
   }
 
   /** Whether the socket's state was kept for its recovery when it dropped (asked once). */
@@ -225,16 +177,28 @@ export class ConnectionRecovery extends EventEmitter<{
     return this.persisted.delete(socketId);
   }
 
-  /** A socket that is gone for good, or whose handshake failed. */
+  /**
+   * A socket that is gone for good (it left, or its handshake failed): its
+   * record goes too. Not one whose recovery window ended: its record expires
+   * by itself then, and may be another instance's by now.
+   */
   forget(socketId: string): void {
+    const delivery = this.deliveries.get(socketId);
     this.deliveries.delete(socketId);
     this.persisted.delete(socketId);
+    this.recorder.remove({ id: socketId }, delivery);
+  }
+
+  /** A recovered socket, connected: its client is told its position before the replay. */
+  resumed(socket: Socket): void {
+    const delivery = this.deliveries.get(socket.id);
+    if (delivery) writeEvent(socket, [RECOVERY_POSITION_EVENT, delivery.position()]);
   }
 
   /**
    * A recovered socket, authenticated and connected: replays what it missed
-   * in each of `channels` since what the client had (the restore's offsets),
-   * then lets live events through. False when the logs no longer hold every
+   * in each of `channels` since what the client had (its position), then
+   * lets live events through. False when the logs no longer hold every
    * missed event (the client must then join again; the socket is closed).
    */
   async replay(socket: Socket, channels: readonly string[]): Promise<boolean> {
@@ -244,16 +208,15 @@ export class ConnectionRecovery extends EventEmitter<{
     for (;;) {
       delivery.heldBack = false;
       for (const channel of channels) {
-        const after = delivery.last.get(channel);
+        const after = delivery.sentIn(channel);
         if (after === undefined) continue;
         const events = await this.store.eventsSince(channel, after);
         if (events === null) return false;
         for (const { event, payload, offset, except } of events) {
           if (!socket.connected) return false;
-          delivery.last.set(channel, offset);
+          delivery.advance(channel, offset);
           if (except === socket.id) continue;
-          this.sent(delivery, channel, offset);
-          writeEvent(socket, [event, JSON.parse(payload) as unknown, tokenOf(channel, offset)]);
+          writeEvent(socket, [event, JSON.parse(payload) as unknown, delivery.position()]);
         }
       }
       if (!delivery.heldBack) break;
@@ -263,114 +226,78 @@ export class ConnectionRecovery extends EventEmitter<{
   }
 
   /** Resolves once the recovery records being written are written. */
-  async drain(): Promise<void> {
-    await Promise.allSettled([...this.pending]);
+  drain(): Promise<void> {
+    return this.recorder.drain();
   }
 
-  /** Whether a live channel event goes to this socket now (and remembers it did). */
-  private deliver(socketId: string, channel: string, offset: string): boolean {
-    const delivery = this.deliveries.get(socketId);
-    if (!delivery) return true;
-    const last = delivery.last.get(channel);
-    if (delivery.replaying) {
-      if (last === undefined || offset > last) delivery.heldBack = true;
-      return false;
+  /** Writes the socket's record again, then tells its client its position. */
+  private async changed(connection: RealtimeConnection, delivery: DeliveryState): Promise<void> {
+    await this.recorder.write(connection, delivery);
+    writeEvent(connection.socket, [RECOVERY_POSITION_EVENT, delivery.position()]);
+  }
+
+  private async refresh(): Promise<void> {
+    const live: [RealtimeConnection, DeliveryState][] = [];
+    for (const [socketId, delivery] of this.deliveries) {
+      const connection = this.registry.get(socketId);
+      if (connection) live.push([connection, delivery]);
     }
-    if (last !== undefined && offset <= last) return false;
-    delivery.last.set(channel, offset);
-    this.sent(delivery, channel, offset);
-    return true;
-  }
-
-  private sent(delivery: Delivery, channel: string, offset: string): void {
-    delivery.sent.push([channel, offset]);
-    if (delivery.sent.length - delivery.sentStart <= SENT_KEPT) return;
-    const [oldChannel, oldOffset] = delivery.sent[delivery.sentStart++];
-    // Dropped in bulk, not one shift per event: a busy socket is sent thousands.
-    if (delivery.sentStart >= SENT_KEPT) {
-      delivery.sent = delivery.sent.slice(delivery.sentStart);
-      delivery.sentStart = 0;
-    }
-    if (oldChannel === ELSEWHERE) return;
-    delivery.floor.set(oldChannel, later(delivery.floor.get(oldChannel), oldOffset) as string);
-  }
-
-  private begin(socketId: string, from: Map<string, string>, replaying: boolean): Delivery {
-    const delivery: Delivery = {
-      marker: `~${randomBytes(9).toString('base64url')}`,
-      from,
-      floor: new Map(),
-      sent: [],
-      sentStart: 0,
-      last: new Map(replaying ? from : []),
-      replaying,
-      heldBack: false,
-      resumed: false,
-    };
-    this.deliveries.set(socketId, delivery);
-    return delivery;
-  }
-
-  /** The first packet of a connection: the position "nothing received yet". */
-  mark(socket: Socket): void {
-    const delivery = this.deliveries.get(socket.id);
-    if (delivery) writeEvent(socket, [RECOVERY_MARKER_EVENT, delivery.marker]);
+    await this.recorder.refresh(live);
   }
 
   /** Called by Socket.IO when a socket dropped in a way it may come back from. */
-  private persist(sid: string, pid: string): void {
+  private dropped(sid: string): void {
     const delivery = this.deliveries.get(sid);
     this.deliveries.delete(sid);
     const connection = this.registry.get(sid);
-    if (!delivery || !connection) return;
-    const record: RecoveryRecord = {
-      sid,
-      userId: connection.user.userId,
-      marker: delivery.marker,
-      channels: [...connection.channels].flatMap(([channel, { meta }]) => {
-        const from = delivery.from.get(channel);
-        return from === undefined
-          ? []
-          : [{ channel, meta, from, floor: delivery.floor.get(channel) ?? '' }];
-      }),
-      sent: delivery.sent
-        .slice(delivery.sentStart)
-        .filter(([channel]) => channel === ELSEWHERE || delivery.from.has(channel)),
-    };
+    if (!delivery || !connection || !this.recorder.has(connection, delivery)) return;
     this.persisted.add(sid);
-    const write = this.repository.save(pid, record, this.windowMs).catch(() => {
+    void this.recorder.keepDropped(connection, delivery).then((kept) => {
+      if (kept) return;
       this.persisted.delete(sid);
       this.logger.warn('Could not keep a dropped connection’s state; it will not be recovered');
       this.emit('lost', sid);
     });
-    this.pending.add(write);
-    void write.finally(() => this.pending.delete(write));
   }
 
   /**
    * Called by Socket.IO when a client reconnects with its private id and
    * last position: the session to resume, or null (a new session).
    */
-  private async restore(pid: string, token: string): Promise<unknown> {
+  private async restore(pid: string, position: string): Promise<unknown> {
     const record = await this.repository.take(pid);
-    if (!record) return null;
-    const from = new Map<string, string>();
-    if (token === record.marker) {
-      for (const { channel, from: offset } of record.channels) from.set(channel, offset);
-    } else {
-      const upTo = record.sent.findIndex(([channel, offset]) => tokenOf(channel, offset) === token);
-      if (upTo < 0) return null;
-      for (const { channel, from: offset, floor } of record.channels) {
-        from.set(channel, later(offset, floor || undefined) as string);
-      }
-      for (const [channel, offset] of record.sent.slice(0, upTo + 1)) {
-        if (from.has(channel)) from.set(channel, later(from.get(channel), offset) as string);
-      }
-    }
+    if (!record || !Array.isArray(record.channels)) return null;
+    if (!record.channels.every(({ id }) => Number.isInteger(id))) return null;
+    const offsets = parsePosition(position, record.channels);
+    if (!offsets) return null;
+    // Still connected here (its drop not seen yet): this is not its return.
+    if (this.registry.get(record.sid)?.socket.connected) return null;
     // Recoverable only if every missed event is still in the logs.
-    for (const [channel, offset] of from) {
+    for (const [channel, offset] of offsets) {
       if ((await this.store.eventsSince(channel, offset)) === null) return null;
     }
+    // Kept again at once: this instance may die too before the socket is back.
+    try {
+      await this.recorder.keepRestored(pid, record);
+    } catch {
+      return null;
+    }
+    // Live events for it are held back from now on: the replay will send them.
+    const delivery = new DeliveryState(
+      pid,
+      record.channels.map(({ channel, id }) => ({
+        channel,
+        id,
+        offset: offsets.get(channel) as string,
+      })),
+    );
+    this.deliveries.set(record.sid, delivery);
+    // A handshake that never completes (the client went away again) leaves nothing behind here.
+    setTimeout(() => {
+      if (this.deliveries.get(record.sid) === delivery && !delivery.resumed) {
+        this.deliveries.delete(record.sid);
+      }
+    }, ABANDONED_HANDSHAKE_MS).unref();
     const restored: RestoredState = {
       userId: record.userId,
       channels: record.channels.map(({ channel, meta }) => ({
@@ -378,14 +305,6 @@ export class ConnectionRecovery extends EventEmitter<{
         meta: meta as PresenceMeta | null,
       })),
     };
-    // Live events for it are held back from now on: the replay will send them.
-    const delivery = this.begin(record.sid, from, true);
-    // A handshake that never completes (the client went away again) leaves nothing behind.
-    setTimeout(() => {
-      if (this.deliveries.get(record.sid) === delivery && !delivery.resumed) {
-        this.deliveries.delete(record.sid);
-      }
-    }, ABANDONED_HANDSHAKE_MS).unref();
     return {
       sid: record.sid,
       pid,

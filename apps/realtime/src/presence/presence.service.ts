@@ -94,7 +94,6 @@ export class PresenceService {
   /** A new connection: recovery counts what it is sent from here. */
   started(connection: RealtimeConnection): void {
     this.recovery.started(connection.socket);
-    this.recovery.mark(connection.socket);
   }
 
   /**
@@ -107,7 +106,7 @@ export class PresenceService {
     for (const { channel, meta } of restored.channels) {
       this.memberships.adopt(connection, channel, meta);
     }
-    this.recovery.mark(connection.socket);
+    this.recovery.resumed(connection.socket);
     void this.track(
       connection.serial(async () => {
         try {
@@ -151,9 +150,9 @@ export class PresenceService {
         connection.serial(async () => {
           const membership = this.memberships.exit(connection, channel);
           if (!membership) return { ok: true };
-          this.recovery.left(connection.id, channel);
           await connection.socket.leave(roomOf(channel));
           await this.memberships.remove(connection, channel, membership);
+          await this.recovery.left(connection, channel);
           return { ok: true };
         }),
       );
@@ -290,7 +289,7 @@ export class PresenceService {
     await this.broadcaster.roomReady(roomOf(channel));
     try {
       const { members, offset } = await this.memberships.enter(connection, channel, workerId, meta);
-      this.recovery.joined(connection.id, channel, offset);
+      await this.recovery.joined(connection, channel, offset);
       return { ok: true, members, offset };
     } catch (error) {
       if (!existing) await connection.socket.leave(roomOf(channel));
@@ -306,6 +305,7 @@ export class PresenceService {
     if (!connection.channels.has(channel)) throw new NotAMemberError(channel);
     if (this.closing) throw new RealtimeUnavailableError();
     await this.memberships.update(connection, channel, meta);
+    await this.recovery.updated(connection);
     return { ok: true };
   }
 

@@ -14,6 +14,7 @@ import { PresenceController } from './presence.controller';
 import { PresenceGateway } from './presence.gateway';
 import { PresenceService } from './presence.service';
 import { PresenceWorker } from './presence.worker';
+import { RecoveryRecorder } from './recovery.recorder';
 import { RecoveryRepository } from './recovery.repository';
 import { SessionWatcher } from './session.watcher';
 import { SocketAuthenticator } from './socket.authenticator';
@@ -39,6 +40,7 @@ import { SocketAuthenticator } from './socket.authenticator';
   providers: [
     ConnectionRegistry,
     RecoveryRepository,
+    RecoveryRecorder,
     ConnectionRecovery,
     PresenceBroadcaster,
     PresenceWorker,

@@ -3,6 +3,9 @@ import { createHash } from 'node:crypto';
 import { RedisService } from '@lattice/redis';
 import { RealtimeUnavailableError } from './realtime.errors';
 
+/** Records whose expiry is pushed forward side by side. */
+const TOUCH_BATCH = 500;
+
 async function orUnavailable<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
@@ -12,32 +15,25 @@ async function orUnavailable<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /**
- * What a disconnected socket left behind for its recovery: its user, its
- * channels with the offsets the client is known to have, and the events it
- * was sent last, in order (`channel offset` each), so that the offset the
- * client reports on reconnecting tells how far it got in every channel.
+ * What a socket's recovery needs beside the position its client reports: its
+ * user and its channels with their `meta`, each with the id the socket's
+ * positions name it by (DeliveryState). Written at each change of its
+ * channels, before the change is acknowledged, so it is there even when the
+ * socket's instance is killed.
  */
 export interface RecoveryRecord {
   sid: string;
   userId: string;
-  /** The token of the connection's first packet: a client that reports it received nothing after it. */
-  marker: string;
-  channels: {
-    channel: string;
-    meta: Record<string, unknown> | null;
-    /** The offset the client had before any event of `sent`: its join's, or its last recovery's. */
-    from: string;
-    /** The greatest offset of the channel among events sent before `sent` begins ('' for none). */
-    floor: string;
-  }[];
-  /** The last events sent, oldest first, as [channel, offset]. */
-  sent: [string, string][];
+  channels: { channel: string; id: number; meta: Record<string, unknown> | null }[];
 }
 
 /**
- * `realtime:recovery:<sha256 of the private id>` → the record JSON, for
+ * `realtime:recovery:<sha256 of the private id>` → the record JSON. While its
+ * socket is connected its instance keeps pushing the expiry forward; from its
+ * last push (the instance was killed) or the socket's drop, it lives at least
  * REALTIME_RECOVERY_MS. The private id (Socket.IO's `pid`) is a secret of the
- * client, so it is kept only hashed; a record is taken once.
+ * client, so it is kept only hashed. A recovery takes the record and writes it
+ * again for the socket's new life.
  */
 export const recoveryKey = (pid: string): string =>
   `realtime:recovery:${createHash('sha256').update(pid).digest('hex')}`;
@@ -50,6 +46,20 @@ export class RecoveryRepository {
     await orUnavailable(() =>
       this.redis.client.set(recoveryKey(pid), JSON.stringify(record), 'PX', ttlMs),
     );
+  }
+
+  /** Pushes the expiry of live sockets' records forward (sent together; keys of any slot). */
+  async touch(pids: readonly string[], ttlMs: number): Promise<void> {
+    for (let i = 0; i < pids.length; i += TOUCH_BATCH) {
+      const keys = pids.slice(i, i + TOUCH_BATCH).map(recoveryKey);
+      await orUnavailable(() =>
+        Promise.all(keys.map((key) => this.redis.client.pexpire(key, ttlMs))),
+      );
+    }
+  }
+
+  async remove(pid: string): Promise<void> {
+    await orUnavailable(() => this.redis.client.del(recoveryKey(pid)));
   }
 
   /** The record of `pid`, removed as it is read; null when there is none (any more). */
