@@ -157,6 +157,7 @@ describe('Socket.IO connection recovery through network loss, SIGKILL and a roll
     const [live, parked, witness] = await Promise.all(
       ['live', 'parked', 'onlooker'].map((p) => stack.account(p)),
     );
+    await stack.allowMessages(witness, 1000);
     const living = await connect(live);
     const victimUrl = await stack.ownerOf(living.engineId);
     const victim = stack.realtime.findIndex((app) => app.url('') === victimUrl);
@@ -171,9 +172,16 @@ describe('Socket.IO connection recovery through network loss, SIGKILL and a roll
     // The witness straight on the instance that stays.
     const watching = await connect(witness, survivor.url(''), { transports: ['websocket'] });
     for (const client of [living, parking, watching]) await join(client, channel);
-    await say(watching, channel, 'before');
+    // The connected client is in two more channels: its position names all three.
+    const others = [`${channel}-2`, `${channel}-3`];
+    for (const other of others) {
+      await join(watching, other);
+      await join(living, other);
+    }
+    for (const each of [channel, ...others]) await say(watching, each, 'before');
     await waitFor('both to hear the witness', () =>
-      [living, parking].every((c) => c.of(channel).some((e) => e.data === 'before'))
+      [living, parking].every((c) => c.of(channel).some((e) => e.data === 'before')) &&
+      others.every((other) => living.of(other).some((e) => e.data === 'before'))
         ? true
         : undefined,
     );
@@ -198,7 +206,9 @@ describe('Socket.IO connection recovery through network loss, SIGKILL and a roll
       await stack.restartRealtime(victim, 'SIGKILL');
     }
     async function afterTheKill() {
-      for (let i = 1; i <= 10; i++) await say(watching, channel, i);
+      for (let i = 1; i <= 10; i++) {
+        for (const each of [channel, ...others]) await say(watching, each, i);
+      }
       link.restore();
 
       await waitFor('both clients to come back', () =>
@@ -207,18 +217,22 @@ describe('Socket.IO connection recovery through network loss, SIGKILL and a roll
       // Told: both were recovered, though nothing was kept when the instance died.
       expect(living.reconnections).toEqual([true]);
       expect(parking.reconnections).toEqual([true]);
-      // Each got every message it missed, once, in order, and is still a member.
-      for (const client of [living, parking]) {
-        await waitFor(`${client.login} to catch up`, () =>
-          client.of(channel).some((e) => e.data === 10) ? true : undefined,
+      // Each got every message it missed, in each of its channels, once, in order, and is still a member.
+      const heard = [
+        ...[channel, ...others].map((each) => [living, each] as const),
+        [parking, channel] as const,
+      ];
+      for (const [client, each] of heard) {
+        await waitFor(`${client.login} to catch up in ${each}`, () =>
+          client.of(each).some((e) => e.data === 10) ? true : undefined,
         );
         expect(
           client
-            .of(channel)
+            .of(each)
             .filter((e) => e.event === 'channel:message')
             .map((e) => e.data),
         ).toEqual(['before', ...Array.from({ length: 10 }, (_, i) => i + 1)]);
-        expectOnceInOrder(client.of(channel));
+        expectOnceInOrder(client.of(each));
       }
       const listed = [live.login, parked.login, witness.login].sort();
       expect(await stack.members(witness, channel)).toEqual(listed);
