@@ -256,6 +256,14 @@ describe('ConnectionRecovery', () => {
     expect(records.get('secret')).toEqual(kept);
   });
 
+  it('does not recover a socket still connected here (its drop not seen yet), and keeps its record', async () => {
+    await join('a', 10);
+    logs.set('a', [10]);
+    const kept = structuredClone(records.get('secret'));
+    expect(await adapter.restoreSession('secret', position())).toBeNull();
+    expect(records.get('secret')).toEqual(kept);
+  });
+
   it('writes a record that could not be written at the drop, and keeps the dropped socket for its window', async () => {
     failing = true;
     await join('a', 10, { y: 2 });

@@ -268,10 +268,13 @@ export class ConnectionRecovery
     const record = await this.repository.take(pid);
     if (!record || !Array.isArray(record.channels)) return null;
     if (!record.channels.every(({ id }) => Number.isInteger(id))) return null;
+    // Still connected here (its drop not seen yet): not its return, and its record stays.
+    if (this.registry.get(record.sid)?.socket.connected) {
+      await this.recorder.keepRestored(pid, record).catch(() => undefined);
+      return null;
+    }
     const offsets = parsePosition(position, record.channels);
     if (!offsets) return null;
-    // Still connected here (its drop not seen yet): this is not its return.
-    if (this.registry.get(record.sid)?.socket.connected) return null;
     // Recoverable only if every missed event is still in the logs.
     for (const [channel, offset] of offsets) {
       if ((await this.store.eventsSince(channel, offset)) === null) return null;

@@ -37,16 +37,17 @@ export class DeliveryState {
   constructor(
     /** Socket.IO's private id of the connection: its recovery record's key. */
     readonly pid: string,
-    restored: { channel: string; id: number; offset: string }[] = [],
+    /** A recovered socket's channels, each with its id and the offset its client has. */
+    restored?: { channel: string; id: number; offset: string }[],
   ) {
-    for (const { channel, id, offset } of restored) {
+    for (const { channel, id, offset } of restored ?? []) {
       this.ids.set(channel, id);
       this.joinedAt.set(channel, offset);
       this.sent.set(channel, offset);
       this.nextId = Math.max(this.nextId, id + 1);
     }
-    this.replaying = restored.length > 0;
-    this.recorded = restored.length > 0;
+    this.replaying = restored !== undefined;
+    this.recorded = restored !== undefined;
   }
 
   /** The channels, each with its id. */
