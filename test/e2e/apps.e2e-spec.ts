@@ -7,6 +7,7 @@ import {
 } from '@lattice/testing';
 
 const APPS: AppName[] = ['gateway', 'auth', 'realtime'];
+const CACHE_SYNC_TOKEN = 'apps-e2e-sync-token-0123456789';
 
 describe('the three apps as real processes', () => {
   let redis: TestRedis;
@@ -21,7 +22,7 @@ describe('the three apps as real processes', () => {
           app,
           await AppProcess.start(app, {
             ...redis.env,
-            ...(app === 'gateway' ? { LOG_LEVEL: 'info' } : {}),
+            ...(app === 'gateway' ? { LOG_LEVEL: 'info', CACHE_SYNC_TOKEN } : {}),
           }),
         ),
       ),
@@ -106,6 +107,30 @@ describe('the three apps as real processes', () => {
     // Probes are not logged; query strings and credentials never are.
     expect(logged('log-probe-1')).toEqual([]);
     expect(gateway.logs).not.toContain('s3cret');
+  });
+
+  it('puts the request id on the lines a service writes while the request runs', async () => {
+    const gateway = running.get('gateway')!;
+    const answer = await fetch(gateway.url('/api/cache/events'), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${CACHE_SYNC_TOKEN}`,
+        'x-request-id': 'log-context-1',
+      },
+      body: JSON.stringify({ key: 'DELETE_PATTERN', value: { data: { pattern: 'apps-e2e:*' } } }),
+    });
+    expect(answer.status).toBe(200);
+    // The cache service's own line, written once its Redis calls have answered: nothing
+    // hands it the request, so the id can only come from the request context.
+    const line = await waitFor('the cache service to log the event', () =>
+      gateway.logs
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => String(l.msg).startsWith('DELETE_PATTERN apps-e2e:*')),
+    );
+    expect(line).toMatchObject({ level: 30, requestId: 'log-context-1' });
   });
 
   it.each(APPS)('%s exits 0 on SIGTERM', async (app) => {

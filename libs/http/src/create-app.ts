@@ -31,10 +31,6 @@ export async function createApp(
     { bodyLimit: BODY_LIMIT_BYTES },
     depthBoundedJsonParser(fastify),
   );
-  fastify.addHook('onRequest', (request, reply, done) => {
-    reply.header('X-Request-Id', request.id);
-    done();
-  });
   // Once the server closes, a request that still arrives (on a keep-alive
   // connection that was busy) is refused with the contract's 503 rather than
   // Fastify's own body; requests already running finish.
@@ -44,7 +40,9 @@ export async function createApp(
     done();
   });
   const logger = new Logger('Errors');
+  // One hook for both, as every request runs each hook Fastify has.
   fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header('X-Request-Id', request.id);
     if (!closing) return done();
     reply.header('Connection', 'close');
     sendErrorReply(

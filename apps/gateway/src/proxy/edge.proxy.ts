@@ -133,7 +133,11 @@ export class EdgeProxy implements OnModuleInit {
       bufferRequestBodies(proxy, uploads);
       proxy.setErrorHandler(this.onRefusedBody);
       await proxy.register(replyFrom, { undici, disableRequestLogging: true });
-      proxy.all('/*', (request, reply) => this.forward(request, reply));
+      // Returns nothing: a handler that returns the reply makes Fastify wait for
+      // it as a thenable, which attaches end-of-stream listeners to every response.
+      proxy.all('/*', (request, reply) => {
+        this.forward(request, reply);
+      });
     });
 
     const socketRoute: Pick<ProxyRoute, 'auth'> = { auth: 'platform' };
@@ -212,13 +216,13 @@ export class EdgeProxy implements OnModuleInit {
     }
   }
 
-  private forward(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  /** Answers later, through `reply`, once the edge's checks are done. */
+  private forward(request: FastifyRequest, reply: FastifyReply): void {
     const route = this.routes.current.match(request.url);
     this.policy.admit(request, reply, route).then(
       () => this.afterAdmission(request, reply, route),
       (error: unknown) => this.fail(request, reply, error),
     );
-    return reply;
   }
 
   private afterAdmission(
