@@ -10,7 +10,7 @@ import type { FastifyRequest } from 'fastify';
 import { ValidationFailedError } from '@lattice/common';
 import { ConfigService } from '@lattice/config';
 import { MetricsService, traced, tracingEnabled } from '@lattice/observability';
-import { READINESS_PING_TIMEOUT_MS, RedisService } from '@lattice/redis';
+import { READINESS_PING_TIMEOUT_MS, REDIS_STARTUP_WAIT_MS, RedisService } from '@lattice/redis';
 import { FALLBACK_BUCKETS, MAX_LIMIT, RATE_LIMIT_DEFAULTS } from './rate-limit.constants';
 import { RATE_LIMIT_OPTIONS } from './rate-limit.di-tokens';
 import { DecisionReporter, type Source } from './decision.reporter';
@@ -86,13 +86,23 @@ export class RateLimitService implements BeforeApplicationShutdown {
     this.memory = new MemoryWindowStore(FALLBACK_BUCKETS, settings.maxLocalKeys);
     this.refused = new RefusedKeysCache(settings.maxLocalKeys);
     const probeTimeout = Math.min(READINESS_PING_TIMEOUT_MS, settings.probeIntervalMs);
+    // eslint-disable-next-line no-restricted-syntax -- the connection's state, no command
+    let starting = redis.client.status !== 'ready';
     this.circuit = new RedisCircuit(
       // Waiting for the connection's `ready` lets the limiter return the moment it reconnects.
-      async () => (await redis.whenReady(probeTimeout)) && redis.ping(probeTimeout),
+      // While the app starts, the first probe waits as long as the other start-up steps: one
+      // that gave up sooner would leave the circuit open (decisions in memory) until the next
+      // probe, after the app already reported ready (a Cluster's masters connect one by one).
+      async () => {
+        const ok =
+          (await redis.whenReady(starting ? REDIS_STARTUP_WAIT_MS : probeTimeout)) &&
+          (await redis.ping(probeTimeout));
+        if (ok) starting = false;
+        return ok;
+      },
       settings.probeIntervalMs,
       (open, reason) => this.onCircuitChange(open, reason),
-      // eslint-disable-next-line no-restricted-syntax -- the connection's state, no command
-      redis.client.status !== 'ready',
+      starting,
     );
     this.reporter = new DecisionReporter(metrics, this.logger);
     this.fallback = metrics.gauge(
