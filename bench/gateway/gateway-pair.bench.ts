@@ -19,6 +19,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
+import { signIn, startScript } from './bench-processes';
 import { AppProcess, cpuTimeUs, freePort, RedisServer, waitFor } from '@lattice/testing';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 4);
@@ -43,20 +44,6 @@ interface Target {
   cpuUs: number[];
 }
 
-async function startScript(script: string, env: Record<string, string>) {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ['-r', join(__dirname, '..', 'register.cjs'), join(__dirname, script)],
-    { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((done, fail) => {
-    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && done());
-    child.once('exit', (code) => fail(new Error(`${script} exited with ${code}`)));
-  });
-  return { port, child };
-}
-
 /** A gateway from `root`'s dist/ (AppProcess starts this checkout's only). */
 async function startGateway(root: string, env: Record<string, string>) {
   const port = await freePort();
@@ -71,22 +58,6 @@ async function startGateway(root: string, env: Record<string, string>) {
     30_000,
   );
   return { child, url };
-}
-
-async function bearerFor(url: (path: string) => string, login: string): Promise<string> {
-  const json = { 'content-type': 'application/json' };
-  const password = 'password-123';
-  await fetch(url('/auth/register'), {
-    method: 'POST',
-    headers: json,
-    body: JSON.stringify({ login, name: 'Bench', password }),
-  });
-  const signedIn = await fetch(url('/auth/login'), {
-    method: 'POST',
-    headers: json,
-    body: JSON.stringify({ login, password }),
-  });
-  return `Bearer ${((await signedIn.json()) as { token: string }).token}`;
 }
 
 /** What autocannon is given for a target, beside the duration. */
@@ -131,7 +102,7 @@ async function main(): Promise<void> {
     ];
     for (const [i, name] of ['baseline', 'this build'].entries()) {
       const { url, child } = gateways[i];
-      const authorization = await bearerFor(url, `bench-pair-${i}`);
+      const authorization = `Bearer ${await signIn(url, `bench-pair-${i}`)}`;
       targets.push({
         name,
         url: url('/orders/1'),

@@ -20,12 +20,12 @@
 // time per request is read alike: it shares the cores, so it costs throughput too.
 // BENCH_PROFILE=<dir> writes V8 CPU profiles (cpu-profile.preload.cjs) of the bare proxy
 // and the untraced gateway into <dir>, both stopped gracefully at the end so they write them.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
-import { AppProcess, cpuTimeUs, freePort, RedisServer } from '@lattice/testing';
+import { signIn, startScript } from './bench-processes';
+import { AppProcess, cpuTimeUs, RedisServer } from '@lattice/testing';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -56,23 +56,6 @@ interface Sample {
   /** Latency of one request at a time, in ms. */
   p50: number;
   p99: number;
-}
-
-async function startScript(
-  script: string,
-  env: Record<string, string>,
-): Promise<{ port: number; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ['-r', join(__dirname, '..', 'register.cjs'), join(__dirname, script)],
-    { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-  return { port, child };
 }
 
 /** One request at a time over one keep-alive connection; sorted times in ms. */
@@ -128,23 +111,6 @@ const line = (name: string, s: Sample): string =>
   `${s.redisCpuUs >= 0.5 ? `Redis ${s.redisCpuUs.toFixed(0).padStart(2)} µs/req` : '                '}  ` +
   `p50 ${s.p50.toFixed(3)} ms  p99 ${s.p99.toFixed(3)} ms`;
 
-/** A new account's bearer token: each gateway gets its own, so its counters are its own. */
-async function signIn(gateway: AppProcess, login: string): Promise<string> {
-  const json = { 'content-type': 'application/json' };
-  const account = { login, name: 'Bench', password: 'password-123' };
-  await fetch(gateway.url('/auth/register'), {
-    method: 'POST',
-    headers: json,
-    body: JSON.stringify(account),
-  });
-  const signedIn = await fetch(gateway.url('/auth/login'), {
-    method: 'POST',
-    headers: json,
-    body: JSON.stringify({ login: account.login, password: account.password }),
-  });
-  return ((await signedIn.json()) as { token: string }).token;
-}
-
 async function main(): Promise<void> {
   const redis = await RedisServer.start();
   const upstream = await startScript('upstream.server.ts', {});
@@ -171,9 +137,15 @@ async function main(): Promise<void> {
     OTEL_TRACES_SAMPLER: 'always_on',
   });
   try {
-    const bearer = { authorization: `Bearer ${await signIn(gateway, 'bench')}` };
-    const leasedBearer = { authorization: `Bearer ${await signIn(leased, 'bench-leased')}` };
-    const tracedBearer = { authorization: `Bearer ${await signIn(traced, 'bench-traced')}` };
+    const bearer = {
+      authorization: `Bearer ${await signIn((path) => gateway.url(path), 'bench')}`,
+    };
+    const leasedBearer = {
+      authorization: `Bearer ${await signIn((path) => leased.url(path), 'bench-leased')}`,
+    };
+    const tracedBearer = {
+      authorization: `Bearer ${await signIn((path) => traced.url(path), 'bench-traced')}`,
+    };
     for (const [app, headers] of [
       [gateway, bearer],
       [leased, leasedBearer],
