@@ -50,18 +50,42 @@ export const placeKeptMs = (patience: Patience): number =>
  * Without a queue (quorum mode, several resources on Cluster), it polls;
  * a lock released in this process wakes the longest local waiter.
  */
-export async function contend(
+export function contend(
   contender: Contender,
   patience: Patience,
   wakeups: LockWakeups,
   local: LocalWaiters,
+): Promise<Granted> {
+  const othersWait =
+    contender.member !== undefined && patience.retryCount > 0 && wakeups.awaited(contender.keys);
+  if (othersWait || patience.signal?.aborted) return wait(contender, patience, wakeups, local);
+  // The common case, a free resource: one attempt, without the loop's own promise hops.
+  return contender
+    .attempt(0)
+    .then((first) =>
+      first.kind === 'granted' ? first : wait(contender, patience, wakeups, local, first),
+    );
+}
+
+/** contend()'s loop; `first`: the refused first attempt, already made without queueing. */
+async function wait(
+  contender: Contender,
+  patience: Patience,
+  wakeups: LockWakeups,
+  local: LocalWaiters,
+  first?: Attempt,
 ): Promise<Granted> {
   const { retryCount, retryDelayMs, retryJitterMs, signal } = patience;
   const liveMs = placeKeptMs(patience);
   let listener: Listener | undefined;
   let turn: WaitTurn | undefined;
   let queued = false;
-  if (contender.member !== undefined && retryCount > 0 && wakeups.awaited(contender.keys)) {
+  if (
+    !first &&
+    contender.member !== undefined &&
+    retryCount > 0 &&
+    wakeups.awaited(contender.keys)
+  ) {
     // Others of this process already wait: the first attempt would be refused, so queue at once.
     listener = wakeups.listen(contender.keys, contender.member);
     queued = true;
@@ -71,7 +95,8 @@ export async function contend(
       if (signal?.aborted) {
         throw new LockNotAcquiredError(contender.resources, 'aborted', attempts - 1, signal.reason);
       }
-      const attempt = await contender.attempt(queued ? liveMs : 0);
+      const attempt =
+        attempts === 1 && first ? first : await contender.attempt(queued ? liveMs : 0);
       if (attempt.kind === 'granted') {
         queued = false; // the grant took it out of the queues
         return attempt;

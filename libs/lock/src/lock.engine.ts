@@ -55,7 +55,7 @@ export class LockEngine {
    * @param liveMs Single node only (see canQueue): a waiting attempt, which
    *   takes or keeps its place in the resources' wait queues for this long.
    */
-  async attempt(
+  attempt(
     keys: LockKeys,
     value: string,
     ttlMs: number,
@@ -65,32 +65,54 @@ export class LockEngine {
   ): Promise<Attempt> {
     const started = monotonicNow();
     const validUntil = started + ttlMs - driftMs(ttlMs);
-    if (!this.isQuorum) {
-      let grant: NodeGrant;
-      try {
-        grant =
-          liveMs > 0
-            ? await this.nodes[0].acquireQueued(keys, value, ttlMs, liveMs)
-            : await this.nodes[0].acquire(keys, value, ttlMs, guard);
-      } catch (cause) {
-        return { kind: 'unreachable', cause };
-      }
-      if (grant.kind !== 'granted') return grant;
-      if (ackTimeoutMs !== undefined) {
-        const acknowledged = await this.nodes[0].acknowledged(ackTimeoutMs).catch(() => false);
-        if (!acknowledged) {
+    if (this.isQuorum) return this.attemptOnQuorum(keys, value, ttlMs, validUntil, guard);
+    const node = this.nodes[0];
+    // Plain promise callbacks rather than async/await: a lone lock's loop pays for every hop.
+    const call =
+      liveMs > 0
+        ? node.acquireQueued(keys, value, ttlMs, liveMs)
+        : node.acquire(keys, value, ttlMs, guard);
+    return call.then(
+      (grant) =>
+        grant.kind === 'granted'
+          ? this.granted(keys, value, grant, validUntil, ackTimeoutMs)
+          : grant,
+      (cause: unknown): Attempt => ({ kind: 'unreachable', cause }),
+    );
+  }
+
+  /** One node granted: acknowledged by a replica if asked, and still valid, or given back. */
+  private granted(
+    keys: LockKeys,
+    value: string,
+    grant: Extract<NodeGrant, { kind: 'granted' }>,
+    validUntil: number,
+    ackTimeoutMs?: number,
+  ): Attempt | Promise<Attempt> {
+    if (ackTimeoutMs !== undefined) {
+      return this.nodes[0]
+        .acknowledged(ackTimeoutMs)
+        .catch(() => false)
+        .then(async (acknowledged): Promise<Attempt> => {
+          if (acknowledged) return this.granted(keys, value, grant, validUntil);
           await this.releaseQuietly(keys, value);
           return { kind: 'unacknowledged' };
-        }
-      }
-      // Granted too late to be of use (a stalled event loop, a slow Redis): give it back.
-      if (monotonicNow() >= validUntil) {
-        await this.releaseQuietly(keys, value);
-        return { kind: 'held', retryAfterMs: 0 };
-      }
-      return { kind: 'granted', token: BigInt(grant.token), validUntil };
+        });
     }
+    // Granted too late to be of use (a stalled event loop, a slow Redis): give it back.
+    if (monotonicNow() >= validUntil) {
+      return this.releaseQuietly(keys, value).then(() => ({ kind: 'held', retryAfterMs: 0 }));
+    }
+    return { kind: 'granted', token: BigInt(grant.token), validUntil };
+  }
 
+  private async attemptOnQuorum(
+    keys: LockKeys,
+    value: string,
+    ttlMs: number,
+    validUntil: number,
+    guard?: string,
+  ): Promise<Attempt> {
     const votes = await this.vote(
       this.nodes.map((node) => node.acquire(keys, value, ttlMs, guard)),
       (grant) => grant.kind === 'granted',
@@ -160,15 +182,11 @@ export class LockEngine {
     return { kind: 'unreachable', cause: failed?.error };
   }
 
-  async release(keys: LockKeys, value: string): Promise<Release> {
-    if (!this.isQuorum) {
-      try {
-        const count = await this.nodes[0].release(keys, value);
-        return count === keys.resources.length ? { kind: 'released' } : { kind: 'expired' };
-      } catch (cause) {
-        return { kind: 'unreachable', cause };
-      }
-    }
+  release(keys: LockKeys, value: string): Promise<Release> {
+    return this.isQuorum ? this.releaseOnQuorum(keys, value) : this.releaseOnOneNode(keys, value);
+  }
+
+  private async releaseOnQuorum(keys: LockKeys, value: string): Promise<Release> {
     const results = await Promise.allSettled(this.nodes.map((node) => node.release(keys, value)));
     const answered = results.filter((r) => r.status === 'fulfilled');
     if (answered.length < this.majority) {
@@ -178,6 +196,14 @@ export class LockEngine {
     // Released means the whole lock was still ours where it counts: every resource, on a majority.
     const whole = answered.filter((r) => r.value === keys.resources.length).length;
     return whole >= this.majority ? { kind: 'released' } : { kind: 'expired' };
+  }
+
+  private releaseOnOneNode(keys: LockKeys, value: string): Promise<Release> {
+    return this.nodes[0].release(keys, value).then(
+      (count): Release =>
+        count === keys.resources.length ? { kind: 'released' } : { kind: 'expired' },
+      (cause: unknown): Release => ({ kind: 'unreachable', cause }),
+    );
   }
 
   /** Best effort: a place left behind expires with its deadline. */

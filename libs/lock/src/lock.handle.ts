@@ -107,18 +107,20 @@ export class Lock {
    * taken over, which is no error; LOCK_RELEASE_FAILED only when Redis could
    * not be asked (the lease then expires by itself).
    */
-  async release(): Promise<ReleaseResult> {
-    if (this.state === 'released') return { released: false };
+  release(): Promise<ReleaseResult> {
+    if (this.state === 'released') return Promise.resolve({ released: false });
     const before = this.state;
     this.state = 'released';
-    const outcome = await this.lease.release();
-    if (outcome.kind === 'unreachable') {
-      // Still ours as far as we know, so a retry may release it.
-      this.state = before;
-      throw new LockReleaseFailedError(this.resources, outcome.cause);
-    }
-    if (outcome.kind === 'released') this.onReleased?.(this.lease.keys.leases);
-    return { released: before === 'held' && outcome.kind === 'released' };
+    // A promise callback rather than async/await: a lone lock's loop pays for every hop.
+    return this.lease.release().then((outcome) => {
+      if (outcome.kind === 'unreachable') {
+        // Still ours as far as we know, so a retry may release it.
+        this.state = before;
+        throw new LockReleaseFailedError(this.resources, outcome.cause);
+      }
+      if (outcome.kind === 'released') this.onReleased?.(this.lease.keys.leases);
+      return { released: before === 'held' && outcome.kind === 'released' };
+    });
   }
 
   /** @internal The lock's keeper gave it up: no more extensions. */

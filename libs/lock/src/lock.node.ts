@@ -67,11 +67,13 @@ export class LockNode {
     );
   }
 
-  async acquire(keys: LockKeys, value: string, ttlMs: number, guard?: string): Promise<NodeGrant> {
+  // Plain promise callbacks rather than async/await on the lone lock's path: a
+  // sequential acquire + release loop pays for every hop (docs/benchmarks.md).
+  acquire(keys: LockKeys, value: string, ttlMs: number, guard?: string): Promise<NodeGrant> {
     if (!this.cluster || keys.resources.length === 1) {
-      return toGrant(await this.acquirePairs(keys.pairs, value, ttlMs, '0', guard));
+      return this.acquirePairs(keys.pairs, value, ttlMs, '0', guard).then(toGrant);
     }
-    if (guard) throw new Error('A guarded lock takes a single resource');
+    if (guard) return Promise.reject(new Error('A guarded lock takes a single resource'));
     return this.acquireOneByOne(keys, value, ttlMs);
   }
 
@@ -125,14 +127,13 @@ export class LockNode {
   }
 
   /** How many of the leases were still `value`'s (they are deleted). */
-  async release(keys: LockKeys, value: string): Promise<number> {
+  release(keys: LockKeys, value: string): Promise<number> {
     if (!this.cluster || keys.leases.length === 1) {
       return this.releases.submit({ keys: keys.leases, args: [value, keys.leases.length] });
     }
-    const counts = await Promise.all(
+    return Promise.all(
       keys.leases.map((lease) => this.releases.submit({ keys: [lease], args: [value, 1] })),
-    );
-    return counts.reduce((sum, n) => sum + n, 0);
+    ).then((counts) => counts.reduce((sum, n) => sum + n, 0));
   }
 
   /**
@@ -167,25 +168,20 @@ export class LockNode {
    * floor (two keys, floor '0') takes acquire-one.lua, anything else
    * acquire.lua with a single request.
    */
-  private async acquireAlone({ keys, args }: BatchRequest): Promise<AcquireReply> {
+  private acquireAlone({ keys, args }: BatchRequest): Promise<AcquireReply> {
     const [value, ttlMs, floor, fenceTtlMs] = args;
     if (keys.length === 2 && floor === '0') {
-      const reply = await this.run<string | number>('acquire-one', keys, [
-        value,
-        ttlMs,
-        fenceTtlMs,
-      ]);
-      return typeof reply === 'string' ? [1, reply] : [0, reply];
+      return this.run<string | number>('acquire-one', keys, [value, ttlMs, fenceTtlMs]).then(
+        (reply): AcquireReply => (typeof reply === 'string' ? [1, reply] : [0, reply]),
+      );
     }
-    const replies = await this.run<AcquireReply[]>('acquire', keys, args);
-    return replies[0];
+    return this.run<AcquireReply[]>('acquire', keys, args).then((replies) => replies[0]);
   }
 
   /** A release alone in its call: one lease takes release-one.lua. */
-  private async releaseAlone({ keys, args }: BatchRequest): Promise<number> {
+  private releaseAlone({ keys, args }: BatchRequest): Promise<number> {
     if (keys.length === 1) return this.run<number>('release-one', keys, [args[0]]);
-    const replies = await this.run<number[]>('release', keys, args);
-    return replies[0];
+    return this.run<number[]>('release', keys, args).then((replies) => replies[0]);
   }
 
   /**

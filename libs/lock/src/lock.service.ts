@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@lattice/config';
 import { RedisService, type RedisClient } from '@lattice/redis';
-import { contend, patienceOf } from './lock.contention';
+import { contend, patienceOf, type Contender, type Patience } from './lock.contention';
 import { LockEngine } from './lock.engine';
 import { engineLease, Lock } from './lock.handle';
 import { holdLock } from './lock.hold';
@@ -16,7 +16,7 @@ import { SlotStore } from './slot.store';
 import type { AcquireOptions, LeadOptions, LockedWork, RunOnceOptions } from './lock.types';
 import { Leadership } from './leader.election';
 import { RunOnceTask } from './run-once.task';
-import { traced } from '@lattice/observability';
+import { traced, tracingEnabled } from '@lattice/observability';
 
 const RUN_ONCE_DEFAULTS = { leaseTtlMs: 15_000, doneTtlMs: 3_600_000, pollMs: 250 };
 /** How long the first acknowledged lock waits for its dedicated connection. */
@@ -72,16 +72,22 @@ export class LockService implements BeforeApplicationShutdown {
    * @throws LockNotAcquiredError (LOCK_NOT_ACQUIRED) when the attempts run
    *   out (`reason` `held` or `unreachable`) or `options.signal` aborts.
    */
-  async acquire(
+  acquire(
     resources: string | readonly string[],
     ttlMs: number,
     options: AcquireOptions = {},
   ): Promise<Lock> {
-    assertTtl(ttlMs);
-    const names = typeof resources === 'string' ? resources : resources.join(',');
-    return traced('lock.acquire', { 'lattice.lock.resources': names }, () =>
-      this.acquireKeys(lockKeys('lock', resources), ttlMs, options),
-    );
+    try {
+      assertTtl(ttlMs);
+      const keys = lockKeys('lock', resources);
+      const patience = patienceOf(options);
+      if (!tracingEnabled()) return this.acquireKeys(keys, ttlMs, patience, options);
+      return traced('lock.acquire', { 'lattice.lock.resources': keys.resources.join(',') }, () =>
+        this.acquireKeys(keys, ttlMs, patience, options),
+      );
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 
   /**
@@ -190,25 +196,43 @@ export class LockService implements BeforeApplicationShutdown {
     return this.slots;
   }
 
-  private async acquireKeys(keys: LockKeys, ttlMs: number, options: AcquireOptions): Promise<Lock> {
-    const patience = patienceOf(options);
-    const { replicaAckTimeoutMs: ackMs } = options;
-    const engine = ackMs === undefined ? this.engine : await this.acknowledgingEngine(ackMs);
-    const value = ownerValue();
-    const granted = await contend(
-      {
-        resources: keys.resources,
-        keys: keys.leases,
-        member: engine.canQueue(keys) ? value : undefined,
-        attempt: (liveMs) => engine.attempt(keys, value, ttlMs, undefined, ackMs, liveMs),
-        leave: () => engine.leaveQueue(keys, value),
-      },
-      patience,
-      this.wakeups,
-      this.waiters,
+  /** Plain promise callbacks rather than async/await: a lone lock's loop pays for every hop. */
+  private acquireKeys(
+    keys: LockKeys,
+    ttlMs: number,
+    patience: Patience,
+    { replicaAckTimeoutMs: ackMs }: AcquireOptions,
+  ): Promise<Lock> {
+    if (ackMs === undefined) return this.acquireOn(this.engine, keys, ttlMs, patience);
+    return this.acknowledgingEngine(ackMs).then((engine) =>
+      this.acquireOn(engine, keys, ttlMs, patience, ackMs),
     );
-    const lease = engineLease(engine, keys, value, ackMs);
-    return new Lock(lease, granted.token, granted.validUntil, this.wakeWaiters);
+  }
+
+  private acquireOn(
+    engine: LockEngine,
+    keys: LockKeys,
+    ttlMs: number,
+    patience: Patience,
+    ackMs?: number,
+  ): Promise<Lock> {
+    const value = ownerValue();
+    const contender: Contender = {
+      resources: keys.resources,
+      keys: keys.leases,
+      member: engine.canQueue(keys) ? value : undefined,
+      attempt: (liveMs) => engine.attempt(keys, value, ttlMs, undefined, ackMs, liveMs),
+      leave: () => engine.leaveQueue(keys, value),
+    };
+    return contend(contender, patience, this.wakeups, this.waiters).then(
+      (granted) =>
+        new Lock(
+          engineLease(engine, keys, value, ackMs),
+          granted.token,
+          granted.validUntil,
+          this.wakeWaiters,
+        ),
+    );
   }
 
   /**

@@ -11,7 +11,16 @@ describe('ScriptBatch', () => {
     return { calls, batch };
   }
 
-  it('splits the requests of one tick into calls of at most BATCH_KEYS keys, each caller getting its own reply', async () => {
+  it('sends a request made while no call is in flight at once, in the same tick', async () => {
+    const { calls, batch } = echo(true);
+    const first = batch.submit({ keys: ['k1'], args: ['a'] });
+    expect(calls).toEqual([['k1']]);
+    await first;
+    void batch.submit({ keys: ['k2'], args: ['b'] });
+    expect(calls).toEqual([['k1'], ['k2']]);
+  });
+
+  it('splits the requests made while a call is in flight into calls of at most BATCH_KEYS keys, each caller getting its own reply', async () => {
     const { calls, batch } = echo(true);
     const replies = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
@@ -19,7 +28,9 @@ describe('ScriptBatch', () => {
       ),
     );
     expect(replies).toEqual(Array.from({ length: 40 }, (_, i) => `r${i}`));
-    expect(calls.length).toBe(Math.ceil((40 * 2) / BATCH_KEYS));
+    // The first went alone; the 39 made while it was in flight share calls.
+    expect(calls[0]).toEqual(['lease:0', 'fence:0']);
+    expect(calls.length).toBe(1 + Math.ceil((39 * 2) / BATCH_KEYS));
     expect(calls.every((keys) => keys.length <= BATCH_KEYS)).toBe(true);
     expect(calls.flat()).toEqual(
       Array.from({ length: 40 }, (_, i) => [`lease:${i}`, `fence:${i}`]).flat(),
@@ -35,7 +46,8 @@ describe('ScriptBatch', () => {
       batch.submit({ keys: ['after'], args: ['c'] }),
     ]);
     expect(replies).toEqual(['a', 'b', 'c']);
-    expect(calls).toEqual([['small', ...big], ['after']]);
+    // 'small' found nothing in flight and went at once; 'big' filled a call by itself.
+    expect(calls).toEqual([['small'], big, ['after']]);
   });
 
   it('without batching (Redis Cluster) sends every request alone', async () => {
@@ -78,8 +90,9 @@ describe('ScriptBatch', () => {
     const replies = await Promise.all([
       batch.submit({ keys: ['k1'], args: ['a'] }),
       batch.submit({ keys: ['k2'], args: ['b'] }),
+      batch.submit({ keys: ['k3'], args: ['c'] }),
     ]);
-    expect(replies).toEqual(['a', 'b']);
-    expect(calls).toEqual([['k1', 'k2']]);
+    expect(replies).toEqual(['alone', 'b', 'c']);
+    expect(calls).toEqual([['k2', 'k3']]);
   });
 });

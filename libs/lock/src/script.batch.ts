@@ -20,19 +20,26 @@ interface Pending<T> {
 export const BATCH_KEYS = 16;
 
 /**
- * Sends the requests made in the same tick as a few script calls of at most
- * BATCH_KEYS keys each, and hands each caller its own reply. Under load most
- * of the cost of a lock operation is the client's per-command work, so one
- * command for several requests multiplies throughput; a lone request goes out
- * in the same tick it was made, so nothing waits. Disabled on Redis Cluster,
- * where the keys of one call must share a slot: each request is then a call
- * of its own. A call that carries a single request goes to `sendAlone` when
- * given: a leaner script for that case, since one sequential caller pays for
- * every argument and every nested reply.
+ * Sends a request made while no call of this batch is in flight at once, on
+ * its own: a lone caller (one loop of acquire + release) never waits for a
+ * tick. Requests made while calls are in flight are gathered for the rest of
+ * the tick and sent as a few script calls of at most BATCH_KEYS keys each,
+ * each caller getting its own reply. Under load most of the cost of a lock
+ * operation is the client's per-command work, so one command for several
+ * requests multiplies throughput. Disabled on Redis Cluster, where the keys
+ * of one call must share a slot: each request is then a call of its own. A
+ * call that carries a single request goes to `sendAlone` when given: a
+ * leaner script for that case, since one sequential caller pays for every
+ * argument and every nested reply.
  */
 export class ScriptBatch<T> {
   private queue: Pending<T>[] = [];
   private queuedKeys = 0;
+  /** Script calls sent and not answered yet. */
+  private calls = 0;
+  private readonly settled = (): void => {
+    this.calls--;
+  };
 
   constructor(
     private readonly send: (keys: string[], args: (string | number)[]) => Promise<T[]>,
@@ -42,6 +49,10 @@ export class ScriptBatch<T> {
 
   submit(request: BatchRequest): Promise<T> {
     if (!this.batching) return this.sendOne(request);
+    if (this.calls === 0 && this.queue.length === 0) {
+      // Nothing in flight: no call to share, so send at once rather than a tick later.
+      return this.track(this.sendOne(request));
+    }
     return new Promise<T>((resolve, reject) => {
       if (this.queue.length === 0) process.nextTick(() => this.flush());
       this.queue.push({ request, resolve, reject });
@@ -57,7 +68,7 @@ export class ScriptBatch<T> {
     this.queuedKeys = 0;
     if (batch.length === 1) {
       const [{ request, resolve, reject }] = batch;
-      this.sendOne(request).then(resolve, reject);
+      this.track(this.sendOne(request)).then(resolve, reject);
       return;
     }
     const keys: string[] = [];
@@ -66,10 +77,16 @@ export class ScriptBatch<T> {
       keys.push(...request.keys);
       args.push(...request.args);
     }
-    this.send(keys, args).then(
+    this.track(this.send(keys, args)).then(
       (replies) => batch.forEach((pending, i) => pending.resolve(replies[i])),
       (error: unknown) => batch.forEach((pending) => pending.reject(error)),
     );
+  }
+
+  private track<R>(call: Promise<R>): Promise<R> {
+    this.calls++;
+    call.then(this.settled, this.settled);
+    return call;
   }
 
   private sendOne(request: BatchRequest): Promise<T> {
