@@ -1,5 +1,6 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '@lattice/config';
+import { CommandWatchdog } from './command.watchdog';
 import { READONLY_REPLY } from './redis-errors';
 
 export type RedisClient = Redis | Cluster;
@@ -27,7 +28,8 @@ function baseOptions(role: ConnectionRole, keyPrefix: string, name: string): Red
     connectionName: name,
     lazyConnect: true,
     connectTimeout: CONNECT_TIMEOUT_MS,
-    commandTimeout: role === 'commands' ? COMMAND_TIMEOUT_MS : undefined,
+    // No `commandTimeout`: it arms a timer per command; the 'commands' role is
+    // bounded by a CommandWatchdog instead (createRedisClient).
     // Nothing waits in an offline queue: a command sent while disconnected fails at once.
     enableOfflineQueue: subscriber,
     // A command in flight when the connection drops is failed, never sent twice.
@@ -44,6 +46,17 @@ function baseOptions(role: ConnectionRole, keyPrefix: string, name: string): Red
 }
 
 export function createRedisClient(
+  config: RedisConfig,
+  role: ConnectionRole,
+  name: string,
+): RedisClient {
+  const client = createUnwatchedClient(config, role, name);
+  // Every command on a request-path connection fails after COMMAND_TIMEOUT_MS
+  // (up to one sweep later) with ioredis's "Command timed out".
+  return role === 'commands' ? CommandWatchdog.watch(client, COMMAND_TIMEOUT_MS) : client;
+}
+
+function createUnwatchedClient(
   config: RedisConfig,
   role: ConnectionRole,
   name: string,

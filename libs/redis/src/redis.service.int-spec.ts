@@ -4,13 +4,44 @@ import { join } from 'node:path';
 import {
   RedisCluster,
   RedisServer,
+  sleep,
   startPlatform,
   waitFor,
   type PlatformInstance,
 } from '@lattice/testing';
 import type { Cluster } from 'ioredis';
+import { SWEEP_MS } from './command.watchdog';
+import { COMMAND_TIMEOUT_MS } from './redis-options.factory';
 import { RedisModule } from './redis.module';
 import { RedisService } from './redis.service';
+
+/**
+ * How `command` settled and after how many ms: its error's message, 'answered',
+ * or 'still waiting' when it had not settled three times the bound later (so
+ * a command that is never failed fails the test instead of hanging it).
+ */
+async function outcomeOf(command: Promise<unknown>): Promise<{ outcome: string; ms: number }> {
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    command.then(
+      () => 'answered',
+      (error: Error) => error.message,
+    ),
+    new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve('still waiting'), 3 * COMMAND_TIMEOUT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  return { outcome, ms: Date.now() - started };
+}
+
+/** A command fails once its bound has passed, and at most two sweeps later (plus a loaded machine's lag). */
+function expectTimedOut({ outcome, ms }: { outcome: string; ms: number }): void {
+  expect(outcome).toBe('Command timed out');
+  expect(ms).toBeGreaterThanOrEqual(COMMAND_TIMEOUT_MS - 5);
+  expect(ms).toBeLessThan(COMMAND_TIMEOUT_MS + 2 * SWEEP_MS + 600);
+}
 
 /** RedisModule as an app builds it; its RedisService. */
 async function serviceFor(
@@ -18,6 +49,12 @@ async function serviceFor(
 ): Promise<{ platform: PlatformInstance; service: RedisService }> {
   const platform = await startPlatform({ env, imports: [RedisModule] });
   return { platform, service: platform.get(RedisService) };
+}
+
+function writeLua(name: string, lua: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'lua-')), name);
+  writeFileSync(file, lua);
+  return file;
 }
 
 describe('RedisService against a real redis-server', () => {
@@ -45,9 +82,7 @@ describe('RedisService against a real redis-server', () => {
   });
 
   it('runs Lua scripts from .lua files by SHA, with the prefix applied to their keys', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lua-'));
-    const file = join(dir, 'incr-by.lua');
-    writeFileSync(file, "return redis.call('INCRBY', KEYS[1], ARGV[1])");
+    const file = writeLua('incr-by.lua', "return redis.call('INCRBY', KEYS[1], ARGV[1])");
     const script = service.script<number>(file, 1);
     expect(await script.run(['counter'], [5])).toBe(5);
     expect(await script.run(['counter'], [2])).toBe(7);
@@ -94,6 +129,40 @@ describe('RedisService against a real redis-server', () => {
     await Promise.all(listeners.map((listener) => listener.subscribe(channel)));
     expect(await service.subscriberCount(channel)).toBe(2);
     listeners.forEach((listener) => listener.disconnect());
+  });
+
+  it('fails every command Redis does not answer within the bound with "Command timed out", and goes on once it answers', async () => {
+    process.kill(redis.pid!, 'SIGSTOP');
+    let outcomes: { outcome: string; ms: number }[];
+    try {
+      const script = service.script<number>(writeLua('echo.lua', 'return ARGV[1]'), 0);
+      outcomes = await Promise.all([
+        outcomeOf(service.client.get('greeting')),
+        outcomeOf(script.run([], ['hello'])),
+        // A pipeline resolves with each command's error in its place.
+        outcomeOf(
+          service.client
+            .pipeline()
+            .set('a', '1')
+            .get('a')
+            .exec()
+            .then((replies) => {
+              const errors = (replies ?? []).map(([error]) => error?.message);
+              if (errors.length === 2 && errors[0] && errors[0] === errors[1]) {
+                throw new Error(errors[0]);
+              }
+            }),
+        ),
+        // Sent later than the others: failed from its own sending, not with theirs.
+        sleep(COMMAND_TIMEOUT_MS / 2).then(() => outcomeOf(service.client.get('later'))),
+      ]);
+    } finally {
+      process.kill(redis.pid!, 'SIGCONT');
+    }
+    for (const outcome of outcomes) expectTimedOut(outcome);
+    // The late answers are read and dropped: the connection answers what it is asked next.
+    expect(await service.client.set('after-freeze', 'yes')).toBe('OK');
+    expect(await service.client.get('after-freeze')).toBe('yes');
   });
 
   it('fails commands at once while Redis is down, and recovers by itself when it returns', async () => {
@@ -148,5 +217,19 @@ describe('RedisService on a Redis Cluster', () => {
       process.kill(frozen.pid!, 'SIGCONT');
     }
     await waitFor('the ping to answer again', () => service.ping(1000));
+  });
+
+  it('fails a command to a frozen master with "Command timed out" within the bound', async () => {
+    const frozen = await cluster.masterOf(`${service.keyPrefix}frozen-key`);
+    process.kill(frozen.pid!, 'SIGSTOP');
+    let outcome: { outcome: string; ms: number };
+    try {
+      outcome = await outcomeOf(service.client.get('frozen-key'));
+    } finally {
+      process.kill(frozen.pid!, 'SIGCONT');
+    }
+    expectTimedOut(outcome);
+    await waitFor('the master to answer again', () => service.ping(1000));
+    expect(await service.client.set('frozen-key', 'thawed')).toBe('OK');
   });
 });
