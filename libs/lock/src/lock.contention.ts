@@ -56,47 +56,56 @@ export function contend(
   wakeups: LockWakeups,
   local: LocalWaiters,
 ): Promise<Granted> {
-  const othersWait =
+  // Others of this process already wait: the first attempt would be refused, so queue at once.
+  const queueAtOnce =
     contender.member !== undefined && patience.retryCount > 0 && wakeups.awaited(contender.keys);
-  if (othersWait || patience.signal?.aborted) return wait(contender, patience, wakeups, local);
+  if (queueAtOnce || patience.signal?.aborted) {
+    return wait(contender, patience, wakeups, local, { queueAtOnce });
+  }
   // The common case, a free resource: one attempt, without the loop's own promise hops.
   return contender
     .attempt(0)
     .then((first) =>
-      first.kind === 'granted' ? first : wait(contender, patience, wakeups, local, first),
+      first.kind === 'granted' ? first : wait(contender, patience, wakeups, local, { first }),
     );
 }
 
-/** contend()'s loop; `first`: the refused first attempt, already made without queueing. */
+/**
+ * contend()'s loop: from the refused `first` attempt (made without queueing),
+ * or from a first attempt of its own, queued at once when `queueAtOnce`.
+ */
 async function wait(
   contender: Contender,
   patience: Patience,
   wakeups: LockWakeups,
   local: LocalWaiters,
-  first?: Attempt,
+  { first, queueAtOnce = false }: { first?: Attempt; queueAtOnce?: boolean },
 ): Promise<Granted> {
   const { retryCount, retryDelayMs, retryJitterMs, signal } = patience;
   const liveMs = placeKeptMs(patience);
   let listener: Listener | undefined;
   let turn: WaitTurn | undefined;
   let queued = false;
-  if (
-    !first &&
-    contender.member !== undefined &&
-    retryCount > 0 &&
-    wakeups.awaited(contender.keys)
-  ) {
-    // Others of this process already wait: the first attempt would be refused, so queue at once.
+  if (queueAtOnce && contender.member !== undefined) {
     listener = wakeups.listen(contender.keys, contender.member);
     queued = true;
   }
   try {
     for (let attempts = 1; ; attempts++) {
-      if (signal?.aborted) {
-        throw new LockNotAcquiredError(contender.resources, 'aborted', attempts - 1, signal.reason);
+      let attempt: Attempt;
+      if (attempts === 1 && first) {
+        attempt = first;
+      } else {
+        if (signal?.aborted) {
+          throw new LockNotAcquiredError(
+            contender.resources,
+            'aborted',
+            attempts - 1,
+            signal.reason,
+          );
+        }
+        attempt = await contender.attempt(queued ? liveMs : 0);
       }
-      const attempt =
-        attempts === 1 && first ? first : await contender.attempt(queued ? liveMs : 0);
       if (attempt.kind === 'granted') {
         queued = false; // the grant took it out of the queues
         return attempt;
