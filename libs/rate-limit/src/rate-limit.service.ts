@@ -111,7 +111,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
     );
     this.fallbacks = metrics.counter(
       'lattice_rate_limit_fallbacks_total',
-      'Times Redis failed or missed its deadline and the limiter stopped using it until it answered again',
+      'Times the limiter stopped using Redis and decided without it until it answered again: each failure or missed deadline, and a start that decided requests before its connection was up',
     );
     this.fallback.set(this.circuit.isOpen ? 1 : 0);
     // Not connected yet (the app is starting): close the circuit the moment the connection
