@@ -9,25 +9,46 @@ import {
 } from '@nestjs/swagger';
 import { HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { UnavailableError, Public } from '@lattice/common';
-import { SkipRateLimit } from '@lattice/rate-limit';
+import { RateLimitHealthIndicator, SkipRateLimit } from '@lattice/rate-limit';
 import { RedisHealthIndicator } from '@lattice/redis';
 import { ShutdownState } from './shutdown.state';
 
-/** Terminus's report of each indicator, by name (here `redis`). */
+/** Terminus's report of each indicator, by name: `redis` and `rateLimit`. */
 const INDICATORS: SchemaObject = {
   type: 'object',
   additionalProperties: {
     type: 'object',
     properties: {
-      status: { type: 'string', enum: ['up', 'down'] },
+      status: {
+        type: 'string',
+        enum: ['up', 'degraded', 'down'],
+        description: '`degraded` (rateLimit only) keeps readiness 200',
+      },
       maxmemoryPolicy: {
         type: 'string',
         nullable: true,
-        description: "Redis's maxmemory-policy; null when Redis refuses CONFIG",
+        description: "redis: Redis's maxmemory-policy; null when Redis refuses CONFIG",
+      },
+      mode: {
+        type: 'string',
+        enum: ['redis', 'memory', 'unavailable'],
+        description:
+          'rateLimit: where limits are decided now: in Redis (shared by every instance), in this instance alone (Redis unreachable, RATE_LIMIT_FAIL=open), or not at all, 503 (RATE_LIMIT_FAIL=closed)',
+      },
+      failMode: {
+        type: 'string',
+        enum: ['open', 'closed'],
+        description: 'rateLimit: RATE_LIMIT_FAIL',
+      },
+      since: {
+        type: 'string',
+        format: 'date-time',
+        description: 'rateLimit, when not on Redis: when the limiter stopped using it',
       },
       warning: {
         type: 'string',
-        description: 'set when that policy lets Redis evict keys (anything but noeviction)',
+        description:
+          'redis: set when its policy lets Redis evict keys (anything but noeviction); rateLimit: set while not on Redis',
       },
     },
     required: ['status'],
@@ -43,6 +64,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly redis: RedisHealthIndicator,
+    private readonly rateLimit: RateLimitHealthIndicator,
     private readonly shutdown: ShutdownState,
   ) {}
 
@@ -68,11 +90,12 @@ export class HealthController {
     summary: 'Readiness: Redis answers a PING within 500 ms, and no shutdown has begun',
   })
   @ApiOkResponse({
-    description: "Ready: terminus's report",
+    description:
+      "Ready: terminus's report. `status` is `degraded` while the rate limiter decides without Redis (details.rateLimit), which does not make the instance unready",
     schema: {
       type: 'object',
       properties: {
-        status: { type: 'string', enum: ['ok'] },
+        status: { type: 'string', enum: ['ok', 'degraded'] },
         info: INDICATORS,
         error: INDICATORS,
         details: INDICATORS,
@@ -88,7 +111,11 @@ export class HealthController {
   async ready(): Promise<HealthCheckResult> {
     if (this.shutdown.isShuttingDown) throw new UnavailableError('Shutting down');
     try {
-      return await this.health.check([() => this.redis.check('redis')]);
+      // The limiter's entry never fails readiness (see RateLimitHealthIndicator).
+      return await this.health.check([
+        () => this.redis.check('redis'),
+        () => this.rateLimit.check('rateLimit'),
+      ]);
     } catch (error) {
       if (error instanceof ServiceUnavailableException) {
         throw new UnavailableError('Not ready: Redis is unreachable');

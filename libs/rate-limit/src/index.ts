@@ -1,6 +1,7 @@
 export { RateLimitModule } from './rate-limit.module';
 export { RateLimitService } from './rate-limit.service';
 export { RateLimitGuard } from './rate-limit.guard';
+export { RateLimitHealthIndicator } from './rate-limit.health';
 export {
   RateLimitOverrides,
   validateOverride,
@@ -36,6 +37,7 @@ export type {
   RateLimitModuleOptions,
   RateLimitKey,
   RateLimitPolicy,
+  RateLimitState,
   RateLimitSubject,
   RateLimitUse,
   RegisteredPolicy,

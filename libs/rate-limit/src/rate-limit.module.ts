@@ -1,11 +1,13 @@
 import { Module, type DynamicModule, type ModuleMetadata, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
 import { MetricsModule } from '@lattice/observability';
 import { RedisModule } from '@lattice/redis';
 import { RateLimitPoliciesCheck } from './rate-limit-policies.check';
 import { RateLimitRootModule } from './rate-limit-root.module';
 import { RATE_LIMIT_OPTIONS } from './rate-limit.di-tokens';
 import { RateLimitGuard } from './rate-limit.guard';
+import { RateLimitHealthIndicator } from './rate-limit.health';
 import { RateLimitOverrides } from './rate-limit.overrides';
 import { RateLimitService } from './rate-limit.service';
 import type { RateLimitModuleOptions } from './rate-limit.types';
@@ -19,17 +21,24 @@ export interface RateLimitModuleAsyncOptions {
 
 /**
  * RateLimitService (socket gateways and handlers use it directly),
- * RateLimitOverrides, and RateLimitGuard, which the app registers as an
- * APP_GUARD, for the modules that import this one: a static module, so every
- * import shares the app's one limiter. The app declares its named policies
+ * RateLimitOverrides, RateLimitGuard, which the app registers as an
+ * APP_GUARD, and RateLimitHealthIndicator (readiness's `rateLimit` entry),
+ * for the modules that import this one: a static module, so every import
+ * shares the app's one limiter. The app declares its named policies
  * once at its root with `RateLimitModule.forRoot({ policies })` (beside the
  * environment's); a name given twice, or named by @RateLimit and not
  * declared, fails the start.
  */
 @Module({
-  imports: [DiscoveryModule, RedisModule, MetricsModule],
-  providers: [RateLimitOverrides, RateLimitService, RateLimitGuard, RateLimitPoliciesCheck],
-  exports: [RateLimitService, RateLimitGuard, RateLimitOverrides],
+  imports: [DiscoveryModule, TerminusModule, RedisModule, MetricsModule],
+  providers: [
+    RateLimitOverrides,
+    RateLimitService,
+    RateLimitGuard,
+    RateLimitPoliciesCheck,
+    RateLimitHealthIndicator,
+  ],
+  exports: [RateLimitService, RateLimitGuard, RateLimitOverrides, RateLimitHealthIndicator],
 })
 export class RateLimitModule {
   /** The app's options; import it once, at the root (beside RateLimitModule where used). */

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { MetricsService } from '@lattice/observability';
 import { RedisService } from '@lattice/redis';
 import { RedisServer, sleep, startPlatform, waitFor } from '@lattice/testing';
 import { loginRateLimitKey } from './client-ip';
@@ -15,6 +16,8 @@ jest.setTimeout(60_000);
 interface Instance {
   limiter: RateLimitService;
   redis: RedisService;
+  /** Its metrics, as GET /metrics shows them. */
+  metrics(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -30,18 +33,30 @@ async function closeInstances(): Promise<void> {
 async function instance(
   server: RedisServer,
   env: Record<string, string> = {},
-  options: RateLimitModuleOptions = {},
+  options: RateLimitModuleOptions & { waitForRedis?: boolean } = {},
 ): Promise<Instance> {
+  const { waitForRedis = true, ...moduleOptions } = options;
   const platform = await startPlatform({
     env: { REDIS_URL: server.url, KEY_PREFIX: 'it:', ...env },
-    imports: [RateLimitModule.forRoot(options)],
+    imports: [RateLimitModule.forRoot(moduleOptions)],
   });
-  const limiter = platform.get(RateLimitService);
-  // Built before Redis connects (as in an app), it decides in process until its probe answers.
-  await waitFor('the limiter on Redis', () => limiter.usingRedis);
-  const created = { limiter, redis: platform.get(RedisService), close: () => platform.close() };
+  const created: Instance = {
+    limiter: platform.get(RateLimitService),
+    redis: platform.get(RedisService),
+    metrics: async () => (await platform.get(MetricsService).render()).body,
+    close: () => platform.close(),
+  };
   instances.push(created);
+  // Built before Redis connects (as in an app), it decides in process until its probe answers.
+  if (waitForRedis) {
+    await waitFor('the limiter on Redis', () => created.limiter.usingRedis);
+  }
   return created;
+}
+
+/** A metric's value in the text format (a series without labels), NaN when absent. */
+function metric(text: string, name: string): number {
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
 }
 
 async function timed<T>(
@@ -384,6 +399,86 @@ describe('RateLimitService while Redis is in trouble', () => {
     } finally {
       raw.disconnect();
     }
+  });
+});
+
+describe('lattice_rate_limit_fallbacks_total: every decision taken without Redis, start-up included', () => {
+  let server: RedisServer;
+
+  beforeEach(async () => {
+    server = await RedisServer.start();
+  });
+
+  afterEach(async () => {
+    await closeInstances();
+    await server?.dispose();
+  });
+
+  const FALLBACKS = 'lattice_rate_limit_fallbacks_total';
+  const FALLBACK = 'lattice_rate_limit_fallback';
+
+  it('fail open: counts a start that decides in memory, once, then each later outage', async () => {
+    await server.stop();
+    // Started while Redis is down: the connection is not up, the limiter decides in memory.
+    const starting = await instance(server, { RATE_LIMIT_FAIL: 'open' }, { waitForRedis: false });
+    expect(starting.limiter.usingRedis).toBe(false);
+    // No decision yet: nothing was decided without Redis, nothing is counted.
+    expect(metric(await starting.metrics(), FALLBACKS)).toBe(0);
+
+    const policy = { name: 'starting', key: 'ip:192.0.2.10', limit: 2, windowSeconds: 60 };
+    const allowed = [];
+    for (let i = 0; i < 3; i++) allowed.push((await starting.limiter.consume(policy)).allowed);
+    expect(allowed).toEqual([true, true, false]);
+    let text = await starting.metrics();
+    expect(metric(text, FALLBACKS)).toBe(1);
+    expect(metric(text, FALLBACK)).toBe(1);
+    expect(text).toMatch(
+      /^lattice_rate_limit_decisions_total\{policy="starting",outcome="allowed",source="memory"\} 2$/m,
+    );
+
+    await server.restart();
+    await waitFor('the limiter on Redis', () => starting.limiter.usingRedis, 15_000);
+    expect(await starting.limiter.consume(policy)).toMatchObject({ allowed: true, remaining: 1 });
+    text = await starting.metrics();
+    // One start, one fallback, however many decisions it took.
+    expect(metric(text, FALLBACKS)).toBe(1);
+    expect(metric(text, FALLBACK)).toBe(0);
+
+    // An outage after the start counts as before.
+    await server.stop();
+    expect((await starting.limiter.consume({ ...policy, key: 'ip:192.0.2.11' })).allowed).toBe(
+      true,
+    );
+    text = await starting.metrics();
+    expect(metric(text, FALLBACKS)).toBe(2);
+    expect(metric(text, FALLBACK)).toBe(1);
+  });
+
+  it('fail closed: counts a start that answers 503 without Redis', async () => {
+    await server.stop();
+    const starting = await instance(server, { RATE_LIMIT_FAIL: 'closed' }, { waitForRedis: false });
+    const policy = { name: 'starting', key: 'ip:192.0.2.12', limit: 5, windowSeconds: 60 };
+    for (let i = 0; i < 3; i++) {
+      await expect(starting.limiter.consume(policy)).rejects.toMatchObject({
+        code: 'UNAVAILABLE',
+        status: 503,
+      });
+    }
+    const text = await starting.metrics();
+    expect(metric(text, FALLBACKS)).toBe(1);
+    expect(metric(text, FALLBACK)).toBe(1);
+  });
+
+  it('counts nothing for a start whose connection came up before its first decision', async () => {
+    const { limiter, metrics } = await instance(server, { RATE_LIMIT_FAIL: 'open' });
+    const policy = { name: 'started', key: 'ip:192.0.2.13', limit: 5, windowSeconds: 60 };
+    expect(await limiter.consume(policy)).toMatchObject({ allowed: true, remaining: 4 });
+    const text = await metrics();
+    expect(metric(text, FALLBACKS)).toBe(0);
+    expect(metric(text, FALLBACK)).toBe(0);
+    expect(text).toMatch(
+      /^lattice_rate_limit_decisions_total\{policy="started",outcome="allowed",source="redis"\} 1$/m,
+    );
   });
 });
 

@@ -24,6 +24,7 @@ import type {
   RateLimitModuleOptions,
   RateLimitPolicy,
   RateLimitRequest,
+  RateLimitState,
   RateLimitSubject,
   RateLimitUse,
   RegisteredPolicy,
@@ -111,7 +112,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
     );
     this.fallbacks = metrics.counter(
       'lattice_rate_limit_fallbacks_total',
-      'Times Redis failed or missed its deadline and the limiter stopped using it until it answered again',
+      'Times the limiter stopped using Redis and decided without it until it answered again: each failure or missed deadline, and a start that decided requests before its connection was up',
     );
     this.fallback.set(this.circuit.isOpen ? 1 : 0);
     // Not connected yet (the app is starting): close the circuit the moment the connection
@@ -124,6 +125,19 @@ export class RateLimitService implements BeforeApplicationShutdown {
   /** Whether decisions are currently taken by Redis (false while it is unreachable). */
   get usingRedis(): boolean {
     return !this.circuit.isOpen;
+  }
+
+  /**
+   * Where the next decision is taken (for readiness): in Redis, shared by
+   * every instance; in this instance's memory (Redis unreachable, fail open);
+   * or nowhere, 503 (Redis unreachable, fail closed). `since`: when the
+   * limiter stopped using Redis (its start, when it has not used it yet).
+   */
+  get state(): RateLimitState {
+    const failMode = this.failOpen ? 'open' : 'closed';
+    const since = this.circuit.openedAt;
+    if (since === null) return { mode: 'redis', failMode };
+    return { mode: this.failOpen ? 'memory' : 'unavailable', failMode, since };
   }
 
   /** The policies a request gets when its route names none: `user` when signed in, else `ip`. */

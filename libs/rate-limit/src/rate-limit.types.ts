@@ -104,6 +104,21 @@ export interface RateLimitDecision {
   shadow?: boolean;
 }
 
+/**
+ * Where the limiter takes its decisions now (RateLimitService.state; readiness
+ * reports it): `redis`, shared by every instance; `memory`, this instance
+ * alone, while Redis is unreachable and RATE_LIMIT_FAIL=open; `unavailable`,
+ * 503 for limited requests, while it is unreachable and RATE_LIMIT_FAIL=closed.
+ */
+export type RateLimitState =
+  | { mode: 'redis'; failMode: 'open' | 'closed' }
+  | {
+      mode: 'memory' | 'unavailable';
+      failMode: 'open' | 'closed';
+      /** When the limiter stopped using Redis (ms since the epoch); its start if it never did. */
+      since: number;
+    };
+
 /** The signed-in caller, as the session layer sets it on the request before guards run. */
 export interface RateLimitedUser {
   id: string;

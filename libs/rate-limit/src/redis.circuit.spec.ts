@@ -1,4 +1,4 @@
-import { RedisCircuit } from './redis.circuit';
+import { RedisCircuit, STARTING } from './redis.circuit';
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -57,7 +57,7 @@ describe('RedisCircuit', () => {
     expect(circuit.isOpen).toBe(false);
   });
 
-  it('can start open, silently, and close on the first successful probe', async () => {
+  it('can start open, silently while no caller is turned away, and close on the first successful probe', async () => {
     const changes: boolean[] = [];
     const circuit = new RedisCircuit(
       () => Promise.resolve(true),
@@ -65,10 +65,39 @@ describe('RedisCircuit', () => {
       (open) => changes.push(open),
       true,
     );
-    expect(circuit.allows(Date.now())).toBe(false);
+    expect(circuit.isOpen).toBe(true);
+    circuit.probeNow();
     await flush();
     expect(circuit.isOpen).toBe(false);
     expect(changes).toEqual([false]);
+    expect(circuit.allows(Date.now())).toBe(true);
+  });
+
+  it('reports a start that turns a caller away as it reports an outage, once', async () => {
+    const changes: [boolean, unknown][] = [];
+    let healthy = false;
+    const circuit = new RedisCircuit(
+      () => Promise.resolve(healthy),
+      500,
+      (open, reason) => changes.push([open, reason]),
+      true,
+    );
+    const started = circuit.openedAt;
+    expect(started).toEqual(expect.any(Number));
+    expect(changes).toEqual([]);
+    expect(circuit.allows(Date.now())).toBe(false);
+    expect(circuit.allows(Date.now())).toBe(false);
+    expect(changes).toEqual([[true, STARTING]]);
+    expect(circuit.openedAt).toBe(started);
+    await flush();
+    healthy = true;
+    circuit.probeNow();
+    await flush();
+    expect(circuit.openedAt).toBeNull();
+    // A later outage is reported as before.
+    circuit.open(Date.now(), 'down');
+    expect(changes.map(([open]) => open)).toEqual([true, false, true]);
+    circuit.stop();
   });
 
   it('keeps probing on its own while open, without requests, until a probe succeeds', async () => {
