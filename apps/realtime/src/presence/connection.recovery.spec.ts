@@ -1,8 +1,9 @@
 import type { Server, Socket } from 'socket.io';
 import type { ConfigService } from '@lattice/config';
-import type { PresenceStore } from '@lattice/presence';
+import { roomOf, type PresenceStore } from '@lattice/presence';
 import { ConnectionRecovery, RECOVERY_POSITION_EVENT } from './connection.recovery';
 import { ConnectionRegistry } from './connection.registry';
+import { PresenceBroadcaster } from './presence.broadcaster';
 import { RealtimeConnection } from './realtime.connection';
 import { RecoveryRecorder } from './recovery.recorder';
 import type { RecoveryRecord, RecoveryRepository } from './recovery.repository';
@@ -24,14 +25,25 @@ function fakeSocket(id: string, pid: string) {
   return { socket: socket as unknown as Socket, received };
 }
 
-/** The adapter methods the recovery hooks, as Socket.IO's adapter runs them for a broadcast. */
+/**
+ * The adapter methods the recovery hooks, as Socket.IO's adapter runs them for
+ * a broadcast: a socket not connected yet (its handshake running) is not applied to.
+ */
 function fakeAdapter(sockets: Socket[]) {
   const adapter = {
+    /** socket id → its rooms. */
+    rooms: new Map<string, Set<string>>(),
     persistSession: (_session: { sid: string; pid: string }) => undefined,
     restoreSession: (_pid: string, _offset: string): Promise<unknown> => Promise.resolve(null),
     _encode: (packet: Packet, _options: object): unknown[] => [`2${JSON.stringify(packet.data)}`],
     apply: (_options: unknown, callback: (socket: Socket) => void) => {
-      for (const socket of sockets) callback(socket);
+      for (const socket of sockets) if (socket.connected) callback(socket);
+    },
+    addAll(id: string, rooms: Set<string>) {
+      this.rooms.set(id, new Set([...(this.rooms.get(id) ?? []), ...rooms]));
+    },
+    delAll(id: string) {
+      this.rooms.delete(id);
     },
     broadcast(packet: Packet) {
       const options = {};
@@ -57,6 +69,8 @@ describe('ConnectionRecovery', () => {
   let records: Map<string, RecoveryRecord>;
   let failing: boolean;
   let logs: Map<string, number[]>;
+  /** channel → how many times its log was read. */
+  let reads: Map<string, number>;
   let registry: ConnectionRegistry;
   let recovery: ConnectionRecovery;
   let adapter: ReturnType<typeof fakeAdapter>;
@@ -67,6 +81,7 @@ describe('ConnectionRecovery', () => {
     records = new Map();
     failing = false;
     logs = new Map();
+    reads = new Map();
     const repository = {
       save: (pid: string, record: RecoveryRecord) => {
         if (failing) return Promise.reject(new Error('down'));
@@ -84,6 +99,7 @@ describe('ConnectionRecovery', () => {
     // A channel's recovery log: its events' offsets (null for a channel without one).
     const store = {
       eventsSince: (channel: string, after: string) => {
+        reads.set(channel, (reads.get(channel) ?? 0) + 1);
         const log = logs.get(channel);
         if (!log) return Promise.resolve(null);
         return Promise.resolve(
@@ -114,6 +130,7 @@ describe('ConnectionRecovery', () => {
       new RecoveryRecorder(repository, config),
       store,
       registry,
+      new PresenceBroadcaster(),
     );
     adapter = fakeAdapter([client.socket]);
     recovery.attach({ opts: {}, of: () => ({ adapter }) } as unknown as Server);
@@ -199,7 +216,13 @@ describe('ConnectionRecovery', () => {
       recorder: RecoveryRecorder;
       store: PresenceStore;
     };
-    const elsewhere = new ConnectionRecovery(repository, recorder, store, new ConnectionRegistry());
+    const elsewhere = new ConnectionRecovery(
+      repository,
+      recorder,
+      store,
+      new ConnectionRegistry(),
+      new PresenceBroadcaster(),
+    );
     const other = fakeAdapter([client.socket]);
     elsewhere.attach({ opts: {}, of: () => ({ adapter: other }) } as unknown as Server);
     client.received.length = 0;
@@ -231,7 +254,36 @@ describe('ConnectionRecovery', () => {
     other.broadcast(message('a', 14));
     expect(client.received.at(-1)?.at(-1)).toBe(`~ 0:${offset(14)} 1:${offset(102)}`);
     expect(client.received).toHaveLength(5);
+    // Each log read once: by the restore, whose read the replay sent.
+    expect(Object.fromEntries(reads)).toEqual({ a: 1, b: 1 });
     elsewhere.onModuleDestroy();
+  });
+
+  it('replays an event published after the restore read the logs, while the handshake ran', async () => {
+    await join('a', 10);
+    adapter.broadcast(message('a', 11));
+    logs.set('a', [11, 12]);
+    const session = await comeBack();
+    expect(session).toMatchObject({ sid: 'sock', rooms: [roomOf('a')] });
+    // In its rooms from the restore on, so this instance hears them.
+    expect(adapter.rooms.get('sock')).toEqual(new Set([roomOf('a')]));
+    // Socket.IO does not apply it to the socket yet; the recovery notes it.
+    logs.set('a', [11, 12, 13]);
+    adapter.broadcast(message('a', 13));
+    expect(client.received).toEqual([]);
+    (client.socket as { connected: boolean }).connected = true;
+    recovery.resumed(client.socket);
+    expect(await recovery.replay(client.socket, ['a'])).toBe(true);
+    expect(client.received.slice(1).map((data) => data.at(-1))).toEqual([
+      `~ 0:${offset(12)}`,
+      `~ 0:${offset(13)}`,
+    ]);
+    expect(reads.get('a')).toBe(2);
+    adapter.broadcast(message('a', 13));
+    adapter.broadcast(message('a', 14));
+    expect(client.received.slice(3)).toEqual([
+      ['channel:message', { channel: 'a', offset: offset(14) }, `a ${offset(14)}`],
+    ]);
   });
 
   it('recovers nothing when the position and the record disagree, or a log has a gap', async () => {
@@ -246,10 +298,12 @@ describe('ConnectionRecovery', () => {
       return comeBack(reported);
     };
     expect(await again(`a ${offset(11)}`)).toBeNull(); // the client knew of b
+    expect(adapter.rooms.has('sock')).toBe(false);
     expect(await again(`~ 0:${offset(11)} 2:${offset(100)}`)).toBeNull(); // no channel 2
     expect(await again('not a position')).toBeNull();
     logs.delete('b'); // b's events are gone
     expect(await again(`~ 0:${offset(11)} 1:${offset(100)}`)).toBeNull();
+    expect(adapter.rooms.has('sock')).toBe(false); // put in its rooms to read the logs, then out
     logs.set('b', [101]);
     expect(await again(`~ 0:${offset(11)} 1:${offset(100)}`)).toMatchObject({ sid: 'sock' });
     // Kept again for the recovered socket's next drop, or its instance's death.

@@ -4,6 +4,7 @@ import type { Server, Socket } from 'socket.io';
 import { PresenceStore, roomOf, type PresenceMeta } from '@lattice/presence';
 import { ConnectionRegistry } from './connection.registry';
 import { channelPosition, DeliveryState, parsePosition } from './delivery.state';
+import { PresenceBroadcaster } from './presence.broadcaster';
 import type { RealtimeConnection } from './realtime.connection';
 import {
   recoverable,
@@ -33,8 +34,13 @@ type SessionAdapter = {
   restoreSession(pid: string, offset: string): Promise<unknown>;
   _encode(packet: unknown, options: PacketOptions): unknown[];
   apply(options: unknown, callback: (socket: Socket) => void): void;
+  addAll(id: string, rooms: Set<string>): void;
+  delAll(id: string): void;
   addOffsetIfNecessary?: () => void;
 };
+
+/** One event of a channel's recovery log. */
+type LoggedEvent = NonNullable<Awaited<ReturnType<PresenceStore['eventsSince']>>>[number];
 
 const pidOf = (socket: Socket): string => (socket as unknown as { pid: string }).pid;
 
@@ -66,6 +72,11 @@ export class ConnectionRecovery
   private readonly deliveries = new Map<string, DeliveryState>();
   /** Sockets whose record was kept for their recovery when they dropped. */
   private readonly persisted = new Set<string>();
+  /** What a restored socket's channels' logs held when its restore read them, for its replay. */
+  private readonly missed = new WeakMap<DeliveryState, Map<string, LoggedEvent[]>>();
+  /** channel → restored sockets not replayed yet, whose live events of the channel are noted. */
+  private readonly watching = new Map<string, Set<DeliveryState>>();
+  private adapter?: SessionAdapter;
   private refreshTimer?: NodeJS.Timeout;
 
   constructor(
@@ -73,6 +84,7 @@ export class ConnectionRecovery
     private readonly recorder: RecoveryRecorder,
     private readonly store: PresenceStore,
     private readonly registry: ConnectionRegistry,
+    private readonly broadcaster: PresenceBroadcaster,
   ) {
     super();
   }
@@ -98,6 +110,7 @@ export class ConnectionRecovery
       skipMiddlewares: false,
     };
     const adapter = server.of('/').adapter as unknown as SessionAdapter;
+    this.adapter = adapter;
     adapter.persistSession = ({ sid }) => this.dropped(sid);
     adapter.restoreSession = (pid, position) => this.restore(pid, position);
     // The sharded adapter (a ClusterAdapter) would append its own bus offset to
@@ -115,6 +128,7 @@ export class ConnectionRecovery
         const position = channelPosition(event.channel, event.offset);
         (packet as { data: unknown[] }).data.push(position);
         tail = JSON.stringify(position).length + 1;
+        if (this.watching.size > 0) this.heard(event.channel, event.offset);
       }
       const encoded = encode(packet, options);
       current =
@@ -186,6 +200,7 @@ export class ConnectionRecovery
     const delivery = this.deliveries.get(socketId);
     this.deliveries.delete(socketId);
     this.persisted.delete(socketId);
+    if (delivery) this.unwatch(delivery);
     this.recorder.remove({ id: socketId }, delivery);
   }
 
@@ -205,24 +220,34 @@ export class ConnectionRecovery
     const delivery = this.deliveries.get(socket.id);
     if (!delivery) return false;
     delivery.resumed = true;
-    for (;;) {
-      delivery.heldBack = false;
-      for (const channel of channels) {
-        const after = delivery.sentIn(channel);
-        if (after === undefined) continue;
-        const events = await this.store.eventsSince(channel, after);
-        if (events === null) return false;
-        for (const { event, payload, offset, except } of events) {
-          if (!socket.connected) return false;
-          delivery.advance(channel, offset);
-          if (except === socket.id) continue;
-          writeEvent(socket, [event, JSON.parse(payload) as unknown, delivery.position()]);
+    const missed = this.missed.get(delivery);
+    this.missed.delete(delivery);
+    try {
+      // First what the restore read; then, again, each channel of which a
+      // live event newer than what was sent was held back meanwhile (it was
+      // published after the read), until none was.
+      let reading = channels;
+      while (reading.length > 0) {
+        for (const channel of reading) {
+          const after = delivery.sentIn(channel);
+          if (after === undefined) continue;
+          const events = missed?.get(channel) ?? (await this.store.eventsSince(channel, after));
+          missed?.delete(channel);
+          if (events === null) return false;
+          for (const { event, payload, offset, except } of events) {
+            if (!socket.connected) return false;
+            delivery.advance(channel, offset);
+            if (except === socket.id) continue;
+            writeEvent(socket, [event, JSON.parse(payload) as unknown, delivery.position()]);
+          }
         }
+        reading = channels.filter((channel) => delivery.behind(channel));
       }
-      if (!delivery.heldBack) break;
+      delivery.replayed();
+      return true;
+    } finally {
+      this.unwatch(delivery);
     }
-    delivery.replaying = false;
-    return true;
   }
 
   /** Resolves once the recovery records being written are written. */
@@ -274,17 +299,9 @@ export class ConnectionRecovery
       return null;
     }
     const offsets = parsePosition(position, record.channels);
-    if (!offsets) return null;
-    // Recoverable only if every missed event is still in the logs.
-    for (const [channel, offset] of offsets) {
-      if ((await this.store.eventsSince(channel, offset)) === null) return null;
-    }
-    // Kept again at once: this instance may die too before the socket is back.
-    try {
-      await this.recorder.keepRestored(pid, record);
-    } catch {
-      return null;
-    }
+    if (!offsets || !this.adapter) return null;
+    const { sid } = record;
+    const rooms = record.channels.map(({ channel }) => roomOf(channel));
     // Live events for it are held back from now on: the replay will send them.
     const delivery = new DeliveryState(
       pid,
@@ -294,12 +311,35 @@ export class ConnectionRecovery
         offset: offsets.get(channel) as string,
       })),
     );
-    this.deliveries.set(record.sid, delivery);
+    this.deliveries.set(sid, delivery);
+    this.watch(delivery);
+    // This instance hears the socket's rooms before their logs are read (an
+    // adapter drops the events of a room without a socket here, and Socket.IO
+    // puts the socket in its rooms only once this returns), and notes their
+    // events until the replay: each event is in what is read, or held back.
+    this.adapter.addAll(sid, new Set(rooms));
+    let missed: Map<string, LoggedEvent[]> | null = null;
+    try {
+      await Promise.all(rooms.map((room) => this.broadcaster.roomReady(room)));
+      // Recoverable only if every missed event is still in the logs.
+      missed = await this.readLogs(offsets);
+      // Kept again at once: this instance may die too before the socket is back.
+      if (missed) await this.recorder.keepRestored(pid, record);
+    } catch {
+      missed = null;
+    }
+    if (!missed) {
+      this.unwatch(delivery);
+      if (this.deliveries.get(sid) === delivery) this.deliveries.delete(sid);
+      this.adapter.delAll(sid);
+      return null;
+    }
+    this.missed.set(delivery, missed);
     // A handshake that never completes (the client went away again) leaves nothing behind here.
     setTimeout(() => {
-      if (this.deliveries.get(record.sid) === delivery && !delivery.resumed) {
-        this.deliveries.delete(record.sid);
-      }
+      if (delivery.resumed) return;
+      this.unwatch(delivery);
+      if (this.deliveries.get(sid) === delivery) this.deliveries.delete(sid);
     }, ABANDONED_HANDSHAKE_MS).unref();
     const restored: RestoredState = {
       userId: record.userId,
@@ -309,11 +349,48 @@ export class ConnectionRecovery
       })),
     };
     return {
-      sid: record.sid,
+      sid,
       pid,
       rooms: record.channels.map(({ channel }) => roomOf(channel)),
       data: { recovery: restored },
       missedPackets: [],
     };
+  }
+
+  /** What each channel's log holds after the offset the client has; null when one lacks some of it. */
+  private async readLogs(
+    offsets: ReadonlyMap<string, string>,
+  ): Promise<Map<string, LoggedEvent[]> | null> {
+    const read = await Promise.all(
+      [...offsets].map(async ([channel, offset]) => {
+        const events = await this.store.eventsSince(channel, offset);
+        return events && ([channel, events] as const);
+      }),
+    );
+    return read.every((entry) => entry !== null) ? new Map(read) : null;
+  }
+
+  private watch(delivery: DeliveryState): void {
+    for (const [channel] of delivery.channels()) {
+      let deliveries = this.watching.get(channel);
+      if (!deliveries) this.watching.set(channel, (deliveries = new Set()));
+      deliveries.add(delivery);
+    }
+  }
+
+  private unwatch(delivery: DeliveryState): void {
+    for (const [channel] of delivery.channels()) {
+      const deliveries = this.watching.get(channel);
+      if (deliveries?.delete(delivery) && deliveries.size === 0) this.watching.delete(channel);
+    }
+  }
+
+  /**
+   * An event of `channel` reached this instance: noted by every socket being
+   * restored in it, which Socket.IO does not deliver it to before the socket
+   * is connected (so it is not held back there).
+   */
+  private heard(channel: string, offset: string): void {
+    for (const delivery of this.watching.get(channel) ?? []) delivery.hold(channel, offset);
   }
 }

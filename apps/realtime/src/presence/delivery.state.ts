@@ -24,11 +24,11 @@ export class DeliveryState {
   private readonly joinedAt = new Map<string, string>();
   /** channel → the offset of the last event of the channel the socket was sent. */
   private readonly sent = new Map<string, string>();
+  /** channel → the offset of the newest live event held back while replaying. */
+  private readonly held = new Map<string, string>();
   private vector?: string;
   /** Replaying: live events are held back (the replay reads them from the log). */
   replaying: boolean;
-  /** A live event was held back since the replay's last read began. */
-  heldBack = false;
   /** The recovered socket connected and its replay began. */
   resumed = false;
   /** Its record is in Redis (written at its first join, or by its recovery). */
@@ -86,14 +86,37 @@ export class DeliveryState {
    * while a replay runs (which reads it from the log).
    */
   admit(channel: string, offset: string): boolean {
-    const sent = this.sent.get(channel);
     if (this.replaying) {
-      if (sent === undefined || offset > sent) this.heldBack = true;
+      this.hold(channel, offset);
       return false;
     }
+    const sent = this.sent.get(channel);
     if (sent !== undefined && offset <= sent) return false;
     this.advance(channel, offset);
     return true;
+  }
+
+  /** While replaying, a live event of `channel` at `offset` is noted (it is not sent). */
+  hold(channel: string, offset: string): void {
+    if (!this.replaying) return;
+    const held = this.held.get(channel);
+    if (held === undefined || offset > held) this.held.set(channel, offset);
+  }
+
+  /**
+   * Whether a live event of `channel` newer than the last one the replay sent
+   * was held back: published after the log was read, so the replay reads it again.
+   */
+  behind(channel: string): boolean {
+    const held = this.held.get(channel);
+    const sent = this.sent.get(channel);
+    return held !== undefined && sent !== undefined && held > sent;
+  }
+
+  /** The replay is done: live events go through from now on. */
+  replayed(): void {
+    this.replaying = false;
+    this.held.clear();
   }
 
   /** The socket is sent `channel`'s event at `offset`. */
