@@ -140,8 +140,10 @@ describe('ConnectionRecovery', () => {
   afterEach(() => recovery.onModuleDestroy());
 
   const join = async (channel: string, at: number, meta: Record<string, unknown> | null = null) => {
-    registry.enter(connection, channel, { meta, workerId: 'w' });
-    await recovery.joined(connection, channel, offset(at));
+    await recovery.join(connection, channel, () => {
+      registry.enter(connection, channel, { meta, workerId: 'w' });
+      return Promise.resolve({ offset: offset(at) });
+    });
   };
   /** The last string argument the client received: what Socket.IO's client reports. */
   const position = () => client.received.at(-1)?.at(-1) as string;
@@ -198,6 +200,47 @@ describe('ConnectionRecovery', () => {
     registry.exit(connection, 'a');
     expect(position()).toBe(`~ 1:${offset(100)}`);
     expect(records.get('secret')?.channels).toEqual([{ channel: 'b', id: 1, meta: { x: 1 } }]);
+  });
+
+  it('writes a join’s record beside its presence script, and again as it stands when the script fails', async () => {
+    await join('a', 10, { y: 1 });
+    const failingJoin = (channel: string, meta: Record<string, unknown>) => {
+      let fail!: () => void;
+      const joining = recovery.join(connection, channel, async () => {
+        const before = connection.channels.get(channel);
+        registry.enter(connection, channel, { meta, workerId: 'w' });
+        await new Promise<void>((resolve) => (fail = resolve));
+        // As MembershipLedger.enter does when Redis refuses the join.
+        if (before) registry.enter(connection, channel, before);
+        else registry.exit(connection, channel);
+        throw new Error('script failed');
+      });
+      return { joining, fail: () => fail() };
+    };
+    const b = failingJoin('b', { z: 1 });
+    await flush();
+    // In Redis while the script runs, so before the acknowledgement.
+    expect(records.get('secret')?.channels).toEqual([
+      { channel: 'a', id: 0, meta: { y: 1 } },
+      { channel: 'b', id: 1, meta: { z: 1 } },
+    ]);
+    b.fail();
+    await expect(b.joining).rejects.toThrow('script failed');
+    expect(records.get('secret')?.channels).toEqual([{ channel: 'a', id: 0, meta: { y: 1 } }]);
+    expect(position()).toBe(`~ 0:${offset(10)}`);
+    // A join again with another meta that fails leaves the meta the socket has.
+    const a = failingJoin('a', { y: 2 });
+    await flush();
+    expect(records.get('secret')?.channels).toEqual([{ channel: 'a', id: 0, meta: { y: 2 } }]);
+    a.fail();
+    await expect(a.joining).rejects.toThrow('script failed');
+    expect(records.get('secret')?.channels).toEqual([{ channel: 'a', id: 0, meta: { y: 1 } }]);
+    await join('b', 60);
+    expect(position()).toBe(`~ 0:${offset(10)} 2:${offset(60)}`);
+    expect(records.get('secret')?.channels).toEqual([
+      { channel: 'a', id: 0, meta: { y: 1 } },
+      { channel: 'b', id: 2, meta: null },
+    ]);
   });
 
   it('recovers from the last position the client reports, with or without the drop seen (a killed instance)', async () => {

@@ -165,12 +165,41 @@ export class ConnectionRecovery
     this.deliveries.set(socket.id, new DeliveryState(pidOf(socket)));
   }
 
-  /** The socket is in `channel` with a list current to `offset`: recorded, and told its client. */
-  async joined(connection: RealtimeConnection, channel: string, offset: string): Promise<void> {
+  /**
+   * A join of `channel`: `enter` (the presence script, whose result is the
+   * member list's offset) runs beside the write of the socket's record naming
+   * the channel; once both are done the client is told its position.
+   */
+  async join<T extends { offset: string }>(
+    connection: RealtimeConnection,
+    channel: string,
+    enter: () => Promise<T>,
+  ): Promise<T> {
     const delivery = this.deliveries.get(connection.id);
-    if (!delivery) return;
-    delivery.joined(channel, offset);
-    await this.changed(connection, delivery);
+    if (!delivery) return enter();
+    // Called first: it puts the membership, with its meta, in the registry
+    // before its first await, so the record written beside it has that meta.
+    const entered = enter();
+    delivery.joining(channel);
+    const recorded = this.recorder.write(connection, delivery);
+    try {
+      const [result] = await Promise.all([entered, recorded]);
+      delivery.joined(channel, result.offset);
+      writeEvent(connection.socket, [RECOVERY_POSITION_EVENT, delivery.position()]);
+      return result;
+    } catch (error) {
+      // The script failed (the record's write never throws), and the record
+      // just written names a channel the socket is not in, or a meta it did
+      // not get: written again as it stands, after that write so that it
+      // lands last. Should Redis refuse it, it is stale and written again at
+      // the next refresh or drop; a recovery meanwhile finds the record name
+      // a channel the client's position does not (the client was never told
+      // it joined) and recovers nothing rather than a channel never joined.
+      delivery.notJoined(channel);
+      await recorded;
+      await this.recorder.write(connection, delivery);
+      throw error;
+    }
   }
 
   async left(connection: RealtimeConnection, channel: string): Promise<void> {

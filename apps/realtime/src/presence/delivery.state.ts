@@ -19,6 +19,8 @@ const VECTOR = '~';
 export class DeliveryState {
   /** channel → its id in this socket's positions and record, given at join, never reused. */
   private readonly ids = new Map<string, number>();
+  /** channel → the id taken for it by a join not done yet: in the record, not yet in the position. */
+  private readonly reserved = new Map<string, number>();
   private nextId = 0;
   /** channel → the offset its member list was current to when the socket joined (or recovered). */
   private readonly joinedAt = new Map<string, string>();
@@ -50,9 +52,9 @@ export class DeliveryState {
     this.recorded = restored !== undefined;
   }
 
-  /** The channels, each with its id. */
-  channels(): IterableIterator<[string, number]> {
-    return this.ids.entries();
+  /** The channels, each with its id, a join's being made included (see `joining`). */
+  channels(): [string, number][] {
+    return [...this.ids, ...this.reserved];
   }
 
   /** Whether a broadcast's own position (`channelPosition`) is this socket's whole position. */
@@ -65,9 +67,26 @@ export class DeliveryState {
     return this.sent.get(channel);
   }
 
+  /**
+   * A join of `channel` is being made: the channel has its id from now on,
+   * named by the socket's record (written beside the join) but not by its
+   * position until the join is done.
+   */
+  joining(channel: string): void {
+    if (!this.ids.has(channel) && !this.reserved.has(channel)) {
+      this.reserved.set(channel, this.nextId++);
+    }
+  }
+
+  /** A join being made failed: the record names its channel no more (its id is not reused). */
+  notJoined(channel: string): void {
+    this.reserved.delete(channel);
+  }
+
   /** The socket is in `channel` with a list current to `offset` (a join). */
   joined(channel: string, offset: string): void {
-    if (!this.ids.has(channel)) this.ids.set(channel, this.nextId++);
+    if (!this.ids.has(channel)) this.ids.set(channel, this.reserved.get(channel) ?? this.nextId++);
+    this.reserved.delete(channel);
     const had = this.joinedAt.get(channel);
     if (had === undefined || offset > had) this.joinedAt.set(channel, offset);
     this.vector = undefined;

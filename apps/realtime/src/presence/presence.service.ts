@@ -288,8 +288,10 @@ export class PresenceService {
     // And hearing the room, so no event published after the script is lost here.
     await this.broadcaster.roomReady(roomOf(channel));
     try {
-      const { members, offset } = await this.memberships.enter(connection, channel, workerId, meta);
-      await this.recovery.joined(connection, channel, offset);
+      // The socket's recovery record is written beside the script, before the acknowledgement.
+      const { members, offset } = await this.recovery.join(connection, channel, () =>
+        this.memberships.enter(connection, channel, workerId, meta),
+      );
       return { ok: true, members, offset };
     } catch (error) {
       if (!existing) await connection.socket.leave(roomOf(channel));
