@@ -230,7 +230,7 @@ export class ConnectionRecovery
     this.deliveries.delete(socketId);
     this.persisted.delete(socketId);
     if (delivery) this.unwatch(delivery);
-    this.recorder.remove({ id: socketId }, delivery);
+    this.recorder.remove(delivery);
   }
 
   /** A recovered socket, connected: its client is told its position before the replay. */
@@ -304,7 +304,7 @@ export class ConnectionRecovery
     const delivery = this.deliveries.get(sid);
     this.deliveries.delete(sid);
     const connection = this.registry.get(sid);
-    if (!delivery || !connection || !this.recorder.has(connection, delivery)) return;
+    if (!delivery || !connection || !this.recorder.has(delivery)) return;
     this.persisted.add(sid);
     void this.recorder.keepDropped(connection, delivery).then((kept) => {
       if (kept) return;

@@ -33,8 +33,12 @@ export class DeliveryState {
   replaying: boolean;
   /** The recovered socket connected and its replay began. */
   resumed = false;
-  /** Its record is in Redis (written at its first join, or by its recovery). */
-  recorded: boolean;
+  /**
+   * Its record in Redis: none yet; written (at its first join, or by its
+   * recovery); or stale, Redis refused the last write (an older record may
+   * be there), so it is written again at the next refresh or drop.
+   */
+  record: 'none' | 'written' | 'stale';
 
   constructor(
     /** Socket.IO's private id of the connection: its recovery record's key. */
@@ -49,7 +53,7 @@ export class DeliveryState {
       this.nextId = Math.max(this.nextId, id + 1);
     }
     this.replaying = restored !== undefined;
-    this.recorded = restored !== undefined;
+    this.record = restored !== undefined ? 'written' : 'none';
   }
 
   /** The channels, each with its id, a join's being made included (see `joining`). */
