@@ -3,6 +3,7 @@ import type { ConfigService } from '@lattice/config';
 import { roomOf, type PresenceStore } from '@lattice/presence';
 import { ConnectionRecovery, RECOVERY_POSITION_EVENT } from './connection.recovery';
 import { ConnectionRegistry } from './connection.registry';
+import { ConnectionRestorer } from './connection.restorer';
 import { PresenceBroadcaster } from './presence.broadcaster';
 import { RealtimeConnection } from './realtime.connection';
 import { RecoveryRecorder } from './recovery.recorder';
@@ -73,6 +74,8 @@ describe('ConnectionRecovery', () => {
   let reads: Map<string, number>;
   let registry: ConnectionRegistry;
   let recovery: ConnectionRecovery;
+  /** An instance's recovery, on the same Redis. */
+  let build: (registry: ConnectionRegistry) => ConnectionRecovery;
   let adapter: ReturnType<typeof fakeAdapter>;
   let client: ReturnType<typeof fakeSocket>;
   let connection: RealtimeConnection;
@@ -125,13 +128,13 @@ describe('ConnectionRecovery', () => {
       token: 't7',
     });
     registry.add(connection);
-    recovery = new ConnectionRecovery(
-      repository,
-      new RecoveryRecorder(repository, config),
-      store,
-      registry,
-      new PresenceBroadcaster(),
-    );
+    build = (registry) => {
+      const recorder = new RecoveryRecorder(repository, config);
+      const broadcaster = new PresenceBroadcaster();
+      const restorer = new ConnectionRestorer(repository, recorder, store, registry, broadcaster);
+      return new ConnectionRecovery(recorder, registry, restorer);
+    };
+    recovery = build(registry);
     adapter = fakeAdapter([client.socket]);
     recovery.attach({ opts: {}, of: () => ({ adapter }) } as unknown as Server);
     recovery.started(client.socket);
@@ -254,18 +257,7 @@ describe('ConnectionRecovery', () => {
     logs.set('b', [101, 102]);
 
     // The instance never saw the drop: nothing was kept at it, the record is the join's.
-    const { repository, recorder, store } = recovery as unknown as {
-      repository: RecoveryRepository;
-      recorder: RecoveryRecorder;
-      store: PresenceStore;
-    };
-    const elsewhere = new ConnectionRecovery(
-      repository,
-      recorder,
-      store,
-      new ConnectionRegistry(),
-      new PresenceBroadcaster(),
-    );
+    const elsewhere = build(new ConnectionRegistry());
     const other = fakeAdapter([client.socket]);
     elsewhere.attach({ opts: {}, of: () => ({ adapter: other }) } as unknown as Server);
     client.received.length = 0;

@@ -1,10 +1,9 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import type { Server, Socket } from 'socket.io';
-import { PresenceStore, roomOf, type PresenceMeta } from '@lattice/presence';
 import { ConnectionRegistry } from './connection.registry';
-import { channelPosition, DeliveryState, parsePosition } from './delivery.state';
-import { PresenceBroadcaster } from './presence.broadcaster';
+import { ConnectionRestorer } from './connection.restorer';
+import { channelPosition, DeliveryState } from './delivery.state';
 import type { RealtimeConnection } from './realtime.connection';
 import {
   recoverable,
@@ -15,19 +14,12 @@ import {
   type PacketOptions,
 } from './recovery-packets';
 import { RecoveryRecorder } from './recovery.recorder';
-import { RecoveryRepository } from './recovery.repository';
 
 /** How long a recovered socket has to complete its handshake (authentication included). */
 const ABANDONED_HANDSHAKE_MS = 30_000;
 
 /** The event that tells a client its position after a change of its channels or a recovery. */
 export const RECOVERY_POSITION_EVENT = 'realtime:recovery';
-
-/** What a recovered socket's handshake brings back (socket.data.recovery). */
-export interface RestoredState {
-  userId: string;
-  channels: { channel: string; meta: PresenceMeta | null }[];
-}
 
 type SessionAdapter = {
   persistSession(session: { sid: string; pid: string }): void;
@@ -38,9 +30,6 @@ type SessionAdapter = {
   delAll(id: string): void;
   addOffsetIfNecessary?: () => void;
 };
-
-/** One event of a channel's recovery log. */
-type LoggedEvent = NonNullable<Awaited<ReturnType<PresenceStore['eventsSince']>>>[number];
 
 const pidOf = (socket: Socket): string => (socket as unknown as { pid: string }).pid;
 
@@ -57,8 +46,8 @@ const pidOf = (socket: Socket): string => (socket as unknown as { pid: string })
  * too). The instance the client comes back to (any) reads how far the client
  * got in every channel from its position, puts the socket back in its rooms
  * and presence, and replays every event it missed from the channels' recovery
- * logs, in order, once. Live events for the socket are held back meanwhile
- * and never sent twice (each channel's offsets only go up).
+ * logs, in order, once (ConnectionRestorer). Live events for the socket are
+ * held back meanwhile and never sent twice (each channel's offsets only go up).
  */
 @Injectable()
 export class ConnectionRecovery
@@ -72,19 +61,13 @@ export class ConnectionRecovery
   private readonly deliveries = new Map<string, DeliveryState>();
   /** Sockets whose record was kept for their recovery when they dropped. */
   private readonly persisted = new Set<string>();
-  /** What a restored socket's channels' logs held when its restore read them, for its replay. */
-  private readonly missed = new WeakMap<DeliveryState, Map<string, LoggedEvent[]>>();
-  /** channel → restored sockets not replayed yet, whose live events of the channel are noted. */
-  private readonly watching = new Map<string, Set<DeliveryState>>();
   private adapter?: SessionAdapter;
   private refreshTimer?: NodeJS.Timeout;
 
   constructor(
-    private readonly repository: RecoveryRepository,
     private readonly recorder: RecoveryRecorder,
-    private readonly store: PresenceStore,
     private readonly registry: ConnectionRegistry,
-    private readonly broadcaster: PresenceBroadcaster,
+    private readonly restorer: ConnectionRestorer,
   ) {
     super();
   }
@@ -128,7 +111,7 @@ export class ConnectionRecovery
         const position = channelPosition(event.channel, event.offset);
         (packet as { data: unknown[] }).data.push(position);
         tail = JSON.stringify(position).length + 1;
-        if (this.watching.size > 0) this.heard(event.channel, event.offset);
+        this.restorer.heard(event.channel, event.offset);
       }
       const encoded = encode(packet, options);
       current =
@@ -229,7 +212,7 @@ export class ConnectionRecovery
     const delivery = this.deliveries.get(socketId);
     this.deliveries.delete(socketId);
     this.persisted.delete(socketId);
-    if (delivery) this.unwatch(delivery);
+    if (delivery) this.restorer.discard(delivery);
     this.recorder.remove(delivery);
   }
 
@@ -247,36 +230,7 @@ export class ConnectionRecovery
    */
   async replay(socket: Socket, channels: readonly string[]): Promise<boolean> {
     const delivery = this.deliveries.get(socket.id);
-    if (!delivery) return false;
-    delivery.resumed = true;
-    const missed = this.missed.get(delivery);
-    this.missed.delete(delivery);
-    try {
-      // First what the restore read; then, again, each channel of which a
-      // live event newer than what was sent was held back meanwhile (it was
-      // published after the read), until none was.
-      let reading = channels;
-      while (reading.length > 0) {
-        for (const channel of reading) {
-          const after = delivery.sentIn(channel);
-          if (after === undefined) continue;
-          const events = missed?.get(channel) ?? (await this.store.eventsSince(channel, after));
-          missed?.delete(channel);
-          if (events === null) return false;
-          for (const { event, payload, offset, except } of events) {
-            if (!socket.connected) return false;
-            delivery.advance(channel, offset);
-            if (except === socket.id) continue;
-            writeEvent(socket, [event, JSON.parse(payload) as unknown, delivery.position()]);
-          }
-        }
-        reading = channels.filter((channel) => delivery.behind(channel));
-      }
-      delivery.replayed();
-      return true;
-    } finally {
-      this.unwatch(delivery);
-    }
+    return delivery ? this.restorer.replay(socket, delivery, channels) : false;
   }
 
   /** Resolves once the recovery records being written are written. */
@@ -319,107 +273,17 @@ export class ConnectionRecovery
    * last position: the session to resume, or null (a new session).
    */
   private async restore(pid: string, position: string): Promise<unknown> {
-    const record = await this.repository.take(pid);
-    if (!record || !Array.isArray(record.channels)) return null;
-    if (!record.channels.every(({ id }) => Number.isInteger(id))) return null;
-    // Still connected here (its drop not seen yet): not its return, and its record stays.
-    if (this.registry.get(record.sid)?.socket.connected) {
-      await this.recorder.keepRestored(pid, record).catch(() => undefined);
-      return null;
-    }
-    const offsets = parsePosition(position, record.channels);
-    if (!offsets || !this.adapter) return null;
-    const { sid } = record;
-    const rooms = record.channels.map(({ channel }) => roomOf(channel));
-    // Live events for it are held back from now on: the replay will send them.
-    const delivery = new DeliveryState(
-      pid,
-      record.channels.map(({ channel, id }) => ({
-        channel,
-        id,
-        offset: offsets.get(channel) as string,
-      })),
-    );
-    this.deliveries.set(sid, delivery);
-    this.watch(delivery);
-    // This instance hears the socket's rooms before their logs are read (an
-    // adapter drops the events of a room without a socket here, and Socket.IO
-    // puts the socket in its rooms only once this returns), and notes their
-    // events until the replay: each event is in what is read, or held back.
-    this.adapter.addAll(sid, new Set(rooms));
-    let missed: Map<string, LoggedEvent[]> | null = null;
-    try {
-      await Promise.all(rooms.map((room) => this.broadcaster.roomReady(room)));
-      // Recoverable only if every missed event is still in the logs.
-      missed = await this.readLogs(offsets);
-      // Kept again at once: this instance may die too before the socket is back.
-      if (missed) await this.recorder.keepRestored(pid, record);
-    } catch {
-      missed = null;
-    }
-    if (!missed) {
-      this.unwatch(delivery);
-      if (this.deliveries.get(sid) === delivery) this.deliveries.delete(sid);
-      this.adapter.delAll(sid);
-      return null;
-    }
-    this.missed.set(delivery, missed);
+    if (!this.adapter) return null;
+    const restored = await this.restorer.restore(pid, position, this.adapter);
+    if (!restored) return null;
+    const { session, delivery } = restored;
+    this.deliveries.set(session.sid, delivery);
     // A handshake that never completes (the client went away again) leaves nothing behind here.
     setTimeout(() => {
       if (delivery.resumed) return;
-      this.unwatch(delivery);
-      if (this.deliveries.get(sid) === delivery) this.deliveries.delete(sid);
+      this.restorer.discard(delivery);
+      if (this.deliveries.get(session.sid) === delivery) this.deliveries.delete(session.sid);
     }, ABANDONED_HANDSHAKE_MS).unref();
-    const restored: RestoredState = {
-      userId: record.userId,
-      channels: record.channels.map(({ channel, meta }) => ({
-        channel,
-        meta: meta as PresenceMeta | null,
-      })),
-    };
-    return {
-      sid,
-      pid,
-      rooms: record.channels.map(({ channel }) => roomOf(channel)),
-      data: { recovery: restored },
-      missedPackets: [],
-    };
-  }
-
-  /** What each channel's log holds after the offset the client has; null when one lacks some of it. */
-  private async readLogs(
-    offsets: ReadonlyMap<string, string>,
-  ): Promise<Map<string, LoggedEvent[]> | null> {
-    const read = await Promise.all(
-      [...offsets].map(async ([channel, offset]) => {
-        const events = await this.store.eventsSince(channel, offset);
-        return events && ([channel, events] as const);
-      }),
-    );
-    return read.every((entry) => entry !== null) ? new Map(read) : null;
-  }
-
-  private watch(delivery: DeliveryState): void {
-    for (const [channel] of delivery.channels()) {
-      let deliveries = this.watching.get(channel);
-      if (!deliveries) this.watching.set(channel, (deliveries = new Set()));
-      deliveries.add(delivery);
-    }
-  }
-
-  private unwatch(delivery: DeliveryState): void {
-    for (const [channel] of delivery.channels()) {
-      const deliveries = this.watching.get(channel);
-      if (deliveries?.delete(delivery) && deliveries.size === 0) this.watching.delete(channel);
-    }
-  }
-
-  /**
-   * An event of `channel` reached this instance: noted by every socket being
-   * restored in it, which Socket.IO does not deliver it to before the socket
-   * is connected (so it is not held back there).
-   */
-  private heard(channel: string, offset: string): void {
-    for (const delivery of this.watching.get(channel) ?? []) delivery.hold(channel, offset);
+    return session;
   }
 }

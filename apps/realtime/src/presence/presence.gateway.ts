@@ -20,7 +20,8 @@ import type { ConnectionUser } from './realtime.connection';
 import { SessionWatcher } from './session.watcher';
 import { connectError, SocketAuthenticator } from './socket.authenticator';
 import { createSocketBus } from './socket-adapter.factory';
-import { ConnectionRecovery, type RestoredState } from './connection.recovery';
+import { ConnectionRecovery } from './connection.recovery';
+import type { RestoredState } from './connection.restorer';
 import { SocketRoutesAnnouncer } from '../routing/socket-routes.announcer';
 import { SOCKET_MESSAGE_LIMIT_BYTES } from '@lattice/http';
 

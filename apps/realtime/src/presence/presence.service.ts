@@ -10,7 +10,8 @@ import {
   type PresenceMeta,
 } from '@lattice/presence';
 import { RateLimitService, type RateLimitPolicy } from '@lattice/rate-limit';
-import { ConnectionRecovery, type RestoredState } from './connection.recovery';
+import { ConnectionRecovery } from './connection.recovery';
+import type { RestoredState } from './connection.restorer';
 import { ConnectionRegistry } from './connection.registry';
 import { errorAck, parsePayload } from './presence-ack';
 import {

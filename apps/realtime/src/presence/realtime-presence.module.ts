@@ -8,6 +8,7 @@ import { SessionModule } from '@lattice/session';
 import { SocketRoutingModule } from '../routing/socket-routing.module';
 import { ConnectionRecovery } from './connection.recovery';
 import { ConnectionRegistry } from './connection.registry';
+import { ConnectionRestorer } from './connection.restorer';
 import { MembershipLedger } from './membership.ledger';
 import { PresenceBroadcaster } from './presence.broadcaster';
 import { PresenceController } from './presence.controller';
@@ -41,6 +42,7 @@ import { SocketAuthenticator } from './socket.authenticator';
     ConnectionRegistry,
     RecoveryRepository,
     RecoveryRecorder,
+    ConnectionRestorer,
     ConnectionRecovery,
     PresenceBroadcaster,
     PresenceWorker,
