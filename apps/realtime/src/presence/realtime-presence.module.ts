@@ -6,6 +6,7 @@ import { RateLimitModule } from '@lattice/rate-limit';
 import { RedisModule } from '@lattice/redis';
 import { SessionModule } from '@lattice/session';
 import { SocketRoutingModule } from '../routing/socket-routing.module';
+import { ChannelMessenger } from './channel.messenger';
 import { ConnectionRecovery } from './connection.recovery';
 import { ConnectionRegistry } from './connection.registry';
 import { ConnectionRestorer } from './connection.restorer';
@@ -48,6 +49,7 @@ import { SocketAuthenticator } from './socket.authenticator';
     PresenceWorker,
     MembershipLedger,
     PresenceService,
+    ChannelMessenger,
     SessionWatcher,
     SocketAuthenticator,
     PresenceGateway,
