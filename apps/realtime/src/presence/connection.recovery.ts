@@ -1,9 +1,9 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import type { Server, Socket } from 'socket.io';
-import { PresenceStore, roomOf, type PresenceMeta } from '@lattice/presence';
 import { ConnectionRegistry } from './connection.registry';
-import { channelPosition, DeliveryState, parsePosition } from './delivery.state';
+import { ConnectionRestorer } from './connection.restorer';
+import { channelPosition, DeliveryState } from './delivery.state';
 import type { RealtimeConnection } from './realtime.connection';
 import {
   recoverable,
@@ -14,7 +14,6 @@ import {
   type PacketOptions,
 } from './recovery-packets';
 import { RecoveryRecorder } from './recovery.recorder';
-import { RecoveryRepository } from './recovery.repository';
 
 /** How long a recovered socket has to complete its handshake (authentication included). */
 const ABANDONED_HANDSHAKE_MS = 30_000;
@@ -22,17 +21,13 @@ const ABANDONED_HANDSHAKE_MS = 30_000;
 /** The event that tells a client its position after a change of its channels or a recovery. */
 export const RECOVERY_POSITION_EVENT = 'realtime:recovery';
 
-/** What a recovered socket's handshake brings back (socket.data.recovery). */
-export interface RestoredState {
-  userId: string;
-  channels: { channel: string; meta: PresenceMeta | null }[];
-}
-
 type SessionAdapter = {
   persistSession(session: { sid: string; pid: string }): void;
   restoreSession(pid: string, offset: string): Promise<unknown>;
   _encode(packet: unknown, options: PacketOptions): unknown[];
   apply(options: unknown, callback: (socket: Socket) => void): void;
+  addAll(id: string, rooms: Set<string>): void;
+  delAll(id: string): void;
   addOffsetIfNecessary?: () => void;
 };
 
@@ -51,8 +46,8 @@ const pidOf = (socket: Socket): string => (socket as unknown as { pid: string })
  * too). The instance the client comes back to (any) reads how far the client
  * got in every channel from its position, puts the socket back in its rooms
  * and presence, and replays every event it missed from the channels' recovery
- * logs, in order, once. Live events for the socket are held back meanwhile
- * and never sent twice (each channel's offsets only go up).
+ * logs, in order, once (ConnectionRestorer). Live events for the socket are
+ * held back meanwhile and never sent twice (each channel's offsets only go up).
  */
 @Injectable()
 export class ConnectionRecovery
@@ -66,13 +61,13 @@ export class ConnectionRecovery
   private readonly deliveries = new Map<string, DeliveryState>();
   /** Sockets whose record was kept for their recovery when they dropped. */
   private readonly persisted = new Set<string>();
+  private adapter?: SessionAdapter;
   private refreshTimer?: NodeJS.Timeout;
 
   constructor(
-    private readonly repository: RecoveryRepository,
     private readonly recorder: RecoveryRecorder,
-    private readonly store: PresenceStore,
     private readonly registry: ConnectionRegistry,
+    private readonly restorer: ConnectionRestorer,
   ) {
     super();
   }
@@ -98,6 +93,7 @@ export class ConnectionRecovery
       skipMiddlewares: false,
     };
     const adapter = server.of('/').adapter as unknown as SessionAdapter;
+    this.adapter = adapter;
     adapter.persistSession = ({ sid }) => this.dropped(sid);
     adapter.restoreSession = (pid, position) => this.restore(pid, position);
     // The sharded adapter (a ClusterAdapter) would append its own bus offset to
@@ -115,6 +111,7 @@ export class ConnectionRecovery
         const position = channelPosition(event.channel, event.offset);
         (packet as { data: unknown[] }).data.push(position);
         tail = JSON.stringify(position).length + 1;
+        this.restorer.heard(event.channel, event.offset);
       }
       const encoded = encode(packet, options);
       current =
@@ -151,12 +148,41 @@ export class ConnectionRecovery
     this.deliveries.set(socket.id, new DeliveryState(pidOf(socket)));
   }
 
-  /** The socket is in `channel` with a list current to `offset`: recorded, and told its client. */
-  async joined(connection: RealtimeConnection, channel: string, offset: string): Promise<void> {
+  /**
+   * A join of `channel`: `enter` (the presence script, whose result is the
+   * member list's offset) runs beside the write of the socket's record naming
+   * the channel; once both are done the client is told its position.
+   */
+  async join<T extends { offset: string }>(
+    connection: RealtimeConnection,
+    channel: string,
+    enter: () => Promise<T>,
+  ): Promise<T> {
     const delivery = this.deliveries.get(connection.id);
-    if (!delivery) return;
-    delivery.joined(channel, offset);
-    await this.changed(connection, delivery);
+    if (!delivery) return enter();
+    // Called first: it puts the membership, with its meta, in the registry
+    // before its first await, so the record written beside it has that meta.
+    const entered = enter();
+    delivery.joining(channel);
+    const recorded = this.recorder.write(connection, delivery);
+    try {
+      const [result] = await Promise.all([entered, recorded]);
+      delivery.joined(channel, result.offset);
+      writeEvent(connection.socket, [RECOVERY_POSITION_EVENT, delivery.position()]);
+      return result;
+    } catch (error) {
+      // The script failed (the record's write never throws), and the record
+      // just written names a channel the socket is not in, or a meta it did
+      // not get: written again as it stands, after that write so that it
+      // lands last. Should Redis refuse it, it is stale and written again at
+      // the next refresh or drop; a recovery meanwhile finds the record name
+      // a channel the client's position does not (the client was never told
+      // it joined) and recovers nothing rather than a channel never joined.
+      delivery.notJoined(channel);
+      await recorded;
+      await this.recorder.write(connection, delivery);
+      throw error;
+    }
   }
 
   async left(connection: RealtimeConnection, channel: string): Promise<void> {
@@ -186,7 +212,8 @@ export class ConnectionRecovery
     const delivery = this.deliveries.get(socketId);
     this.deliveries.delete(socketId);
     this.persisted.delete(socketId);
-    this.recorder.remove({ id: socketId }, delivery);
+    if (delivery) this.restorer.discard(delivery);
+    this.recorder.remove(delivery);
   }
 
   /** A recovered socket, connected: its client is told its position before the replay. */
@@ -203,26 +230,7 @@ export class ConnectionRecovery
    */
   async replay(socket: Socket, channels: readonly string[]): Promise<boolean> {
     const delivery = this.deliveries.get(socket.id);
-    if (!delivery) return false;
-    delivery.resumed = true;
-    for (;;) {
-      delivery.heldBack = false;
-      for (const channel of channels) {
-        const after = delivery.sentIn(channel);
-        if (after === undefined) continue;
-        const events = await this.store.eventsSince(channel, after);
-        if (events === null) return false;
-        for (const { event, payload, offset, except } of events) {
-          if (!socket.connected) return false;
-          delivery.advance(channel, offset);
-          if (except === socket.id) continue;
-          writeEvent(socket, [event, JSON.parse(payload) as unknown, delivery.position()]);
-        }
-      }
-      if (!delivery.heldBack) break;
-    }
-    delivery.replaying = false;
-    return true;
+    return delivery ? this.restorer.replay(socket, delivery, channels) : false;
   }
 
   /** Resolves once the recovery records being written are written. */
@@ -250,7 +258,7 @@ export class ConnectionRecovery
     const delivery = this.deliveries.get(sid);
     this.deliveries.delete(sid);
     const connection = this.registry.get(sid);
-    if (!delivery || !connection || !this.recorder.has(connection, delivery)) return;
+    if (!delivery || !connection || !this.recorder.has(delivery)) return;
     this.persisted.add(sid);
     void this.recorder.keepDropped(connection, delivery).then((kept) => {
       if (kept) return;
@@ -265,55 +273,17 @@ export class ConnectionRecovery
    * last position: the session to resume, or null (a new session).
    */
   private async restore(pid: string, position: string): Promise<unknown> {
-    const record = await this.repository.take(pid);
-    if (!record || !Array.isArray(record.channels)) return null;
-    if (!record.channels.every(({ id }) => Number.isInteger(id))) return null;
-    // Still connected here (its drop not seen yet): not its return, and its record stays.
-    if (this.registry.get(record.sid)?.socket.connected) {
-      await this.recorder.keepRestored(pid, record).catch(() => undefined);
-      return null;
-    }
-    const offsets = parsePosition(position, record.channels);
-    if (!offsets) return null;
-    // Recoverable only if every missed event is still in the logs.
-    for (const [channel, offset] of offsets) {
-      if ((await this.store.eventsSince(channel, offset)) === null) return null;
-    }
-    // Kept again at once: this instance may die too before the socket is back.
-    try {
-      await this.recorder.keepRestored(pid, record);
-    } catch {
-      return null;
-    }
-    // Live events for it are held back from now on: the replay will send them.
-    const delivery = new DeliveryState(
-      pid,
-      record.channels.map(({ channel, id }) => ({
-        channel,
-        id,
-        offset: offsets.get(channel) as string,
-      })),
-    );
-    this.deliveries.set(record.sid, delivery);
+    if (!this.adapter) return null;
+    const restored = await this.restorer.restore(pid, position, this.adapter);
+    if (!restored) return null;
+    const { session, delivery } = restored;
+    this.deliveries.set(session.sid, delivery);
     // A handshake that never completes (the client went away again) leaves nothing behind here.
     setTimeout(() => {
-      if (this.deliveries.get(record.sid) === delivery && !delivery.resumed) {
-        this.deliveries.delete(record.sid);
-      }
+      if (delivery.resumed) return;
+      this.restorer.discard(delivery);
+      if (this.deliveries.get(session.sid) === delivery) this.deliveries.delete(session.sid);
     }, ABANDONED_HANDSHAKE_MS).unref();
-    const restored: RestoredState = {
-      userId: record.userId,
-      channels: record.channels.map(({ channel, meta }) => ({
-        channel,
-        meta: meta as PresenceMeta | null,
-      })),
-    };
-    return {
-      sid: record.sid,
-      pid,
-      rooms: record.channels.map(({ channel }) => roomOf(channel)),
-      data: { recovery: restored },
-      missedPackets: [],
-    };
+    return session;
   }
 }

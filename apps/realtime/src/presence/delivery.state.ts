@@ -19,20 +19,26 @@ const VECTOR = '~';
 export class DeliveryState {
   /** channel → its id in this socket's positions and record, given at join, never reused. */
   private readonly ids = new Map<string, number>();
+  /** channel → the id taken for it by a join not done yet: in the record, not yet in the position. */
+  private readonly reserved = new Map<string, number>();
   private nextId = 0;
   /** channel → the offset its member list was current to when the socket joined (or recovered). */
   private readonly joinedAt = new Map<string, string>();
   /** channel → the offset of the last event of the channel the socket was sent. */
   private readonly sent = new Map<string, string>();
+  /** channel → the offset of the newest live event held back while replaying. */
+  private readonly held = new Map<string, string>();
   private vector?: string;
   /** Replaying: live events are held back (the replay reads them from the log). */
   replaying: boolean;
-  /** A live event was held back since the replay's last read began. */
-  heldBack = false;
   /** The recovered socket connected and its replay began. */
   resumed = false;
-  /** Its record is in Redis (written at its first join, or by its recovery). */
-  recorded: boolean;
+  /**
+   * Its record in Redis: none yet; written (at its first join, or by its
+   * recovery); or stale, Redis refused the last write (an older record may
+   * be there), so it is written again at the next refresh or drop.
+   */
+  record: 'none' | 'written' | 'stale';
 
   constructor(
     /** Socket.IO's private id of the connection: its recovery record's key. */
@@ -47,12 +53,12 @@ export class DeliveryState {
       this.nextId = Math.max(this.nextId, id + 1);
     }
     this.replaying = restored !== undefined;
-    this.recorded = restored !== undefined;
+    this.record = restored !== undefined ? 'written' : 'none';
   }
 
-  /** The channels, each with its id. */
-  channels(): IterableIterator<[string, number]> {
-    return this.ids.entries();
+  /** The channels, each with its id, a join's being made included (see `joining`). */
+  channels(): [string, number][] {
+    return [...this.ids, ...this.reserved];
   }
 
   /** Whether a broadcast's own position (`channelPosition`) is this socket's whole position. */
@@ -65,9 +71,26 @@ export class DeliveryState {
     return this.sent.get(channel);
   }
 
+  /**
+   * A join of `channel` is being made: the channel has its id from now on,
+   * named by the socket's record (written beside the join) but not by its
+   * position until the join is done.
+   */
+  joining(channel: string): void {
+    if (!this.ids.has(channel) && !this.reserved.has(channel)) {
+      this.reserved.set(channel, this.nextId++);
+    }
+  }
+
+  /** A join being made failed: the record names its channel no more (its id is not reused). */
+  notJoined(channel: string): void {
+    this.reserved.delete(channel);
+  }
+
   /** The socket is in `channel` with a list current to `offset` (a join). */
   joined(channel: string, offset: string): void {
-    if (!this.ids.has(channel)) this.ids.set(channel, this.nextId++);
+    if (!this.ids.has(channel)) this.ids.set(channel, this.reserved.get(channel) ?? this.nextId++);
+    this.reserved.delete(channel);
     const had = this.joinedAt.get(channel);
     if (had === undefined || offset > had) this.joinedAt.set(channel, offset);
     this.vector = undefined;
@@ -86,14 +109,37 @@ export class DeliveryState {
    * while a replay runs (which reads it from the log).
    */
   admit(channel: string, offset: string): boolean {
-    const sent = this.sent.get(channel);
     if (this.replaying) {
-      if (sent === undefined || offset > sent) this.heldBack = true;
+      this.hold(channel, offset);
       return false;
     }
+    const sent = this.sent.get(channel);
     if (sent !== undefined && offset <= sent) return false;
     this.advance(channel, offset);
     return true;
+  }
+
+  /** While replaying, a live event of `channel` at `offset` is noted (it is not sent). */
+  hold(channel: string, offset: string): void {
+    if (!this.replaying) return;
+    const held = this.held.get(channel);
+    if (held === undefined || offset > held) this.held.set(channel, offset);
+  }
+
+  /**
+   * Whether a live event of `channel` newer than the last one the replay sent
+   * was held back: published after the log was read, so the replay reads it again.
+   */
+  behind(channel: string): boolean {
+    const held = this.held.get(channel);
+    const sent = this.sent.get(channel);
+    return held !== undefined && sent !== undefined && held > sent;
+  }
+
+  /** The replay is done: live events go through from now on. */
+  replayed(): void {
+    this.replaying = false;
+    this.held.clear();
   }
 
   /** The socket is sent `channel`'s event at `offset`. */

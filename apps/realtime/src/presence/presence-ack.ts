@@ -4,6 +4,8 @@ import { LatticeError, ValidationFailedError } from '@lattice/common';
 import { issuesSummary, zodIssues } from '@lattice/api';
 import { RateLimitedError } from '@lattice/rate-limit';
 import type { Ack } from './presence-events';
+import type { RealtimeConnection } from './realtime.connection';
+import { RealtimeUnavailableError } from './realtime.errors';
 
 /** Parses an event's payload; VALIDATION_FAILED naming every problem otherwise. */
 export function parsePayload<T extends z.ZodType>(schema: T, payload: unknown): z.infer<T> {
@@ -25,4 +27,18 @@ export function errorAck(error: unknown, logger: Pick<Logger, 'error'>): Ack {
   }
   logger.error({ err: error }, 'Unhandled error in a socket event');
   return { ok: false, code: 'INTERNAL', message: 'Something went wrong on our side' };
+}
+
+/** Runs a socket event's work for its connection: every failure is answered, never thrown. */
+export async function answer(
+  connection: RealtimeConnection | undefined,
+  logger: Pick<Logger, 'error'>,
+  work: (connection: RealtimeConnection) => Promise<Ack>,
+): Promise<Ack> {
+  try {
+    if (!connection) throw new RealtimeUnavailableError('This connection is closing');
+    return await work(connection);
+  } catch (error) {
+    return errorAck(error, logger);
+  }
 }

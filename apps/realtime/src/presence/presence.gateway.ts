@@ -16,11 +16,13 @@ import { RealtimeUnavailableError } from './realtime.errors';
 import type { Ack } from './presence-events';
 import { PresenceBroadcaster } from './presence.broadcaster';
 import { PresenceService } from './presence.service';
+import { ChannelMessenger } from './channel.messenger';
 import type { ConnectionUser } from './realtime.connection';
 import { SessionWatcher } from './session.watcher';
 import { connectError, SocketAuthenticator } from './socket.authenticator';
 import { createSocketBus } from './socket-adapter.factory';
-import { ConnectionRecovery, type RestoredState } from './connection.recovery';
+import { ConnectionRecovery } from './connection.recovery';
+import type { RestoredState } from './connection.restorer';
 import { SocketRoutesAnnouncer } from '../routing/socket-routes.announcer';
 import { SOCKET_MESSAGE_LIMIT_BYTES } from '@lattice/http';
 
@@ -54,12 +56,13 @@ export class PresenceGateway
     'presence:join': (id, payload) => this.presence.join(id, payload),
     'presence:leave': (id, payload) => this.presence.leave(id, payload),
     'presence:update': (id, payload) => this.presence.update(id, payload),
-    'channel:message': (id, payload) => this.presence.message(id, payload),
-    'channel:history': (id, payload) => this.presence.history(id, payload),
+    'channel:message': (id, payload) => this.messenger.message(id, payload),
+    'channel:history': (id, payload) => this.messenger.history(id, payload),
   };
 
   constructor(
     private readonly presence: PresenceService,
+    private readonly messenger: ChannelMessenger,
     private readonly broadcaster: PresenceBroadcaster,
     private readonly authenticator: SocketAuthenticator,
     private readonly watcher: SessionWatcher,

@@ -10,16 +10,14 @@ import {
   type PresenceMeta,
 } from '@lattice/presence';
 import { RateLimitService, type RateLimitPolicy } from '@lattice/rate-limit';
-import { ConnectionRecovery, type RestoredState } from './connection.recovery';
+import { ConnectionRecovery } from './connection.recovery';
+import type { RestoredState } from './connection.restorer';
 import { ConnectionRegistry } from './connection.registry';
-import { errorAck, parsePayload } from './presence-ack';
+import { answer, parsePayload } from './presence-ack';
 import {
-  historyPayload,
   joinPayload,
   leavePayload,
-  MAX_HISTORY_LIMIT,
   MAX_CHANNELS_PER_CONNECTION,
-  messagePayload,
   updatePayload,
   type Ack,
   type ChannelMessage,
@@ -39,15 +37,16 @@ export const PRESENCE_RATE_LIMITS: RateLimitPolicy[] = [
   { name: 'channel-message', limit: 30, window: 10, key: 'user' },
 ];
 const PRESENCE_CHANGE: readonly string[] = ['presence-change'];
-const CHANNEL_MESSAGE: readonly string[] = ['channel-message'];
 /** How long a graceful shutdown waits for its transports to flush and close. */
 const TRANSPORT_CLOSE_WAIT_MS = 5000;
 
 /**
- * What the socket events do. Every event of one connection runs in order on
- * that connection's queue; every presence change is decided in Redis, and
- * announced to the channel's connections on every instance, by one script
- * (PresenceStore), which the MembershipLedger runs under this worker's lease.
+ * What the presence events do, and the connections' comings and goings
+ * (channel messages are ChannelMessenger's). Every event of one connection
+ * runs in order on that connection's queue; every presence change is decided
+ * in Redis, and announced to the channel's connections on every instance, by
+ * one script (PresenceStore), which the MembershipLedger runs under this
+ * worker's lease.
  * No event ever throws: each answers `{ ok: true, ... }` or
  * `{ ok: false, code, message }`.
  */
@@ -168,38 +167,6 @@ export class PresenceService {
     });
   }
 
-  message(socketId: string, payload: unknown): Promise<Ack> {
-    return this.answer(socketId, async (connection) => {
-      const { channel, data } = parsePayload(messagePayload, payload);
-      // On the queue, so a message sent right after a join finds the join done, and messages keep their order.
-      return connection.serial(async () => {
-        if (!connection.channels.has(channel)) throw new NotAMemberError(channel);
-        await this.limit(CHANNEL_MESSAGE, connection);
-        if (this.closing || !this.broadcaster.isBusUp()) throw new RealtimeUnavailableError();
-        const { userId, login } = connection.user;
-        await this.store.message(
-          { channel, from: { userId, login }, data, sentAt: new Date().toISOString() },
-          connection.id,
-        );
-        return { ok: true };
-      });
-    });
-  }
-
-  /** A member's look at the channel's kept messages. */
-  history(socketId: string, payload: unknown): Promise<Ack> {
-    return this.answer(socketId, async (connection) => {
-      const { channel, since, limit } = parsePayload(historyPayload, payload);
-      if (!connection.channels.has(channel)) throw new NotAMemberError(channel);
-      const messages = await this.store.messages<ChannelMessage>(
-        channel,
-        limit ?? MAX_HISTORY_LIMIT,
-        since,
-      );
-      return { ok: true, messages };
-    });
-  }
-
   /**
    * The socket is gone: its channels are left (unless the whole worker is
    * shutting down). False when it was never a connection here.
@@ -288,8 +255,10 @@ export class PresenceService {
     // And hearing the room, so no event published after the script is lost here.
     await this.broadcaster.roomReady(roomOf(channel));
     try {
-      const { members, offset } = await this.memberships.enter(connection, channel, workerId, meta);
-      await this.recovery.joined(connection, channel, offset);
+      // The socket's recovery record is written beside the script, before the acknowledgement.
+      const { members, offset } = await this.recovery.join(connection, channel, () =>
+        this.memberships.enter(connection, channel, workerId, meta),
+      );
       return { ok: true, members, offset };
     } catch (error) {
       if (!existing) await connection.socket.leave(roomOf(channel));
@@ -313,17 +282,11 @@ export class PresenceService {
     await this.limiter.enforce(policies, { user: { id: connection.user.userId } });
   }
 
-  private async answer(
+  private answer(
     socketId: string,
     work: (connection: RealtimeConnection) => Promise<Ack>,
   ): Promise<Ack> {
-    try {
-      const connection = this.registry.get(socketId);
-      if (!connection) throw new RealtimeUnavailableError('This connection is closing');
-      return await work(connection);
-    } catch (error) {
-      return errorAck(error, this.logger);
-    }
+    return answer(this.registry.get(socketId), this.logger, work);
   }
 
   private track<T>(work: Promise<T>): Promise<T> {

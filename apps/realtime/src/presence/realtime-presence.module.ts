@@ -6,8 +6,10 @@ import { RateLimitModule } from '@lattice/rate-limit';
 import { RedisModule } from '@lattice/redis';
 import { SessionModule } from '@lattice/session';
 import { SocketRoutingModule } from '../routing/socket-routing.module';
+import { ChannelMessenger } from './channel.messenger';
 import { ConnectionRecovery } from './connection.recovery';
 import { ConnectionRegistry } from './connection.registry';
+import { ConnectionRestorer } from './connection.restorer';
 import { MembershipLedger } from './membership.ledger';
 import { PresenceBroadcaster } from './presence.broadcaster';
 import { PresenceController } from './presence.controller';
@@ -41,11 +43,13 @@ import { SocketAuthenticator } from './socket.authenticator';
     ConnectionRegistry,
     RecoveryRepository,
     RecoveryRecorder,
+    ConnectionRestorer,
     ConnectionRecovery,
     PresenceBroadcaster,
     PresenceWorker,
     MembershipLedger,
     PresenceService,
+    ChannelMessenger,
     SessionWatcher,
     SocketAuthenticator,
     PresenceGateway,

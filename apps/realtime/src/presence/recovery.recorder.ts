@@ -19,8 +19,6 @@ export class RecoveryRecorder {
   readonly refreshMs: number;
   /** How long a connected socket's record lives without a push: at least the window after the last one. */
   private readonly liveTtlMs: number;
-  /** Sockets whose record Redis refused: written again at the next refresh or drop. */
-  private readonly stale = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(
@@ -33,18 +31,17 @@ export class RecoveryRecorder {
   }
 
   /** Whether the socket has a record, or should have one (Redis refused it). */
-  has(connection: RealtimeConnection, delivery: DeliveryState): boolean {
-    return delivery.recorded || this.stale.has(connection.id);
+  has(delivery: DeliveryState): boolean {
+    return delivery.record !== 'none';
   }
 
   /** Writes the socket's record as it stands; never throws (Redis refused: marked stale). */
   async write(connection: RealtimeConnection, delivery: DeliveryState): Promise<void> {
     try {
       await this.repository.save(delivery.pid, recordOf(connection, delivery), this.liveTtlMs);
-      delivery.recorded = true;
-      this.stale.delete(connection.id);
+      delivery.record = 'written';
     } catch {
-      this.stale.add(connection.id);
+      delivery.record = 'stale';
     }
   }
 
@@ -57,24 +54,24 @@ export class RecoveryRecorder {
   async refresh(live: Iterable<[RealtimeConnection, DeliveryState]>): Promise<void> {
     const pids: string[] = [];
     for (const [connection, delivery] of live) {
-      if (this.stale.has(connection.id)) await this.write(connection, delivery);
-      else if (delivery.recorded) pids.push(delivery.pid);
+      if (delivery.record === 'stale') await this.write(connection, delivery);
+      else if (delivery.record === 'written') pids.push(delivery.pid);
     }
     await this.repository.touch(pids, this.liveTtlMs).catch(() => undefined);
   }
 
   /** The socket dropped: its record lives the window from now. False when it could not be kept. */
   keepDropped(connection: RealtimeConnection, delivery: DeliveryState): Promise<boolean> {
-    const write = this.stale.delete(connection.id)
-      ? this.repository.save(delivery.pid, recordOf(connection, delivery), this.windowMs)
-      : this.repository.touch([delivery.pid], this.windowMs);
+    const write =
+      delivery.record === 'stale'
+        ? this.repository.save(delivery.pid, recordOf(connection, delivery), this.windowMs)
+        : this.repository.touch([delivery.pid], this.windowMs);
     return this.settle(write.then(() => true).catch(() => false));
   }
 
   /** The socket is gone for good: so is its record. */
-  remove(connection: { id: string }, delivery: DeliveryState | undefined): void {
-    const stale = this.stale.delete(connection.id);
-    if (delivery && (delivery.recorded || stale)) {
+  remove(delivery: DeliveryState | undefined): void {
+    if (delivery && this.has(delivery)) {
       void this.settle(this.repository.remove(delivery.pid).catch(() => undefined));
     }
   }
