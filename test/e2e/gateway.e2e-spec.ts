@@ -61,7 +61,10 @@ describe('the gateway as the only origin a client knows', () => {
       AUTH_URL: auth.url(''),
       REALTIME_URL: realtime.url(''),
       CACHE_SYNC_TOKEN,
-      UPSTREAM_TIMEOUT_MS: '700',
+      // Short enough for the 504 test's slow answer (3 s), long enough that this
+      // process (the upstream and the client of the 24 MiB download) may stall
+      // under a loaded CI without the download's body timing out.
+      UPSTREAM_TIMEOUT_MS: '2000',
       ROUTES: JSON.stringify([
         { prefix: '/orders', upstream: upstream.url, auth: 'required' },
         { prefix: '/catalog', upstream: upstream.url, auth: 'optional' },
