@@ -20,6 +20,7 @@ import KeyvRedis from '@keyv/redis';
 import { LRUCache } from 'lru-cache';
 import { CacheModule, CacheService } from '@lattice/cache';
 import { RedisServer, startPlatform, waitFor } from '@lattice/testing';
+import { median } from '../statistics';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION ?? 2) * 1000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -178,7 +179,6 @@ async function main(): Promise<void> {
         }
       }
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const ops = (s: string, c: string) => median(results.get(`${s}|${c}`)!);
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
     console.log(

@@ -20,6 +20,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { signIn, startScript } from './bench-processes';
+import { median } from '../statistics';
 import { AppProcess, cpuTimeUs, freePort, RedisServer, waitFor } from '@lattice/testing';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 4);
@@ -63,8 +64,6 @@ async function startGateway(root: string, env: Record<string, string>) {
 /** What autocannon is given for a target, beside the duration. */
 const load = ({ url, headers }: Target) => ({ url, headers, connections: CONNECTIONS });
 
-const median = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const listed = (values: number[]): string => values.map((v) => v.toFixed(2)).join(', ');
 
 async function main(): Promise<void> {

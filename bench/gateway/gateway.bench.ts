@@ -25,6 +25,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { signIn, startScript } from './bench-processes';
+import { median } from '../statistics';
 import { AppProcess, cpuTimeUs, RedisServer } from '@lattice/testing';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
@@ -101,9 +102,6 @@ async function measure(
   const at = (p: number) => times[Math.min(times.length - 1, Math.floor(times.length * p))];
   return { rps: result.requests.average, cpuUs, redisCpuUs, p50: at(0.5), p99: at(0.99) };
 }
-
-const median = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const line = (name: string, s: Sample): string =>
   `${name.padEnd(16)} ${s.rps.toFixed(0).padStart(7)} req/s  ` +

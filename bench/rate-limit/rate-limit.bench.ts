@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { freePort, RedisServer } from '@lattice/testing';
 import type { Target } from './rate-limit-bench.server';
+import { median } from '../statistics';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -54,11 +55,6 @@ async function startServer(target: Target, redisUrl: string): Promise<Server> {
 async function measure(url: string, duration: number): Promise<autocannon.Result> {
   return autocannon({ url, connections: CONNECTIONS, duration });
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)];
-};
 
 async function main(): Promise<void> {
   const redis = await RedisServer.start();

@@ -36,6 +36,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { builtEntry, cpuTimeUs, freePort, RedisServer, sleep, waitFor } from '@lattice/testing';
 import { createUsers } from '../presence/bench-sessions';
+import { median } from '../statistics';
 import type {
   FanoutCommand,
   JoinResult,
@@ -188,8 +189,6 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-const median = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 const int = (value: number) => Math.round(value).toLocaleString('en-US');
 

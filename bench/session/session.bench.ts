@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { freePort, RedisServer } from '@lattice/testing';
+import { median } from '../statistics';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
@@ -20,12 +21,6 @@ const COMPARED: [string, string][] = [
   ['lattice public', '≥ 0.9×'],
   ['fastify-session', '> 1×'],
 ];
-
-const median = (xs: number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 interface Target {
   name: string;
