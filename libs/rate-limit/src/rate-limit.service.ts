@@ -12,11 +12,12 @@ import { MetricsService, traced, tracingEnabled } from '@lattice/observability';
 import { RedisService } from '@lattice/redis';
 import { MAX_LIMIT, RATE_LIMIT_DEFAULTS } from './rate-limit.constants';
 import { RATE_LIMIT_OPTIONS } from './rate-limit.di-tokens';
-import { DecisionReporter, type Source } from './decision.reporter';
+import { DecisionReporter } from './decision.reporter';
 import { policyKey } from './policy-key';
 import { RateLimitedError, RateLimitUnavailableError } from './rate-limit.errors';
+import { RateLimitDecider } from './rate-limit.decider';
 import { writeRateLimitHeaders, type HeaderTarget } from './rate-limit.headers';
-import { blockKey, counterKey, ValidatedPolicies } from './rate-limit.policy';
+import { ValidatedPolicies } from './rate-limit.policy';
 import { RateLimitRegistry, registeredPolicy, validateCost } from './rate-limit.registry';
 import type {
   RateLimitDecision,
@@ -32,9 +33,6 @@ import { RateLimitOverrides } from './rate-limit.overrides';
 import { RedisFallback } from './redis.fallback';
 import { RedisWindowStore } from './redis-window.store';
 import { RefusedKeysCache } from './refused-keys.cache';
-import type { WindowPolicy, WindowResult } from './window-result';
-
-const seconds = (ms: number): number => (ms > 0 ? Math.ceil(ms / 1000) : 0);
 
 /** On a request: the decisions enforce() has written headers for. */
 const APPLIED = Symbol('rate-limit decisions');
@@ -57,8 +55,8 @@ const ANONYMOUS: readonly RateLimitUse[] = ['ip'];
 export class RateLimitService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('RateLimit');
   private readonly redisStore: RedisWindowStore;
-  private readonly refused: RefusedKeysCache;
   private readonly fallback: RedisFallback;
+  private readonly decider: RateLimitDecider;
   private readonly policies = new ValidatedPolicies();
   private readonly reporter: DecisionReporter;
   /** Every named policy of the process. */
@@ -77,9 +75,14 @@ export class RateLimitService implements BeforeApplicationShutdown {
     const { failMode, leaseMs } = rateLimit;
     this.registry = new RateLimitRegistry(rateLimit, policies);
     this.redisStore = new RedisWindowStore(redis, settings.redisTimeoutMs, leaseMs);
-    this.refused = new RefusedKeysCache(settings.maxLocalKeys);
     this.reporter = new DecisionReporter(metrics, this.logger);
     this.fallback = new RedisFallback(redis, metrics, this.logger, failMode === 'open', settings);
+    this.decider = new RateLimitDecider(
+      this.redisStore,
+      new RefusedKeysCache(settings.maxLocalKeys),
+      this.fallback,
+      this.reporter,
+    );
   }
 
   /** Whether decisions are currently taken by Redis (false while it is unreachable). */
@@ -185,7 +188,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
     } else if (given?.cost !== undefined) {
       validateCost(policy.name, cost);
     }
-    return this.decideValid(
+    return this.decider.decideValid(
       {
         name: policy.name,
         key,
@@ -240,94 +243,12 @@ export class RateLimitService implements BeforeApplicationShutdown {
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    return this.decideValid(request, false);
-  }
-
-  /** consume() for a request whose policy and cost are known to be valid. */
-  private decideValid(request: RateLimitRequest, shadow: boolean): Promise<RateLimitDecision> {
-    const key = counterKey(request);
-    const policy = { limit: request.limit, windowMs: request.windowSeconds * 1000 };
-    const cost = request.cost ?? 1;
-    const now = Date.now();
-
-    // A key that refused one unit refuses any cost until then.
-    const refusedFor = this.refused.refusedFor(key, policy, now);
-    if (refusedFor !== undefined) {
-      return Promise.resolve(
-        this.decide(
-          request,
-          { allowed: false, remaining: 0, resetMs: refusedFor },
-          'cache',
-          shadow,
-        ),
-      );
-    }
-    if (!this.fallback.allows(now)) return this.withoutRedis(request, key, policy, cost, shadow);
-    const algorithm = request.algorithm ?? 'exact';
-    if (cost === 1 && !request.blockSeconds) {
-      const leased = this.redisStore.fromLease(key, policy, algorithm, now);
-      if (leased) return Promise.resolve(this.decide(request, leased, 'lease', shadow));
-    }
-
-    // Plain promise callbacks rather than async/await: this runs for every request.
-    const block = request.blockSeconds
-      ? { key: blockKey(request), ms: request.blockSeconds * 1000 }
-      : undefined;
-    return this.redisStore.consume(key, policy, algorithm, cost, block).then(
-      (result) => {
-        // A costly request refused says nothing of a cheaper one: only a refused unit is remembered.
-        if (!result.allowed && cost === 1) {
-          // Measured from after the reply, so the local deadline is never earlier than Redis's.
-          const after = Date.now();
-          this.refused.remember(key, policy, after + result.resetMs, after);
-        }
-        return this.decide(request, result, 'redis', shadow);
-      },
-      (error: unknown) => {
-        this.fallback.failed(Date.now(), error);
-        return this.withoutRedis(request, key, policy, cost, shadow);
-      },
-    );
+    return this.decider.decideValid(request, false);
   }
 
   /** Unused leased admissions go back to Redis before the connection closes. */
   beforeApplicationShutdown(): Promise<void> {
     this.fallback.stop();
     return this.redisStore.release();
-  }
-
-  /** While Redis is unreachable: this instance's own limit (fail open), or 503 (fail closed). */
-  private withoutRedis(
-    request: RateLimitRequest,
-    key: string,
-    policy: WindowPolicy,
-    cost: number,
-    shadow: boolean,
-  ): Promise<RateLimitDecision> {
-    const result = this.fallback.withoutRedis(key, policy, cost, shadow);
-    if (!result) return Promise.reject(new RateLimitUnavailableError());
-    return Promise.resolve(this.decide(request, result, 'memory', shadow));
-  }
-
-  private decide(
-    request: RateLimitRequest,
-    result: WindowResult,
-    source: Source,
-    shadow: boolean,
-  ): RateLimitDecision {
-    this.reporter.count(request.name, result.allowed, source);
-    const resetSeconds = seconds(result.resetMs);
-    const decision: RateLimitDecision = {
-      allowed: result.allowed,
-      name: request.name,
-      limit: request.limit,
-      windowSeconds: request.windowSeconds,
-      remaining: Math.max(0, result.remaining),
-      resetSeconds,
-      // A refused caller is told to wait at least a second: Retry-After has no smaller unit.
-      retryAfterSeconds: result.allowed ? 0 : Math.max(1, resetSeconds),
-    };
-    if (shadow) decision.shadow = true;
-    return decision;
   }
 }
