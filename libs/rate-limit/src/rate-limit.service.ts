@@ -5,19 +5,19 @@ import {
   Logger,
   Optional,
 } from '@nestjs/common';
-import type { Counter, Gauge } from 'prom-client';
 import type { FastifyRequest } from 'fastify';
 import { ValidationFailedError } from '@lattice/common';
 import { ConfigService } from '@lattice/config';
 import { MetricsService, traced, tracingEnabled } from '@lattice/observability';
-import { READINESS_PING_TIMEOUT_MS, REDIS_STARTUP_WAIT_MS, RedisService } from '@lattice/redis';
-import { FALLBACK_BUCKETS, MAX_LIMIT, RATE_LIMIT_DEFAULTS } from './rate-limit.constants';
+import { RedisService } from '@lattice/redis';
+import { MAX_LIMIT, RATE_LIMIT_DEFAULTS } from './rate-limit.constants';
 import { RATE_LIMIT_OPTIONS } from './rate-limit.di-tokens';
-import { DecisionReporter, type Source } from './decision.reporter';
+import { DecisionReporter } from './decision.reporter';
 import { policyKey } from './policy-key';
 import { RateLimitedError, RateLimitUnavailableError } from './rate-limit.errors';
+import { RateLimitDecider } from './rate-limit.decider';
 import { writeRateLimitHeaders, type HeaderTarget } from './rate-limit.headers';
-import { blockKey, counterKey, ValidatedPolicies } from './rate-limit.policy';
+import { ValidatedPolicies } from './rate-limit.policy';
 import { RateLimitRegistry, registeredPolicy, validateCost } from './rate-limit.registry';
 import type {
   RateLimitDecision,
@@ -29,14 +29,10 @@ import type {
   RateLimitUse,
   RegisteredPolicy,
 } from './rate-limit.types';
-import { MemoryWindowStore } from './memory-window.store';
 import { RateLimitOverrides } from './rate-limit.overrides';
-import { RedisCircuit } from './redis.circuit';
+import { RedisFallback } from './redis.fallback';
 import { RedisWindowStore } from './redis-window.store';
 import { RefusedKeysCache } from './refused-keys.cache';
-import type { WindowPolicy, WindowResult } from './window-result';
-
-const seconds = (ms: number): number => (ms > 0 ? Math.ceil(ms / 1000) : 0);
 
 /** On a request: the decisions enforce() has written headers for. */
 const APPLIED = Symbol('rate-limit decisions');
@@ -58,15 +54,11 @@ const ANONYMOUS: readonly RateLimitUse[] = ['ip'];
 @Injectable()
 export class RateLimitService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('RateLimit');
-  private readonly failOpen: boolean;
   private readonly redisStore: RedisWindowStore;
-  private readonly memory: MemoryWindowStore;
-  private readonly refused: RefusedKeysCache;
-  private readonly circuit: RedisCircuit;
+  private readonly fallback: RedisFallback;
+  private readonly decider: RateLimitDecider;
   private readonly policies = new ValidatedPolicies();
   private readonly reporter: DecisionReporter;
-  private readonly fallback: Gauge;
-  private readonly fallbacks: Counter;
   /** Every named policy of the process. */
   readonly registry: RateLimitRegistry;
 
@@ -82,49 +74,20 @@ export class RateLimitService implements BeforeApplicationShutdown {
     const rateLimit = config.get('rateLimit');
     const { failMode, leaseMs } = rateLimit;
     this.registry = new RateLimitRegistry(rateLimit, policies);
-    this.failOpen = failMode === 'open';
     this.redisStore = new RedisWindowStore(redis, settings.redisTimeoutMs, leaseMs);
-    this.memory = new MemoryWindowStore(FALLBACK_BUCKETS, settings.maxLocalKeys);
-    this.refused = new RefusedKeysCache(settings.maxLocalKeys);
-    const probeTimeout = Math.min(READINESS_PING_TIMEOUT_MS, settings.probeIntervalMs);
-    // eslint-disable-next-line no-restricted-syntax -- the connection's state, no command
-    let starting = redis.client.status !== 'ready';
-    this.circuit = new RedisCircuit(
-      // Waiting for the connection's `ready` lets the limiter return the moment it reconnects.
-      // While the app starts, the first probe waits as long as the other start-up steps: one
-      // that gave up sooner would leave the circuit open (decisions in memory) until the next
-      // probe, after the app already reported ready (a Cluster's masters connect one by one).
-      async () => {
-        const ok =
-          (await redis.whenReady(starting ? REDIS_STARTUP_WAIT_MS : probeTimeout)) &&
-          (await redis.ping(probeTimeout));
-        if (ok) starting = false;
-        return ok;
-      },
-      settings.probeIntervalMs,
-      (open, reason) => this.onCircuitChange(open, reason),
-      starting,
-    );
     this.reporter = new DecisionReporter(metrics, this.logger);
-    this.fallback = metrics.gauge(
-      'lattice_rate_limit_fallback',
-      '1 while Redis is unreachable and the limiter runs in process (fail open) or refuses (fail closed)',
+    this.fallback = new RedisFallback(redis, metrics, this.logger, failMode === 'open', settings);
+    this.decider = new RateLimitDecider(
+      this.redisStore,
+      new RefusedKeysCache(settings.maxLocalKeys),
+      this.fallback,
+      this.reporter,
     );
-    this.fallbacks = metrics.counter(
-      'lattice_rate_limit_fallbacks_total',
-      'Times the limiter stopped using Redis and decided without it until it answered again: each failure or missed deadline, and a start that decided requests before its connection was up',
-    );
-    this.fallback.set(this.circuit.isOpen ? 1 : 0);
-    // Not connected yet (the app is starting): close the circuit the moment the connection
-    // is up, even if the first probe gave up waiting, so that no early request counts in memory.
-    this.circuit.probeNow();
-    // eslint-disable-next-line no-restricted-syntax -- the connection's state, no command
-    if (this.circuit.isOpen) redis.client.once('ready', () => this.circuit.probeNow());
   }
 
   /** Whether decisions are currently taken by Redis (false while it is unreachable). */
   get usingRedis(): boolean {
-    return !this.circuit.isOpen;
+    return this.fallback.usingRedis;
   }
 
   /**
@@ -134,10 +97,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
    * limiter stopped using Redis (its start, when it has not used it yet).
    */
   get state(): RateLimitState {
-    const failMode = this.failOpen ? 'open' : 'closed';
-    const since = this.circuit.openedAt;
-    if (since === null) return { mode: 'redis', failMode };
-    return { mode: this.failOpen ? 'memory' : 'unavailable', failMode, since };
+    return this.fallback.state;
   }
 
   /** The policies a request gets when its route names none: `user` when signed in, else `ip`. */
@@ -228,7 +188,7 @@ export class RateLimitService implements BeforeApplicationShutdown {
     } else if (given?.cost !== undefined) {
       validateCost(policy.name, cost);
     }
-    return this.decideValid(
+    return this.decider.decideValid(
       {
         name: policy.name,
         key,
@@ -283,113 +243,12 @@ export class RateLimitService implements BeforeApplicationShutdown {
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    return this.decideValid(request, false);
-  }
-
-  /** consume() for a request whose policy and cost are known to be valid. */
-  private decideValid(request: RateLimitRequest, shadow: boolean): Promise<RateLimitDecision> {
-    const key = counterKey(request);
-    const policy = { limit: request.limit, windowMs: request.windowSeconds * 1000 };
-    const cost = request.cost ?? 1;
-    const now = Date.now();
-
-    // A key that refused one unit refuses any cost until then.
-    const refusedFor = this.refused.refusedFor(key, policy, now);
-    if (refusedFor !== undefined) {
-      return Promise.resolve(
-        this.decide(
-          request,
-          { allowed: false, remaining: 0, resetMs: refusedFor },
-          'cache',
-          shadow,
-        ),
-      );
-    }
-    if (!this.circuit.allows(now)) return this.withoutRedis(request, key, policy, cost, shadow);
-    const algorithm = request.algorithm ?? 'exact';
-    if (cost === 1 && !request.blockSeconds) {
-      const leased = this.redisStore.fromLease(key, policy, algorithm, now);
-      if (leased) return Promise.resolve(this.decide(request, leased, 'lease', shadow));
-    }
-
-    // Plain promise callbacks rather than async/await: this runs for every request.
-    const block = request.blockSeconds
-      ? { key: blockKey(request), ms: request.blockSeconds * 1000 }
-      : undefined;
-    return this.redisStore.consume(key, policy, algorithm, cost, block).then(
-      (result) => {
-        // A costly request refused says nothing of a cheaper one: only a refused unit is remembered.
-        if (!result.allowed && cost === 1) {
-          // Measured from after the reply, so the local deadline is never earlier than Redis's.
-          const after = Date.now();
-          this.refused.remember(key, policy, after + result.resetMs, after);
-        }
-        return this.decide(request, result, 'redis', shadow);
-      },
-      (error: unknown) => {
-        this.circuit.open(Date.now(), error);
-        return this.withoutRedis(request, key, policy, cost, shadow);
-      },
-    );
+    return this.decider.decideValid(request, false);
   }
 
   /** Unused leased admissions go back to Redis before the connection closes. */
   beforeApplicationShutdown(): Promise<void> {
-    this.circuit.stop();
+    this.fallback.stop();
     return this.redisStore.release();
-  }
-
-  /** While Redis is unreachable: this instance's own limit (fail open), or 503 (fail closed). */
-  private withoutRedis(
-    request: RateLimitRequest,
-    key: string,
-    policy: WindowPolicy,
-    cost: number,
-    shadow: boolean,
-  ): Promise<RateLimitDecision> {
-    // A shadow policy never refuses, not even with 503.
-    if (!this.failOpen && !shadow) return Promise.reject(new RateLimitUnavailableError());
-    return Promise.resolve(
-      this.decide(request, this.memory.consume(key, policy, Date.now(), cost), 'memory', shadow),
-    );
-  }
-
-  private decide(
-    request: RateLimitRequest,
-    result: WindowResult,
-    source: Source,
-    shadow: boolean,
-  ): RateLimitDecision {
-    this.reporter.count(request.name, result.allowed, source);
-    const resetSeconds = seconds(result.resetMs);
-    const decision: RateLimitDecision = {
-      allowed: result.allowed,
-      name: request.name,
-      limit: request.limit,
-      windowSeconds: request.windowSeconds,
-      remaining: Math.max(0, result.remaining),
-      resetSeconds,
-      // A refused caller is told to wait at least a second: Retry-After has no smaller unit.
-      retryAfterSeconds: result.allowed ? 0 : Math.max(1, resetSeconds),
-    };
-    if (shadow) decision.shadow = true;
-    return decision;
-  }
-
-  private onCircuitChange(open: boolean, reason?: unknown): void {
-    this.fallback.set(open ? 1 : 0);
-    if (open) {
-      this.fallbacks.inc();
-      const why = reason instanceof Error ? reason.message : String(reason);
-      this.logger.warn(
-        `Redis unreachable (${why}); rate limits ${
-          this.failOpen ? 'are kept in process' : 'refuse requests with 503'
-        } until it answers again`,
-      );
-    } else {
-      // Counts kept in process during the outage were this instance's alone; Redis is the truth again.
-      this.memory.clear();
-      this.logger.log('Rate limits are shared through Redis');
-    }
   }
 }
