@@ -1,11 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
 import { LockLostError, LockNotAcquiredError, type LockService } from '@lattice/lock';
-import { CacheLoadTimeoutError, CacheLockTimeoutError } from './cache.errors';
+import { CacheLoadTimeoutError, CacheLockTimeoutError, describeError } from './cache.errors';
 import { type CacheMetrics } from './cache.metrics';
 import { versionOf, type CacheRecord } from './cache-record';
 import type { CacheLoader, CacheSource } from './cache.types';
 import { type FillTracker, type PendingFill } from './fill.tracker';
+import { GraceFallback, type Stale } from './grace.fallback';
 import { type InvalidationBus } from './invalidation.bus';
 import { type MemoryTier } from './memory.tier';
 import { type RedisTier } from './redis.tier';
@@ -56,12 +56,6 @@ export interface LoadContext {
   parse(raw: string, key: string): CacheRecord | null;
 }
 
-/** A value past its TTL but inside its grace period, and the tier it was found in. */
-interface Stale {
-  record: CacheRecord;
-  source: 'l1' | 'l2';
-}
-
 /** One load on this instance: callers of its key share `answer` while it is current. */
 interface Flight {
   fill: PendingFill;
@@ -74,8 +68,6 @@ interface Flight {
 
 /** Pause between attempts at the loader lock while another instance loads. */
 const LOCK_POLL_MS = 25;
-/** A stale value served for a key is logged at most once per this long. */
-const STALE_LOG_INTERVAL_MS = 10_000;
 
 /**
  * The loads behind `getOrSet`: one flight per key on this instance, the
@@ -88,12 +80,11 @@ export class CacheLoads {
   private readonly flights = new Map<string, Flight>();
   /** Keys this instance is refreshing early (at most one refresh per key here). */
   private readonly refreshing = new Set<string>();
-  private readonly staleLogged = new LRUCache<string, true>({
-    max: 1000,
-    ttl: STALE_LOG_INTERVAL_MS,
-  });
+  private readonly grace: GraceFallback;
 
-  constructor(private readonly ctx: LoadContext) {}
+  constructor(private readonly ctx: LoadContext) {
+    this.grace = new GraceFallback(ctx.metrics);
+  }
 
   /**
    * The value of `key` after an L1 miss: joins the load in flight for the
@@ -163,7 +154,7 @@ export class CacheLoads {
       .using(`cache-refresh:${key}`, this.ctx.lockTtlMs, refresh, { retryCount: 0 })
       .catch((error: unknown) => {
         if (error instanceof LockNotAcquiredError) return; // another instance is refreshing
-        this.logger.warn(`Refreshing "${key}" early failed: ${describe(error)}`);
+        this.logger.warn(`Refreshing "${key}" early failed: ${describeError(error)}`);
       })
       .finally(() => this.refreshing.delete(key));
   }
@@ -181,7 +172,7 @@ export class CacheLoads {
       raw = await this.ctx.l2.read(key);
     } catch (error) {
       this.ctx.metrics.l2Errors.inc({ operation: 'getOrSet' });
-      const stale = this.usable(staleCopy, 'l1');
+      const stale = this.grace.usable(staleCopy, 'l1');
       this.answerStaleAfterSoftTimeout(key, plan, flight, stale);
       return this.loadWithoutRedis(key, loader, plan, stale, error);
     }
@@ -193,7 +184,8 @@ export class CacheLoads {
       return { record, source: 'l2', stale: false };
     }
     this.ctx.metrics.miss.l2.inc();
-    const stale = this.usable(record ?? undefined, 'l2') ?? this.usable(staleCopy, 'l1');
+    const stale =
+      this.grace.usable(record ?? undefined, 'l2') ?? this.grace.usable(staleCopy, 'l1');
     this.answerStaleAfterSoftTimeout(key, plan, flight, stale);
     const expected = raw === null ? '' : (versionOf(raw) ?? '');
     if (plan.lockWaitMs === null) {
@@ -212,7 +204,9 @@ export class CacheLoads {
     if (plan.softTimeoutMs === undefined || stale === undefined) return;
     const timeoutMs = plan.softTimeoutMs;
     const answer = () =>
-      flight.settle(this.serveStale(key, stale, new CacheLoadTimeoutError(key, timeoutMs, 'soft')));
+      flight.settle(
+        this.grace.serve(key, stale, new CacheLoadTimeoutError(key, timeoutMs, 'soft')),
+      );
     flight.softTimer = setTimeout(answer, Math.max(0, flight.startedAt + timeoutMs - Date.now()));
   }
 
@@ -249,7 +243,7 @@ export class CacheLoads {
       }
       const expected = raw === null ? '' : (versionOf(raw) ?? '');
       const both = AbortSignal.any([signal, this.ctx.shutdown]);
-      const fallback = this.usable(record ?? undefined, 'l2') ?? stale;
+      const fallback = this.grace.usable(record ?? undefined, 'l2') ?? stale;
       return (outcome = await this.loadAndStore(key, loader, plan, fill, expected, fallback, both));
     };
     for (;;) {
@@ -276,7 +270,7 @@ export class CacheLoads {
       }
       if (Date.now() >= deadline || this.ctx.shutdown.aborted) {
         const timeout = new CacheLockTimeoutError(key, lockWaitMs);
-        if (stale) return this.serveStale(key, stale, timeout);
+        if (stale) return this.grace.serve(key, stale, timeout);
         throw timeout;
       }
     }
@@ -296,7 +290,7 @@ export class CacheLoads {
     try {
       loaded = await this.callLoader(key, loader, plan, signal);
     } catch (error) {
-      if (stale) return this.serveStale(key, stale, error);
+      if (stale) return this.grace.serve(key, stale, error);
       throw error;
     }
     const { raw, record, pxMs } = this.ctx.prepare(key, loaded, plan.write);
@@ -338,7 +332,7 @@ export class CacheLoads {
     try {
       loaded = await this.callLoader(key, loader, plan, this.ctx.shutdown);
     } catch (error) {
-      if (stale) return this.serveStale(key, stale, error);
+      if (stale) return this.grace.serve(key, stale, error);
       throw error;
     }
     this.logger.debug(
@@ -389,21 +383,4 @@ export class CacheLoads {
       clearTimeout(timer);
     }
   }
-
-  private serveStale(key: string, stale: Stale, error: unknown): Outcome {
-    this.ctx.metrics.staleServed.inc();
-    if (!this.staleLogged.has(key)) {
-      this.staleLogged.set(key, true);
-      this.logger.warn(`Serving a value past its TTL (in grace) for "${key}": ${describe(error)}`);
-    }
-    return { record: stale.record, source: stale.source, stale: true, error };
-  }
-
-  private usable(record: CacheRecord | undefined, source: 'l1' | 'l2'): Stale | undefined {
-    return record !== undefined && Date.now() < record.staleUntil ? { record, source } : undefined;
-  }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
