@@ -3,8 +3,8 @@ import { Logger } from '@nestjs/common';
 import { type LockService } from '@lattice/lock';
 import { type MetricsService } from '@lattice/observability';
 import { type RedisService } from '@lattice/redis';
-import { CACHE_DEFAULTS, MAX_KEYS_PER_MESSAGE, MAX_TTL_SECONDS } from './cache.constants';
-import { CacheUnavailableError, InvalidCacheOptionsError } from './cache.errors';
+import { CACHE_DEFAULTS, MAX_KEYS_PER_MESSAGE } from './cache.constants';
+import { CacheUnavailableError } from './cache.errors';
 import { CacheMetrics } from './cache.metrics';
 import {
   encodeValue,
@@ -14,7 +14,8 @@ import {
   valueFor,
   type CacheRecord,
 } from './cache-record';
-import { CacheLoads, type LoadPlan, type WriteSettings } from './cache.loader';
+import { CacheLoads, type WriteSettings } from './cache.loader';
+import { CacheOptionsResolver } from './cache-options.resolver';
 import type { CacheLoader, CacheResult, CacheSetOptions, GetOrSetOptions } from './cache.types';
 import { FillTracker, type PendingFill } from './fill.tracker';
 import { globToRegExp } from './glob.matcher';
@@ -57,6 +58,7 @@ export class CacheStore {
   private readonly reads = new Map<string, Flight<CacheRecord | null>>();
   private readonly loads: CacheLoads;
   private readonly shutdown = new AbortController();
+  private readonly options: CacheOptionsResolver;
   /** Versions are this instance's random prefix plus a counter: unique without a random draw per write. */
   private readonly versionPrefix = randomBytes(6).toString('base64url');
   private writes = 0;
@@ -67,8 +69,9 @@ export class CacheStore {
     redis: RedisService,
     locks: LockService,
     metrics: MetricsService,
-    private readonly settings: StoreSettings,
+    settings: StoreSettings,
   ) {
+    this.options = new CacheOptionsResolver(settings);
     this.memory = new MemoryTier(settings.l1);
     this.l2 = new RedisTier(redis);
     this.metrics = new CacheMetrics(metrics, {
@@ -166,7 +169,7 @@ export class CacheStore {
     loader: CacheLoader<T>,
     options: GetOrSetOptions,
   ): Promise<CacheResult<T>> {
-    const plan = this.loadPlan(options);
+    const plan = this.options.loadPlan(options);
     const now = Date.now();
     let staleCopy: CacheRecord | undefined;
     if (this.tracker.isTrusted) {
@@ -192,7 +195,7 @@ export class CacheStore {
   }
 
   async set(key: string, value: unknown, options: CacheSetOptions): Promise<void> {
-    const write = this.writeSettings(options);
+    const write = this.options.writeSettings(options);
     const { raw, record, pxMs } = this.prepare(key, value, write);
     const fill = this.tracker.begin(key);
     try {
@@ -346,62 +349,6 @@ export class CacheStore {
     if (record === null)
       this.logger.warn(`"${key}" holds a value the cache did not write; treated as absent`);
     return record;
-  }
-
-  private loadPlan(options: GetOrSetOptions): LoadPlan {
-    const write = this.writeSettings(options);
-    const plan: LoadPlan = { write, lockWaitMs: null };
-    const lockWaitMs = options.lockWaitMs ?? CACHE_DEFAULTS.lockWaitMs;
-    if (options.lock) {
-      if (!(Number.isSafeInteger(lockWaitMs) && lockWaitMs >= 0)) {
-        throw new InvalidCacheOptionsError('lockWaitMs must be a non-negative integer');
-      }
-      plan.lockWaitMs = lockWaitMs;
-    }
-    for (const name of ['softTimeoutMs', 'hardTimeoutMs'] as const) {
-      const value = options[name];
-      if (value === undefined) continue;
-      if (!(Number.isSafeInteger(value) && value > 0 && value <= MAX_TTL_SECONDS * 1000)) {
-        throw new InvalidCacheOptionsError(`${name} must be a positive integer of milliseconds`);
-      }
-      plan[name] = value;
-    }
-    const { earlyRefresh } = options;
-    if (earlyRefresh !== undefined) {
-      if (typeof earlyRefresh !== 'number' || !(earlyRefresh > 0 && earlyRefresh < 1)) {
-        throw new InvalidCacheOptionsError('earlyRefresh must be a fraction above 0 and below 1');
-      }
-      const ttlMs = (options.ttl ?? this.settings.ttl) * 1000;
-      plan.refreshWithinMs = Math.round(ttlMs * (1 - earlyRefresh));
-    }
-    return plan;
-  }
-
-  private writeSettings(options: CacheSetOptions): WriteSettings {
-    const ttl = options.ttl ?? this.settings.ttl;
-    const grace = options.grace ?? 0;
-    const jitter = options.jitter ?? this.settings.jitter;
-    if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0 || ttl > MAX_TTL_SECONDS) {
-      throw new InvalidCacheOptionsError(
-        `ttl must be a number of seconds above 0 and at most ${MAX_TTL_SECONDS}`,
-      );
-    }
-    if (
-      typeof grace !== 'number' ||
-      !Number.isFinite(grace) ||
-      grace < 0 ||
-      grace > MAX_TTL_SECONDS
-    ) {
-      throw new InvalidCacheOptionsError(
-        `grace must be a number of seconds from 0 to ${MAX_TTL_SECONDS}`,
-      );
-    }
-    if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
-      throw new InvalidCacheOptionsError('jitter must be a fraction from 0 to 1');
-    }
-    // Jitter only ever shortens a TTL: an entry never outlives what its writer asked for.
-    const ttlMs = Math.max(1, Math.round(ttl * 1000 * (1 - jitter * Math.random())));
-    return { ttlMs, graceMs: Math.round(grace * 1000), tags: options.tags ?? [] };
   }
 
   private prepare(
