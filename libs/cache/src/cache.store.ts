@@ -1,26 +1,19 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { type LockService } from '@lattice/lock';
 import { type MetricsService } from '@lattice/observability';
 import { type RedisService } from '@lattice/redis';
 import { CACHE_DEFAULTS, MAX_KEYS_PER_MESSAGE } from './cache.constants';
 import { CacheUnavailableError } from './cache.errors';
 import { CacheMetrics } from './cache.metrics';
-import {
-  encodeValue,
-  parseRecord,
-  recordOf,
-  serializeRecord,
-  valueFor,
-  type CacheRecord,
-} from './cache-record';
-import { CacheLoads, type WriteSettings } from './cache.loader';
+import { valueFor, type CacheRecord } from './cache-record';
+import { CacheLoads } from './cache.loader';
 import { CacheOptionsResolver } from './cache-options.resolver';
 import type { CacheLoader, CacheResult, CacheSetOptions, GetOrSetOptions } from './cache.types';
 import { FillTracker, type PendingFill } from './fill.tracker';
 import { globToRegExp } from './glob.matcher';
 import { InvalidationBus, type Invalidation } from './invalidation.bus';
 import { MemoryTier, type MemoryTierLimits } from './memory.tier';
+import { RecordCodec } from './record.codec';
 import { RedisTier } from './redis.tier';
 
 export interface StoreSettings {
@@ -48,7 +41,6 @@ interface Flight<T> {
  *   its key while it was in flight (FillTracker).
  */
 export class CacheStore {
-  private readonly logger = new Logger('Cache');
   readonly origin = randomUUID();
   private readonly memory: MemoryTier;
   private readonly tracker = new FillTracker();
@@ -59,9 +51,7 @@ export class CacheStore {
   private readonly loads: CacheLoads;
   private readonly shutdown = new AbortController();
   private readonly options: CacheOptionsResolver;
-  /** Versions are this instance's random prefix plus a counter: unique without a random draw per write. */
-  private readonly versionPrefix = randomBytes(6).toString('base64url');
-  private writes = 0;
+  private readonly records = new RecordCodec();
   /** Listeners of `watch`, by full key. */
   private readonly watchers = new Map<string, Set<() => void>>();
 
@@ -110,8 +100,8 @@ export class CacheStore {
       locks,
       lockTtlMs: settings.lockTtlMs,
       shutdown: this.shutdown.signal,
-      prepare: (key, value, write) => this.prepare(key, value, write),
-      parse: (raw, key) => this.parse(raw, key),
+      prepare: (key, value, write) => this.records.prepare(key, value, write),
+      parse: (raw, key) => this.records.parse(raw, key),
     });
   }
 
@@ -196,7 +186,7 @@ export class CacheStore {
 
   async set(key: string, value: unknown, options: CacheSetOptions): Promise<void> {
     const write = this.options.writeSettings(options);
-    const { raw, record, pxMs } = this.prepare(key, value, write);
+    const { raw, record, pxMs } = this.records.prepare(key, value, write);
     const fill = this.tracker.begin(key);
     try {
       // Tagged first: an entry in Redis is always listed under its tags.
@@ -318,7 +308,7 @@ export class CacheStore {
       fill,
       promise: this.l2.read(key).then(
         (raw) => {
-          const record = raw === null ? null : this.parse(raw, key);
+          const record = raw === null ? null : this.records.parse(raw, key);
           if (
             record !== null &&
             Date.now() < record.staleUntil &&
@@ -342,29 +332,6 @@ export class CacheStore {
       .catch(() => undefined);
     this.reads.set(key, current);
     return current.promise;
-  }
-
-  private parse(raw: string, key: string): CacheRecord | null {
-    const record = parseRecord(raw, key);
-    if (record === null)
-      this.logger.warn(`"${key}" holds a value the cache did not write; treated as absent`);
-    return record;
-  }
-
-  private prepare(
-    key: string,
-    value: unknown,
-    write: WriteSettings,
-  ): { raw: string; record: CacheRecord; pxMs: number } {
-    const { kind, payload } = encodeValue(value);
-    const freshUntil = Date.now() + write.ttlMs;
-    const staleUntil = freshUntil + write.graceMs;
-    const version = `${this.versionPrefix}${(++this.writes).toString(36)}`;
-    return {
-      raw: serializeRecord(kind, freshUntil, staleUntil, version, payload),
-      record: recordOf(kind, payload, freshUntil, staleUntil, version, key),
-      pxMs: write.ttlMs + write.graceMs,
-    };
   }
 
   private applyRemote(change: Invalidation): void {
