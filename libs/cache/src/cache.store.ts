@@ -11,7 +11,8 @@ import { CacheOptionsResolver } from './cache-options.resolver';
 import type { CacheLoader, CacheResult, CacheSetOptions, GetOrSetOptions } from './cache.types';
 import { FillTracker, type PendingFill } from './fill.tracker';
 import { globToRegExp } from './glob.matcher';
-import { InvalidationBus, type Invalidation } from './invalidation.bus';
+import { InvalidationBus } from './invalidation.bus';
+import { L1Invalidator } from './l1.invalidator';
 import { MemoryTier, type MemoryTierLimits } from './memory.tier';
 import { RecordCodec } from './record.codec';
 import { RedisTier } from './redis.tier';
@@ -38,7 +39,9 @@ interface Flight<T> {
  * - every change to L2 is made by a script that also publishes it;
  * - L1 is read and filled only while the invalidation feed is complete;
  * - a value that comes back from Redis enters L1 only if nothing invalidated
- *   its key while it was in flight (FillTracker).
+ *   its key while it was in flight (FillTracker);
+ * - every invalidation, made here or announced by another instance, goes
+ *   through L1Invalidator, which also tells the key's watchers.
  */
 export class CacheStore {
   readonly origin = randomUUID();
@@ -52,8 +55,7 @@ export class CacheStore {
   private readonly shutdown = new AbortController();
   private readonly options: CacheOptionsResolver;
   private readonly records = new RecordCodec();
-  /** Listeners of `watch`, by full key. */
-  private readonly watchers = new Map<string, Set<() => void>>();
+  private readonly invalidator: L1Invalidator;
 
   constructor(
     redis: RedisService,
@@ -69,28 +71,8 @@ export class CacheStore {
       bytes: () => this.memory.bytes,
       trusted: () => this.tracker.isTrusted,
     });
-    this.bus = new InvalidationBus(
-      redis,
-      this.origin,
-      {
-        invalidated: (change) => this.applyRemote(change),
-        unreadable: () => {
-          this.forgetEverything();
-          this.notify();
-        },
-        lost: () => {
-          this.tracker.distrust();
-          this.memory.clear();
-          this.metrics.feedLost.inc();
-        },
-        regained: () => {
-          this.tracker.trust();
-          // Whatever changed while the feed was down went unannounced.
-          this.notify();
-        },
-      },
-      settings.bus,
-    );
+    this.invalidator = new L1Invalidator(this.memory, this.tracker, this.metrics);
+    this.bus = new InvalidationBus(redis, this.origin, this.invalidator, settings.bus);
     this.loads = new CacheLoads({
       l2: this.l2,
       memory: this.memory,
@@ -126,13 +108,7 @@ export class CacheStore {
    * listener reads the key again; returns a function that stops watching.
    */
   watch(key: string, listener: () => void): () => void {
-    let listeners = this.watchers.get(key);
-    if (!listeners) this.watchers.set(key, (listeners = new Set()));
-    listeners.add(listener);
-    return () => {
-      listeners.delete(listener);
-      if (listeners.size === 0) this.watchers.delete(key);
-    };
+    return this.invalidator.watch(key, listener);
   }
 
   async get(key: string): Promise<unknown> {
@@ -195,7 +171,7 @@ export class CacheStore {
     } catch (error) {
       // It may or may not have been written: this instance drops its copy either way.
       this.tracker.settle(fill);
-      this.forgetLocally(key);
+      this.invalidator.forget(key);
       this.metrics.l2Errors.inc({ operation: 'set' });
       throw new CacheUnavailableError(error);
     }
@@ -203,20 +179,20 @@ export class CacheStore {
     this.tracker.invalidateKey(key, record.version, fill);
     if (this.tracker.settle(fill, record.version)) this.memory.set(key, record);
     else this.memory.delete(key);
-    this.notify(key);
+    this.invalidator.notify(key);
   }
 
   async delete(keys: readonly string[]): Promise<number> {
     const unique = [...new Set(keys)];
-    for (const key of unique) this.forgetLocally(key);
+    for (const key of unique) this.invalidator.forget(key);
     this.metrics.invalidations.local.inc(unique.length);
     const results = await Promise.allSettled(
       unique.map((key) => this.l2.remove(key, this.bus.message({ key }))),
     );
     // Reads that raced with the deletes may have filled L1 meanwhile.
     for (const key of unique) {
-      this.forgetLocally(key);
-      this.notify(key);
+      this.invalidator.forget(key);
+      this.invalidator.notify(key);
     }
     let removed = 0;
     for (const result of results) {
@@ -236,10 +212,7 @@ export class CacheStore {
    */
   async deletePattern(pattern: string): Promise<number> {
     const matcher = globToRegExp(pattern);
-    const forget = () => {
-      this.memory.deleteMatching(matcher);
-      this.tracker.invalidateMatching(matcher);
-    };
+    const forget = () => this.invalidator.forgetMatching(matcher);
     const message = this.bus.message({ pattern });
     forget();
     this.metrics.invalidations.local.inc();
@@ -255,7 +228,7 @@ export class CacheStore {
       throw new CacheUnavailableError(error);
     } finally {
       forget();
-      this.notify(matcher);
+      this.invalidator.notify(matcher);
     }
   }
 
@@ -274,7 +247,7 @@ export class CacheStore {
       this.metrics.l2Errors.inc({ operation: 'deleteTags' });
       throw new CacheUnavailableError(error);
     }
-    for (const key of keys) this.forgetLocally(key);
+    for (const key of keys) this.invalidator.forget(key);
     this.metrics.invalidations.local.inc();
     const announce = async () => {
       for (let i = 0; i < keys.length; i += MAX_KEYS_PER_MESSAGE) {
@@ -293,8 +266,8 @@ export class CacheStore {
     } finally {
       // Reads that raced with the deletes may have filled L1 meanwhile.
       for (const key of keys) {
-        this.forgetLocally(key);
-        this.notify(key);
+        this.invalidator.forget(key);
+        this.invalidator.notify(key);
       }
     }
   }
@@ -332,57 +305,5 @@ export class CacheStore {
       .catch(() => undefined);
     this.reads.set(key, current);
     return current.promise;
-  }
-
-  private applyRemote(change: Invalidation): void {
-    this.metrics.invalidations.remote.inc();
-    if ('key' in change) {
-      // A copy already holding the version just written (read after the write, before its
-      // announcement arrived) is current; reads still in flight may predate the write, so they are not.
-      this.tracker.invalidateKey(change.key, change.version);
-      if (change.version === undefined || this.memory.versionOf(change.key) !== change.version) {
-        this.memory.delete(change.key);
-      }
-      this.notify(change.key);
-      return;
-    }
-    if ('keys' in change) {
-      for (const key of change.keys) {
-        this.forgetLocally(key);
-        this.notify(key);
-      }
-      return;
-    }
-    let matcher: RegExp;
-    try {
-      matcher = globToRegExp(change.pattern);
-    } catch {
-      this.forgetEverything();
-      this.notify();
-      return;
-    }
-    this.memory.deleteMatching(matcher);
-    this.tracker.invalidateMatching(matcher);
-    this.notify(matcher);
-  }
-
-  /** Tells the watchers of `which` (a key, the keys a pattern matches, or every key). */
-  private notify(which?: string | RegExp): void {
-    if (this.watchers.size === 0) return;
-    for (const [key, listeners] of this.watchers) {
-      if (which === undefined || (typeof which === 'string' ? which === key : which.test(key))) {
-        for (const listener of listeners) listener();
-      }
-    }
-  }
-
-  private forgetLocally(key: string): void {
-    this.memory.delete(key);
-    this.tracker.invalidateKey(key);
-  }
-
-  private forgetEverything(): void {
-    this.memory.clear();
-    this.tracker.invalidateAll();
   }
 }
