@@ -78,3 +78,8 @@ export class CacheLoadTimeoutError extends LatticeError {
     );
   }
 }
+
+/** An error as the cache's log lines show it: its message, or the thing itself. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

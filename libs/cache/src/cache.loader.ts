@@ -1,15 +1,15 @@
 import { Logger } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
 import { LockLostError, LockNotAcquiredError, type LockService } from '@lattice/lock';
-import { CacheLoadTimeoutError, CacheLockTimeoutError } from './cache.errors';
+import { CacheLoadTimeoutError, CacheLockTimeoutError, describeError } from './cache.errors';
 import { type CacheMetrics } from './cache.metrics';
 import { versionOf, type CacheRecord } from './cache-record';
 import type { CacheLoader, CacheSource } from './cache.types';
 import { type FillTracker, type PendingFill } from './fill.tracker';
+import { GraceFallback, type Stale } from './grace.fallback';
 import { type InvalidationBus } from './invalidation.bus';
+import { LoaderRunner } from './loader.runner';
 import { type MemoryTier } from './memory.tier';
 import { type RedisTier } from './redis.tier';
-import { traced } from '@lattice/observability';
 
 /** What a write needs, resolved from the caller's options and the defaults. */
 export interface WriteSettings {
@@ -56,12 +56,6 @@ export interface LoadContext {
   parse(raw: string, key: string): CacheRecord | null;
 }
 
-/** A value past its TTL but inside its grace period, and the tier it was found in. */
-interface Stale {
-  record: CacheRecord;
-  source: 'l1' | 'l2';
-}
-
 /** One load on this instance: callers of its key share `answer` while it is current. */
 interface Flight {
   fill: PendingFill;
@@ -74,26 +68,26 @@ interface Flight {
 
 /** Pause between attempts at the loader lock while another instance loads. */
 const LOCK_POLL_MS = 25;
-/** A stale value served for a key is logged at most once per this long. */
-const STALE_LOG_INTERVAL_MS = 10_000;
 
 /**
  * The loads behind `getOrSet`: one flight per key on this instance, the
- * cross-instance lock and poll of `lock: true`, the conditional store of the
- * result, the stale fallback of grace, the soft and hard timeouts, and early
- * refresh of values near the end of their life.
+ * cross-instance lock and poll of `lock: true`, the soft timeout, and early
+ * refresh of values near the end of their life. Each run of the loader (its
+ * hard timeout, the conditional store of its result) is LoaderRunner's; the
+ * stale fallback of grace is GraceFallback's.
  */
 export class CacheLoads {
   private readonly logger = new Logger('Cache');
   private readonly flights = new Map<string, Flight>();
   /** Keys this instance is refreshing early (at most one refresh per key here). */
   private readonly refreshing = new Set<string>();
-  private readonly staleLogged = new LRUCache<string, true>({
-    max: 1000,
-    ttl: STALE_LOG_INTERVAL_MS,
-  });
+  private readonly grace: GraceFallback;
+  private readonly runner: LoaderRunner;
 
-  constructor(private readonly ctx: LoadContext) {}
+  constructor(private readonly ctx: LoadContext) {
+    this.grace = new GraceFallback(ctx.metrics);
+    this.runner = new LoaderRunner(ctx, this.grace);
+  }
 
   /**
    * The value of `key` after an L1 miss: joins the load in flight for the
@@ -154,7 +148,7 @@ export class CacheLoads {
       const fill = this.ctx.tracker.begin(key);
       try {
         const both = AbortSignal.any([signal, this.ctx.shutdown]);
-        await this.loadAndStore(key, loader, plan, fill, record.version, undefined, both);
+        await this.runner.loadAndStore(key, loader, plan, fill, record.version, undefined, both);
       } finally {
         this.ctx.tracker.settle(fill);
       }
@@ -163,7 +157,7 @@ export class CacheLoads {
       .using(`cache-refresh:${key}`, this.ctx.lockTtlMs, refresh, { retryCount: 0 })
       .catch((error: unknown) => {
         if (error instanceof LockNotAcquiredError) return; // another instance is refreshing
-        this.logger.warn(`Refreshing "${key}" early failed: ${describe(error)}`);
+        this.logger.warn(`Refreshing "${key}" early failed: ${describeError(error)}`);
       })
       .finally(() => this.refreshing.delete(key));
   }
@@ -181,9 +175,9 @@ export class CacheLoads {
       raw = await this.ctx.l2.read(key);
     } catch (error) {
       this.ctx.metrics.l2Errors.inc({ operation: 'getOrSet' });
-      const stale = this.usable(staleCopy, 'l1');
+      const stale = this.grace.usable(staleCopy, 'l1');
       this.answerStaleAfterSoftTimeout(key, plan, flight, stale);
-      return this.loadWithoutRedis(key, loader, plan, stale, error);
+      return this.runner.loadWithoutRedis(key, loader, plan, stale, error);
     }
     const record = raw === null ? null : this.ctx.parse(raw, key);
     if (record !== null && Date.now() < record.freshUntil) {
@@ -193,11 +187,12 @@ export class CacheLoads {
       return { record, source: 'l2', stale: false };
     }
     this.ctx.metrics.miss.l2.inc();
-    const stale = this.usable(record ?? undefined, 'l2') ?? this.usable(staleCopy, 'l1');
+    const stale =
+      this.grace.usable(record ?? undefined, 'l2') ?? this.grace.usable(staleCopy, 'l1');
     this.answerStaleAfterSoftTimeout(key, plan, flight, stale);
     const expected = raw === null ? '' : (versionOf(raw) ?? '');
     if (plan.lockWaitMs === null) {
-      return this.loadAndStore(key, loader, plan, fill, expected, stale, this.ctx.shutdown);
+      return this.runner.loadAndStore(key, loader, plan, fill, expected, stale, this.ctx.shutdown);
     }
     return this.loadUnderLock(key, loader, plan, fill, stale, plan.lockWaitMs);
   }
@@ -212,7 +207,9 @@ export class CacheLoads {
     if (plan.softTimeoutMs === undefined || stale === undefined) return;
     const timeoutMs = plan.softTimeoutMs;
     const answer = () =>
-      flight.settle(this.serveStale(key, stale, new CacheLoadTimeoutError(key, timeoutMs, 'soft')));
+      flight.settle(
+        this.grace.serve(key, stale, new CacheLoadTimeoutError(key, timeoutMs, 'soft')),
+      );
     flight.softTimer = setTimeout(answer, Math.max(0, flight.startedAt + timeoutMs - Date.now()));
   }
 
@@ -240,7 +237,7 @@ export class CacheLoads {
         raw = await l2.read(key);
       } catch (error) {
         metrics.l2Errors.inc({ operation: 'getOrSet' });
-        return (outcome = await this.loadWithoutRedis(key, loader, plan, stale, error));
+        return (outcome = await this.runner.loadWithoutRedis(key, loader, plan, stale, error));
       }
       const record = raw === null ? null : this.ctx.parse(raw, key);
       if (record !== null && Date.now() < record.freshUntil) {
@@ -249,8 +246,16 @@ export class CacheLoads {
       }
       const expected = raw === null ? '' : (versionOf(raw) ?? '');
       const both = AbortSignal.any([signal, this.ctx.shutdown]);
-      const fallback = this.usable(record ?? undefined, 'l2') ?? stale;
-      return (outcome = await this.loadAndStore(key, loader, plan, fill, expected, fallback, both));
+      const fallback = this.grace.usable(record ?? undefined, 'l2') ?? stale;
+      return (outcome = await this.runner.loadAndStore(
+        key,
+        loader,
+        plan,
+        fill,
+        expected,
+        fallback,
+        both,
+      ));
     };
     for (;;) {
       try {
@@ -262,7 +267,7 @@ export class CacheLoads {
         if (outcome !== undefined && error instanceof LockLostError) return outcome;
         if (!(error instanceof LockNotAcquiredError)) throw error;
         if (error.reason === 'unreachable')
-          return this.loadWithoutRedis(key, loader, plan, stale, error);
+          return this.runner.loadWithoutRedis(key, loader, plan, stale, error);
       }
       // Another instance holds the lock and is loading.
       await new Promise((resolve) =>
@@ -276,134 +281,9 @@ export class CacheLoads {
       }
       if (Date.now() >= deadline || this.ctx.shutdown.aborted) {
         const timeout = new CacheLockTimeoutError(key, lockWaitMs);
-        if (stale) return this.serveStale(key, stale, timeout);
+        if (stale) return this.grace.serve(key, stale, timeout);
         throw timeout;
       }
     }
   }
-
-  private async loadAndStore(
-    key: string,
-    loader: CacheLoader<unknown>,
-    plan: LoadPlan,
-    fill: PendingFill,
-    expected: string,
-    stale: Stale | undefined,
-    signal: AbortSignal,
-  ): Promise<Outcome> {
-    const { l2, tracker, memory, metrics, bus } = this.ctx;
-    let loaded: unknown;
-    try {
-      loaded = await this.callLoader(key, loader, plan, signal);
-    } catch (error) {
-      if (stale) return this.serveStale(key, stale, error);
-      throw error;
-    }
-    const { raw, record, pxMs } = this.ctx.prepare(key, loaded, plan.write);
-    let stored;
-    try {
-      if (plan.write.tags.length > 0) await l2.tag(key, plan.write.tags, pxMs);
-      stored = await l2.fill(
-        key,
-        raw,
-        pxMs,
-        expected,
-        bus.message({ key, version: record.version }),
-      );
-    } catch {
-      // Redis is away: the value is good, it just cannot be shared.
-      metrics.l2Errors.inc({ operation: 'getOrSet' });
-      return { record, source: 'loader', stale: false };
-    }
-    if (stored.written) {
-      if (tracker.settle(fill, record.version)) memory.set(key, record);
-      return { record, source: 'loader', stale: false };
-    }
-    // Someone wrote the entry while this loader ran: theirs is newer than what it started from.
-    const theirs = stored.current === null ? null : this.ctx.parse(stored.current, key);
-    if (theirs !== null && Date.now() < theirs.freshUntil)
-      return { record: theirs, source: 'l2', stale: false };
-    return { record, source: 'loader', stale: false };
-  }
-
-  /** Redis cannot be read: load anyway (once per instance) and serve without caching. */
-  private async loadWithoutRedis(
-    key: string,
-    loader: CacheLoader<unknown>,
-    plan: LoadPlan,
-    stale: Stale | undefined,
-    cause: unknown,
-  ): Promise<Outcome> {
-    let loaded: unknown;
-    try {
-      loaded = await this.callLoader(key, loader, plan, this.ctx.shutdown);
-    } catch (error) {
-      if (stale) return this.serveStale(key, stale, error);
-      throw error;
-    }
-    this.logger.debug(
-      `Loaded "${key}" without caching it: Redis is unreachable (${String(cause)})`,
-    );
-    const { record } = this.ctx.prepare(key, loaded, plan.write);
-    return { record, source: 'loader', stale: false };
-  }
-
-  /**
-   * Calls the loader, counting the outcome. With `hardTimeoutMs`, the
-   * loader's signal aborts at the deadline and the call fails with
-   * CacheLoadTimeoutError, whether or not the loader heeds the signal.
-   */
-  private async callLoader(
-    key: string,
-    loader: CacheLoader<unknown>,
-    plan: LoadPlan,
-    signal: AbortSignal,
-  ): Promise<unknown> {
-    const { metrics } = this.ctx;
-    const hardMs = plan.hardTimeoutMs;
-    const deadline = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const expired =
-      hardMs === undefined
-        ? undefined
-        : new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              const timeout = new CacheLoadTimeoutError(key, hardMs, 'hard');
-              deadline.abort(timeout);
-              reject(timeout);
-            }, hardMs);
-          });
-    try {
-      const loading = traced('cache.load', { 'lattice.cache.key': key }, () =>
-        Promise.resolve().then(() =>
-          loader(expired ? AbortSignal.any([signal, deadline.signal]) : signal),
-        ),
-      );
-      const loaded = await (expired ? Promise.race([loading, expired]) : loading);
-      metrics.loads.ok.inc();
-      return loaded;
-    } catch (error) {
-      metrics.loads.failed.inc();
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private serveStale(key: string, stale: Stale, error: unknown): Outcome {
-    this.ctx.metrics.staleServed.inc();
-    if (!this.staleLogged.has(key)) {
-      this.staleLogged.set(key, true);
-      this.logger.warn(`Serving a value past its TTL (in grace) for "${key}": ${describe(error)}`);
-    }
-    return { record: stale.record, source: stale.source, stale: true, error };
-  }
-
-  private usable(record: CacheRecord | undefined, source: 'l1' | 'l2'): Stale | undefined {
-    return record !== undefined && Date.now() < record.staleUntil ? { record, source } : undefined;
-  }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

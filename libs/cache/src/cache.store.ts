@@ -1,25 +1,20 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { type LockService } from '@lattice/lock';
 import { type MetricsService } from '@lattice/observability';
 import { type RedisService } from '@lattice/redis';
-import { CACHE_DEFAULTS, MAX_KEYS_PER_MESSAGE, MAX_TTL_SECONDS } from './cache.constants';
-import { CacheUnavailableError, InvalidCacheOptionsError } from './cache.errors';
+import { CACHE_DEFAULTS, MAX_KEYS_PER_MESSAGE } from './cache.constants';
+import { CacheUnavailableError } from './cache.errors';
 import { CacheMetrics } from './cache.metrics';
-import {
-  encodeValue,
-  parseRecord,
-  recordOf,
-  serializeRecord,
-  valueFor,
-  type CacheRecord,
-} from './cache-record';
-import { CacheLoads, type LoadPlan, type WriteSettings } from './cache.loader';
+import { valueFor, type CacheRecord } from './cache-record';
+import { CacheLoads } from './cache.loader';
+import { CacheOptionsResolver } from './cache-options.resolver';
 import type { CacheLoader, CacheResult, CacheSetOptions, GetOrSetOptions } from './cache.types';
 import { FillTracker, type PendingFill } from './fill.tracker';
 import { globToRegExp } from './glob.matcher';
-import { InvalidationBus, type Invalidation } from './invalidation.bus';
+import { InvalidationBus } from './invalidation.bus';
+import { L1Invalidator } from './l1.invalidator';
 import { MemoryTier, type MemoryTierLimits } from './memory.tier';
+import { RecordCodec } from './record.codec';
 import { RedisTier } from './redis.tier';
 
 export interface StoreSettings {
@@ -44,10 +39,11 @@ interface Flight<T> {
  * - every change to L2 is made by a script that also publishes it;
  * - L1 is read and filled only while the invalidation feed is complete;
  * - a value that comes back from Redis enters L1 only if nothing invalidated
- *   its key while it was in flight (FillTracker).
+ *   its key while it was in flight (FillTracker);
+ * - every invalidation, made here or announced by another instance, goes
+ *   through L1Invalidator, which also tells the key's watchers.
  */
 export class CacheStore {
-  private readonly logger = new Logger('Cache');
   readonly origin = randomUUID();
   private readonly memory: MemoryTier;
   private readonly tracker = new FillTracker();
@@ -57,18 +53,17 @@ export class CacheStore {
   private readonly reads = new Map<string, Flight<CacheRecord | null>>();
   private readonly loads: CacheLoads;
   private readonly shutdown = new AbortController();
-  /** Versions are this instance's random prefix plus a counter: unique without a random draw per write. */
-  private readonly versionPrefix = randomBytes(6).toString('base64url');
-  private writes = 0;
-  /** Listeners of `watch`, by full key. */
-  private readonly watchers = new Map<string, Set<() => void>>();
+  private readonly options: CacheOptionsResolver;
+  private readonly records = new RecordCodec();
+  private readonly invalidator: L1Invalidator;
 
   constructor(
     redis: RedisService,
     locks: LockService,
     metrics: MetricsService,
-    private readonly settings: StoreSettings,
+    settings: StoreSettings,
   ) {
+    this.options = new CacheOptionsResolver(settings);
     this.memory = new MemoryTier(settings.l1);
     this.l2 = new RedisTier(redis);
     this.metrics = new CacheMetrics(metrics, {
@@ -76,28 +71,8 @@ export class CacheStore {
       bytes: () => this.memory.bytes,
       trusted: () => this.tracker.isTrusted,
     });
-    this.bus = new InvalidationBus(
-      redis,
-      this.origin,
-      {
-        invalidated: (change) => this.applyRemote(change),
-        unreadable: () => {
-          this.forgetEverything();
-          this.notify();
-        },
-        lost: () => {
-          this.tracker.distrust();
-          this.memory.clear();
-          this.metrics.feedLost.inc();
-        },
-        regained: () => {
-          this.tracker.trust();
-          // Whatever changed while the feed was down went unannounced.
-          this.notify();
-        },
-      },
-      settings.bus,
-    );
+    this.invalidator = new L1Invalidator(this.memory, this.tracker, this.metrics);
+    this.bus = new InvalidationBus(redis, this.origin, this.invalidator, settings.bus);
     this.loads = new CacheLoads({
       l2: this.l2,
       memory: this.memory,
@@ -107,8 +82,8 @@ export class CacheStore {
       locks,
       lockTtlMs: settings.lockTtlMs,
       shutdown: this.shutdown.signal,
-      prepare: (key, value, write) => this.prepare(key, value, write),
-      parse: (raw, key) => this.parse(raw, key),
+      prepare: (key, value, write) => this.records.prepare(key, value, write),
+      parse: (raw, key) => this.records.parse(raw, key),
     });
   }
 
@@ -133,13 +108,7 @@ export class CacheStore {
    * listener reads the key again; returns a function that stops watching.
    */
   watch(key: string, listener: () => void): () => void {
-    let listeners = this.watchers.get(key);
-    if (!listeners) this.watchers.set(key, (listeners = new Set()));
-    listeners.add(listener);
-    return () => {
-      listeners.delete(listener);
-      if (listeners.size === 0) this.watchers.delete(key);
-    };
+    return this.invalidator.watch(key, listener);
   }
 
   async get(key: string): Promise<unknown> {
@@ -166,7 +135,7 @@ export class CacheStore {
     loader: CacheLoader<T>,
     options: GetOrSetOptions,
   ): Promise<CacheResult<T>> {
-    const plan = this.loadPlan(options);
+    const plan = this.options.loadPlan(options);
     const now = Date.now();
     let staleCopy: CacheRecord | undefined;
     if (this.tracker.isTrusted) {
@@ -192,8 +161,8 @@ export class CacheStore {
   }
 
   async set(key: string, value: unknown, options: CacheSetOptions): Promise<void> {
-    const write = this.writeSettings(options);
-    const { raw, record, pxMs } = this.prepare(key, value, write);
+    const write = this.options.writeSettings(options);
+    const { raw, record, pxMs } = this.records.prepare(key, value, write);
     const fill = this.tracker.begin(key);
     try {
       // Tagged first: an entry in Redis is always listed under its tags.
@@ -202,7 +171,7 @@ export class CacheStore {
     } catch (error) {
       // It may or may not have been written: this instance drops its copy either way.
       this.tracker.settle(fill);
-      this.forgetLocally(key);
+      this.invalidator.forget(key);
       this.metrics.l2Errors.inc({ operation: 'set' });
       throw new CacheUnavailableError(error);
     }
@@ -210,20 +179,20 @@ export class CacheStore {
     this.tracker.invalidateKey(key, record.version, fill);
     if (this.tracker.settle(fill, record.version)) this.memory.set(key, record);
     else this.memory.delete(key);
-    this.notify(key);
+    this.invalidator.notify(key);
   }
 
   async delete(keys: readonly string[]): Promise<number> {
     const unique = [...new Set(keys)];
-    for (const key of unique) this.forgetLocally(key);
+    for (const key of unique) this.invalidator.forget(key);
     this.metrics.invalidations.local.inc(unique.length);
     const results = await Promise.allSettled(
       unique.map((key) => this.l2.remove(key, this.bus.message({ key }))),
     );
     // Reads that raced with the deletes may have filled L1 meanwhile.
     for (const key of unique) {
-      this.forgetLocally(key);
-      this.notify(key);
+      this.invalidator.forget(key);
+      this.invalidator.notify(key);
     }
     let removed = 0;
     for (const result of results) {
@@ -243,10 +212,7 @@ export class CacheStore {
    */
   async deletePattern(pattern: string): Promise<number> {
     const matcher = globToRegExp(pattern);
-    const forget = () => {
-      this.memory.deleteMatching(matcher);
-      this.tracker.invalidateMatching(matcher);
-    };
+    const forget = () => this.invalidator.forgetMatching(matcher);
     const message = this.bus.message({ pattern });
     forget();
     this.metrics.invalidations.local.inc();
@@ -262,7 +228,7 @@ export class CacheStore {
       throw new CacheUnavailableError(error);
     } finally {
       forget();
-      this.notify(matcher);
+      this.invalidator.notify(matcher);
     }
   }
 
@@ -281,7 +247,7 @@ export class CacheStore {
       this.metrics.l2Errors.inc({ operation: 'deleteTags' });
       throw new CacheUnavailableError(error);
     }
-    for (const key of keys) this.forgetLocally(key);
+    for (const key of keys) this.invalidator.forget(key);
     this.metrics.invalidations.local.inc();
     const announce = async () => {
       for (let i = 0; i < keys.length; i += MAX_KEYS_PER_MESSAGE) {
@@ -300,8 +266,8 @@ export class CacheStore {
     } finally {
       // Reads that raced with the deletes may have filled L1 meanwhile.
       for (const key of keys) {
-        this.forgetLocally(key);
-        this.notify(key);
+        this.invalidator.forget(key);
+        this.invalidator.notify(key);
       }
     }
   }
@@ -315,7 +281,7 @@ export class CacheStore {
       fill,
       promise: this.l2.read(key).then(
         (raw) => {
-          const record = raw === null ? null : this.parse(raw, key);
+          const record = raw === null ? null : this.records.parse(raw, key);
           if (
             record !== null &&
             Date.now() < record.staleUntil &&
@@ -339,136 +305,5 @@ export class CacheStore {
       .catch(() => undefined);
     this.reads.set(key, current);
     return current.promise;
-  }
-
-  private parse(raw: string, key: string): CacheRecord | null {
-    const record = parseRecord(raw, key);
-    if (record === null)
-      this.logger.warn(`"${key}" holds a value the cache did not write; treated as absent`);
-    return record;
-  }
-
-  private loadPlan(options: GetOrSetOptions): LoadPlan {
-    const write = this.writeSettings(options);
-    const plan: LoadPlan = { write, lockWaitMs: null };
-    const lockWaitMs = options.lockWaitMs ?? CACHE_DEFAULTS.lockWaitMs;
-    if (options.lock) {
-      if (!(Number.isSafeInteger(lockWaitMs) && lockWaitMs >= 0)) {
-        throw new InvalidCacheOptionsError('lockWaitMs must be a non-negative integer');
-      }
-      plan.lockWaitMs = lockWaitMs;
-    }
-    for (const name of ['softTimeoutMs', 'hardTimeoutMs'] as const) {
-      const value = options[name];
-      if (value === undefined) continue;
-      if (!(Number.isSafeInteger(value) && value > 0 && value <= MAX_TTL_SECONDS * 1000)) {
-        throw new InvalidCacheOptionsError(`${name} must be a positive integer of milliseconds`);
-      }
-      plan[name] = value;
-    }
-    const { earlyRefresh } = options;
-    if (earlyRefresh !== undefined) {
-      if (typeof earlyRefresh !== 'number' || !(earlyRefresh > 0 && earlyRefresh < 1)) {
-        throw new InvalidCacheOptionsError('earlyRefresh must be a fraction above 0 and below 1');
-      }
-      const ttlMs = (options.ttl ?? this.settings.ttl) * 1000;
-      plan.refreshWithinMs = Math.round(ttlMs * (1 - earlyRefresh));
-    }
-    return plan;
-  }
-
-  private writeSettings(options: CacheSetOptions): WriteSettings {
-    const ttl = options.ttl ?? this.settings.ttl;
-    const grace = options.grace ?? 0;
-    const jitter = options.jitter ?? this.settings.jitter;
-    if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0 || ttl > MAX_TTL_SECONDS) {
-      throw new InvalidCacheOptionsError(
-        `ttl must be a number of seconds above 0 and at most ${MAX_TTL_SECONDS}`,
-      );
-    }
-    if (
-      typeof grace !== 'number' ||
-      !Number.isFinite(grace) ||
-      grace < 0 ||
-      grace > MAX_TTL_SECONDS
-    ) {
-      throw new InvalidCacheOptionsError(
-        `grace must be a number of seconds from 0 to ${MAX_TTL_SECONDS}`,
-      );
-    }
-    if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
-      throw new InvalidCacheOptionsError('jitter must be a fraction from 0 to 1');
-    }
-    // Jitter only ever shortens a TTL: an entry never outlives what its writer asked for.
-    const ttlMs = Math.max(1, Math.round(ttl * 1000 * (1 - jitter * Math.random())));
-    return { ttlMs, graceMs: Math.round(grace * 1000), tags: options.tags ?? [] };
-  }
-
-  private prepare(
-    key: string,
-    value: unknown,
-    write: WriteSettings,
-  ): { raw: string; record: CacheRecord; pxMs: number } {
-    const { kind, payload } = encodeValue(value);
-    const freshUntil = Date.now() + write.ttlMs;
-    const staleUntil = freshUntil + write.graceMs;
-    const version = `${this.versionPrefix}${(++this.writes).toString(36)}`;
-    return {
-      raw: serializeRecord(kind, freshUntil, staleUntil, version, payload),
-      record: recordOf(kind, payload, freshUntil, staleUntil, version, key),
-      pxMs: write.ttlMs + write.graceMs,
-    };
-  }
-
-  private applyRemote(change: Invalidation): void {
-    this.metrics.invalidations.remote.inc();
-    if ('key' in change) {
-      // A copy already holding the version just written (read after the write, before its
-      // announcement arrived) is current; reads still in flight may predate the write, so they are not.
-      this.tracker.invalidateKey(change.key, change.version);
-      if (change.version === undefined || this.memory.versionOf(change.key) !== change.version) {
-        this.memory.delete(change.key);
-      }
-      this.notify(change.key);
-      return;
-    }
-    if ('keys' in change) {
-      for (const key of change.keys) {
-        this.forgetLocally(key);
-        this.notify(key);
-      }
-      return;
-    }
-    let matcher: RegExp;
-    try {
-      matcher = globToRegExp(change.pattern);
-    } catch {
-      this.forgetEverything();
-      this.notify();
-      return;
-    }
-    this.memory.deleteMatching(matcher);
-    this.tracker.invalidateMatching(matcher);
-    this.notify(matcher);
-  }
-
-  /** Tells the watchers of `which` (a key, the keys a pattern matches, or every key). */
-  private notify(which?: string | RegExp): void {
-    if (this.watchers.size === 0) return;
-    for (const [key, listeners] of this.watchers) {
-      if (which === undefined || (typeof which === 'string' ? which === key : which.test(key))) {
-        for (const listener of listeners) listener();
-      }
-    }
-  }
-
-  private forgetLocally(key: string): void {
-    this.memory.delete(key);
-    this.tracker.invalidateKey(key);
-  }
-
-  private forgetEverything(): void {
-    this.memory.clear();
-    this.tracker.invalidateAll();
   }
 }
