@@ -1,6 +1,6 @@
 import { CACHE_DEFAULTS, MAX_TTL_SECONDS } from './cache.constants';
 import { InvalidCacheOptionsError } from './cache.errors';
-import type { LoadPlan, WriteSettings } from './cache.loader';
+import type { LoadPlan, WriteSettings } from './cache-load.types';
 import type { CacheSetOptions, GetOrSetOptions } from './cache.types';
 
 /**

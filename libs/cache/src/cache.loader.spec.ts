@@ -1,7 +1,8 @@
 import { LockNotAcquiredError, type LockService } from '@lattice/lock';
 import { MetricsService } from '@lattice/observability';
 import { CacheLoadTimeoutError } from './cache.errors';
-import { CacheLoads, type LoadContext, type LoadPlan, type WriteSettings } from './cache.loader';
+import { CacheLoads } from './cache.loader';
+import type { LoadContext, LoadPlan, WriteSettings } from './cache-load.types';
 import { CacheMetrics } from './cache.metrics';
 import {
   encodeValue,

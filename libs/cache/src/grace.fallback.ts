@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { describeError } from './cache.errors';
-import type { Outcome } from './cache.loader';
+import type { Outcome } from './cache-load.types';
 import { type CacheMetrics } from './cache.metrics';
 import { type CacheRecord } from './cache-record';
 

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { traced } from '@lattice/observability';
 import { CacheLoadTimeoutError } from './cache.errors';
-import type { LoadContext, LoadPlan, Outcome } from './cache.loader';
+import type { LoadContext, LoadPlan, Outcome } from './cache-load.types';
 import type { CacheLoader } from './cache.types';
 import { type PendingFill } from './fill.tracker';
 import { type GraceFallback, type Stale } from './grace.fallback';

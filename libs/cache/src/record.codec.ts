@@ -7,7 +7,7 @@ import {
   serializeRecord,
   type CacheRecord,
 } from './cache-record';
-import type { WriteSettings } from './cache.loader';
+import type { WriteSettings } from './cache-load.types';
 
 /**
  * Records as this instance writes and reads them: values stamped with
