@@ -32,10 +32,17 @@ const STANDALONE_ONLY_E2E = [
 
 /**
  * End-to-end specs whose subject does not touch Redis's topology (the proxy's
- * upstream targets, span structure, the merged OpenAPI document): the cluster
- * would only run them a second time, so e2e-cluster leaves them out too.
+ * upstream targets, span structure, the merged OpenAPI document, the edge's
+ * limits on clients, the error format): the cluster would only run them a
+ * second time, so e2e-cluster leaves them out too.
  */
-const TOPOLOGY_BLIND_E2E = ['docs', 'tracing', 'upstream-targets'];
+const TOPOLOGY_BLIND_E2E = [
+  'docs',
+  'tracing',
+  'upstream-targets',
+  'edge-hardening',
+  'contract-errors',
+];
 
 module.exports = {
   // Not a speed target: only a backstop so that a hung test fails instead of stalling CI.
